@@ -1,0 +1,1 @@
+"""newsflow services: each depends on `shared`, never on another service."""

@@ -1,0 +1,1 @@
+"""The HTTP API: ingest endpoints, search endpoints, health and metrics."""

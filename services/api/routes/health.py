@@ -1,0 +1,63 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis import Redis
+from sqlalchemy import text
+
+from shared.db import get_engine
+from shared.search.client import get_client
+from shared.search.indices import alias_name
+from shared.settings import get_settings
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+def _check_database() -> None:
+    with get_engine().connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _check_redis() -> None:
+    Redis.from_url(get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2).ping()
+
+
+def _check_elasticsearch() -> None:
+    get_client().options(request_timeout=2).indices.exists_alias(name=alias_name())
+
+
+@router.get("/readyz")
+def readyz() -> Response:
+    """Every dependency answers: 200, else 503 with the failing ones."""
+    checks: dict[str, Any] = {}
+    for name, check in (
+        ("database", _check_database),
+        ("redis", _check_redis),
+        ("elasticsearch", _check_elasticsearch),
+    ):
+        try:
+            check()
+            checks[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - readiness reports, it never raises
+            checks[name] = f"unavailable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        status_code=200 if ready else 503,
+        content={"status": "ready" if ready else "not_ready", "checks": checks},
+    )
+
+
+@router.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

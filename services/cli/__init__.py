@@ -1,0 +1,1 @@
+"""The `newsflow` command line: the front door for ops (it may use every service)."""

@@ -1,0 +1,204 @@
+"""`newsflow`: ingest files, search, run workers and manage the store and the index."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from shared.logging import configure_logging
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="The article store.")
+index_app = typer.Typer(no_args_is_help=True, help="The search index.")
+app.add_typer(db_app, name="db")
+app.add_typer(index_app, name="index")
+console = Console(stderr=True)
+
+TEXT_SUFFIXES = {".txt"}
+HTML_SUFFIXES = {".html", ".htm"}
+
+
+@app.callback()
+def _setup() -> None:
+    configure_logging()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the store's schema to the newest version."""
+    from shared.db import upgrade_database
+
+    upgrade_database()
+    console.print("store schema is up to date")
+
+
+@index_app.command("init")
+def index_init() -> None:
+    """Install the index template and create the alias's first index if needed."""
+    from shared.search.client import get_client
+    from shared.search.indices import alias_name, ensure_index
+
+    name = ensure_index(get_client())
+    console.print(f"alias {alias_name()} -> {name}")
+
+
+def _iter_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise typer.BadParameter(f"{path} does not exist")
+    return [f for f in files if f.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES]
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories.")],
+    source: Annotated[str | None, typer.Option(help="Source name for every article.")] = None,
+) -> None:
+    """Submit files to the pipeline (same path as POST /v1/articles)."""
+    from shared.db import session_scope
+    from shared.schemas import ArticleIn
+    from shared.submission import submit_articles
+
+    files = _iter_files(paths)
+    items = []
+    for file in files:
+        content = file.read_text(encoding="utf-8", errors="replace")
+        kind = "html" if file.suffix.lower() in HTML_SUFFIXES else "text"
+        items.append(ArticleIn(**{kind: content}, source=source))
+    with session_scope() as session:
+        results = submit_articles(session, items)
+    counts: dict[str, int] = {}
+    for file, result in zip(files, results, strict=True):
+        counts[result.status] = counts.get(result.status, 0) + 1
+        sys.stdout.write(json.dumps({"path": str(file), **result.model_dump()}) + "\n")
+    console.print(f"{len(files)} files: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@app.command()
+def wait(
+    ids: Annotated[list[str] | None, typer.Argument(help="Article ids (default: all).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds.")] = 120.0,
+) -> None:
+    """Wait until the articles reach a final state (indexed, duplicate or failed)."""
+    from sqlalchemy import func, select
+
+    from shared.db import session_scope
+    from shared.models import Article
+    from shared.states import FINAL_STATES
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope() as session:
+            query = select(func.count()).where(Article.state.not_in(list(FINAL_STATES)))
+            if ids:
+                query = query.where(Article.id.in_(ids))
+            pending = session.scalar(query) or 0
+        if not pending:
+            console.print("all articles reached a final state")
+            return
+        if time.monotonic() > deadline:
+            console.print(f"{pending} articles still in flight after {timeout:.0f}s")
+            raise typer.Exit(1)
+        time.sleep(0.5)
+
+
+@app.command()
+def search(
+    q: Annotated[str, typer.Argument(help='Query: words, "phrases", -exclusion, OR.')] = "",
+    size: int = 10,
+) -> None:
+    """Search the index and print the hits as JSON."""
+    from shared.search.client import get_client
+    from shared.search.indices import alias_name
+    from shared.search.query import SearchParams, build_query
+
+    response = get_client().search(index=alias_name(), **build_query(SearchParams(q=q, size=size)))
+    hits = response["hits"]
+    out = {
+        "total": hits["total"]["value"],
+        "hits": [
+            {
+                "id": h["_id"],
+                "title": h["_source"].get("title"),
+                "persons": h["_source"].get("persons"),
+                "places": h["_source"].get("places"),
+                "highlights": h.get("highlight", {}).get("body", [])[:1],
+            }
+            for h in hits["hits"]
+        ],
+    }
+    sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def show(article_id: str) -> None:
+    """Print one article's state and fields from the store."""
+    from services.api.routes.articles import article_view
+    from shared.db import session_scope
+    from shared.models import Article
+
+    with session_scope() as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            console.print(f"no article {article_id}")
+            raise typer.Exit(1)
+        sys.stdout.write(json.dumps(article_view(article), default=str, indent=2) + "\n")
+
+
+WORKER_APPS = {
+    "ingest": "services.ingest.worker",
+    "enrich": "services.enrich.worker",
+    "index": "services.indexer.worker",
+    "scheduler": "services.scheduler.worker",
+}
+
+
+@app.command()
+def worker(
+    stage: Annotated[str, typer.Argument(help="ingest, enrich, index or scheduler")],
+    concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    beat: Annotated[bool, typer.Option(help="Also run Celery beat (scheduler only).")] = False,
+) -> None:
+    """Run the Celery worker of one stage (replaces this process)."""
+    from shared.settings import get_settings
+
+    if stage not in WORKER_APPS:
+        raise typer.BadParameter(f"unknown stage {stage!r}")
+    queue = get_settings().queue_name(stage)
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        WORKER_APPS[stage],
+        "worker",
+        "-Q",
+        queue,
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"{stage}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if beat:
+        argv.append("--beat")
+    os.execv(sys.executable, argv)  # noqa: S606 - argv is built here, not from input
+
+
+if __name__ == "__main__":
+    app()

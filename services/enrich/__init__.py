@@ -1,0 +1,1 @@
+"""Enrich: language, entities, quotes, keywords, summary (state `enriched`)."""

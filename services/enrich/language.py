@@ -1,0 +1,31 @@
+"""Language detection (ISO 639-1 with confidence), loaded once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lingua import LanguageDetector, LanguageDetectorBuilder
+
+# Enough text to be sure, short enough to stay fast on long articles.
+_SAMPLE_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class DetectedLanguage:
+    code: str | None
+    confidence: float
+
+
+@lru_cache(maxsize=1)
+def detector() -> LanguageDetector:
+    return LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models().build()
+
+
+def detect_language(text: str) -> DetectedLanguage:
+    sample = text[:_SAMPLE_CHARS]
+    values = detector().compute_language_confidence_values(sample) if sample.strip() else []
+    if not values:
+        return DetectedLanguage(None, 0.0)
+    best = values[0]
+    return DetectedLanguage(best.language.iso_code_639_1.name.lower(), round(best.value, 4))

@@ -1,0 +1,1 @@
+"""Indexer: bulk-index enriched articles into the search alias (state `indexed`)."""

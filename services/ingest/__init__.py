@@ -1,0 +1,1 @@
+"""Ingest: decode, extract, clean, split title, dedupe, store (state `ingested`)."""

@@ -1,0 +1,1 @@
+"""Scheduler: the sweeper and other periodic jobs (Celery beat)."""

@@ -1,0 +1,1 @@
+"""The common package: settings, store, queues, search contract, logging and metrics."""

@@ -1,0 +1,85 @@
+"""The Celery app, its reliability settings and the queue of each stage.
+
+Each worker imports its own `services.<name>.tasks`; producers send tasks by name
+(`enqueue`), so no service imports another.
+"""
+
+from __future__ import annotations
+
+import structlog
+from celery import Celery
+from kombu import Queue
+
+from shared.settings import get_settings
+from shared.states import Stage
+
+log = structlog.get_logger(__name__)
+
+TASK_NAMES: dict[Stage, str] = {
+    Stage.INGEST: "newsflow.ingest.ingest_articles",
+    Stage.ENRICH: "newsflow.enrich.enrich_articles",
+    Stage.INDEX: "newsflow.indexer.index_articles",
+}
+SWEEP_TASK = "newsflow.scheduler.sweep_stuck_articles"
+SCHEDULER_QUEUE = "scheduler"
+
+
+def create_app() -> Celery:
+    settings = get_settings()
+    celery = Celery("newsflow", broker=settings.redis_url)
+    queues = [settings.queue_name(stage) for stage in Stage]
+    queues.append(settings.queue_name(SCHEDULER_QUEUE))
+    celery.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        # Ack only after the task ran, and requeue if the worker process died mid-task:
+        # the stage functions are idempotent, so a redelivery is harmless.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        broker_connection_retry_on_startup=True,
+        task_queues=[Queue(name) for name in queues],
+        task_default_queue=settings.queue_name(Stage.INGEST),
+        task_routes={
+            **{TASK_NAMES[stage]: {"queue": settings.queue_name(stage)} for stage in Stage},
+            SWEEP_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
+        },
+        beat_schedule={
+            "sweep-stuck-articles": {"task": SWEEP_TASK, "schedule": settings.sweeper_interval_s},
+        },
+        worker_hijack_root_logger=False,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+    )
+    return celery
+
+
+app = create_app()
+
+
+def enqueue(stage: Stage, article_ids: list[str]) -> bool:
+    """Send one batch of ids to a stage. Call only after the commit that made them ready.
+
+    Returns False when the broker is unreachable: the articles are safe in the store and the
+    sweeper will enqueue them later, so the caller must not fail the request for it.
+    """
+    if not article_ids:
+        return True
+    settings = get_settings()
+    size = settings.stage_batch_size
+    try:
+        for start in range(0, len(article_ids), size):
+            app.send_task(
+                TASK_NAMES[stage],
+                args=[article_ids[start : start + size]],
+                queue=settings.queue_name(stage),
+                retry=True,
+                retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+            )
+    except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the sweeper
+        log.warning("enqueue_failed", stage=stage.value, count=len(article_ids), error=str(exc))
+        return False
+    return True

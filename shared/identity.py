@@ -1,0 +1,49 @@
+"""Deterministic article identity: the same article always gets the same id."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid)$", re.I)
+_WHITESPACE = re.compile(r"\s+")
+ID_LENGTH = 32  # hex chars of sha256: 128 bits, collision-free at any realistic scale
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def normalize_url(url: str) -> str:
+    """Canonical form of a URL: lowercase scheme and host, no fragment, no tracking params."""
+    parts = urlsplit(url.strip())
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING_PARAMS.match(k)
+    ]
+    path = parts.path.rstrip("/") or "/"
+    netloc = parts.netloc.lower().removeprefix("www.")
+    return urlunsplit((parts.scheme.lower(), netloc, path, urlencode(sorted(query)), ""))
+
+
+def normalize_text(text: str) -> str:
+    """The text as compared for exact duplicates: NFKC, case-folded, whitespace collapsed."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def content_hash(text: str) -> str:
+    return _digest("text", normalize_text(text))
+
+
+def article_id(
+    *, source: str | None, external_id: str | None, url: str | None, content: str
+) -> str:
+    """From the source's own id, else the canonical URL, else the normalised content."""
+    if external_id:
+        return _digest("ext", (source or "").strip().lower(), external_id.strip())[:ID_LENGTH]
+    if url:
+        return _digest("url", normalize_url(url))[:ID_LENGTH]
+    return content_hash(content)[:ID_LENGTH]

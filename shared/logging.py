@@ -1,0 +1,42 @@
+"""Structured logs: one JSON object per line, with article_id and stage bound where known."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from shared.settings import get_settings
+
+_SECRET_KEYS = frozenset({"api_key", "password", "authorization", "secret", "token"})
+
+
+def _drop_secrets(_logger: object, _name: str, event: dict[str, object]) -> dict[str, object]:
+    for key in event.keys() & _SECRET_KEYS:
+        event[key] = "***"
+    return event
+
+
+def configure_logging() -> None:
+    settings = get_settings()
+    level = logging.getLevelName(settings.log_level.upper())
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer()
+        if settings.log_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _drop_secrets,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")

@@ -1,0 +1,99 @@
+"""SQLAlchemy models: the store is the source of truth for every article and its state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from shared.states import ArticleState
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them without zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(16), default=ArticleState.RECEIVED, index=True)
+
+    # What was submitted, kept so any stage can be re-run from the store.
+    source: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(Text)
+    input_format: Mapped[str] = mapped_column(String(8))  # "text" | "html"
+    raw_content: Mapped[str] = mapped_column(Text)
+    submitted: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    raw_hash: Mapped[str] = mapped_column(String(64))
+
+    # Ingest output.
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    language: Mapped[str | None] = mapped_column(String(8))
+    extracted: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    cluster_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+    # Enrich output.
+    enrichment: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    # Failure bookkeeping: a failed article says where and why, and can be replayed.
+    failed_stage: Mapped[str | None] = mapped_column(String(16))
+    error_class: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_articles_state_changed", "state", "state_changed_at"),)
+
+
+class StageEvent(Base):
+    """One attempt of one stage on one article: the history ops read when something fails."""
+
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | duplicate | failed | retry
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,1 @@
+"""The search contract: mapping, documents, index lifecycle, safe queries."""

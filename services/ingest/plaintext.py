@@ -1,0 +1,219 @@
+"""Plain-text articles (often scraped pages saved as text): title, dateline, headings, body.
+
+The text carries no markup, so structure is read from layout: the first line is the title,
+blank lines separate paragraphs, a short isolated line between prose paragraphs is a section
+heading, and short lines of site furniture ("Share", "Leave a reply", "Related posts") around
+the article are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from services.ingest.cleaning import clean_text, join_paragraphs
+from services.ingest.extracted import Extracted
+
+_TERMINAL = ".!?\u2026:;"
+_CLOSERS = "\"'\u201d\u2019\u00bb)]"
+_LIST_MARKER = re.compile(r"^(?:[-*\u2022\u2013]\s|\d{1,3}[.)]\s)")
+# A title glued to the next line by a scraper: "...on UkraineAnchorage, Alask" (a lower-case
+# letter or closing punctuation directly followed by a capital).
+_GLUE_POINT = re.compile(r"(?<=[a-z0-9.!?\u201d\u2019)])(?=[A-Z])")
+# "Anchorage, Alaska — In their...", "WASHINGTON (Reuters) - ...", "LONDON, Jan 5 -- ..."
+_DASHES = "\u2014\u2013"  # em and en dash
+_DATELINE_SPLIT = re.compile(
+    rf"^(?P<dateline>[^\W\d_][^\n{_DASHES}]{{1,70}}?)\s*(?:[{_DASHES}]+|\s-{{1,2}})\s+(?=\S)"
+)
+_WORD = r"[^\W\d_][\w.'\u2019-]*"
+_CAPS_PLACE = re.compile(r"^[A-Z][A-Z.'\u2019 -]{2,}(?:,\s*[\w .'\u2019-]+)?$")
+_PLACE_REGION = re.compile(rf"^{_WORD}(?: {_WORD}){{0,3}},(?: {_WORD}){{1,3}}(?: \d{{1,2}})?$")
+_AGENCY = re.compile(r"\s*\((?:[A-Z][\w .&-]{1,30})\)$")
+_MAX_DATELINE_WORDS = 6
+
+# Site furniture. A line is furniture when it is short and one of these phrases is in it;
+# written as patterns of what such lines say, not as a list of particular sites' strings.
+_CHROME = re.compile(
+    r"""\b(?:
+        share(?:\ this)?|tweet|pin\ it|e-?mail\ this|print(?:\ this)?
+        |whatsapp|facebook|twitter|linkedin|reddit|telegram|pinterest
+        |leave\ a\ (?:reply|comment)|(?:post|add|write)\ a\ comment|\d*\ ?comments?
+        |cancel\ reply|reply|responses?
+        |join\ the\ (?:conversation|discussion)
+        |mobile\ version|desktop\ version|(?:full|desktop)\ site|back\ to\ top|scroll\ to\ top
+        |skip\ to(?:\ main)?\ content|main\ menu|navigation|breadcrumbs?
+        |(?:read|see|view|load)\ (?:more|also|next)|continue\ reading|related(?:\ \w+)?
+        |you\ (?:may|might)\ also\ like|more\ from|recommended|most\ (?:read|popular)|trending
+        |subscribe|sign\ up|newsletter|log\ ?in|sign\ in|register|follow\ us|like\ us
+        |advertisement|advertising|sponsored|anzeige|werbung
+        |(?:previous|next|older|newer)\ (?:post|article|story|entry)
+        |tags?:|tagged|filed\ under|posted\ in|categor(?:y|ies):
+        |copyright|all\ rights\ reserved|privacy\ policy|terms\ of\ (?:use|service)|cookies?
+        |loading|click\ here|(?:like|love|wow|sad|angry)\ this
+    )\b|©""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_CHROME_MAX_WORDS = 8
+# "Home » News » World": navigation trails before the article.
+_SEPARATORS = "\u00bb\u203a>|/"  # guillemet, single guillemet, >, |, /
+_BREADCRUMB = re.compile(
+    rf"^[^{_SEPARATORS}]{{1,40}}(?:\s[{_SEPARATORS}]\s[^{_SEPARATORS}]{{1,40}}){{1,6}}$"
+)
+_MINOR_WORD_LENGTH = 3  # "a", "of", "the", "and": lower case even in Title Case
+
+
+@dataclass
+class _Unit:
+    """One line of the text (wrapped lines rejoined), remembering its paragraph block."""
+
+    text: str
+    block: int
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip(_CLOSERS)[-1:] in _TERMINAL or text[-1:] in _CLOSERS
+
+
+def _is_prose(unit: _Unit) -> bool:
+    return unit.words >= 8 and _ends_sentence(unit.text)
+
+
+def _is_chrome(unit: _Unit) -> bool:
+    return unit.words <= _CHROME_MAX_WORDS and _CHROME.search(unit.text) is not None
+
+
+def _is_navigation(unit: _Unit) -> bool:
+    """A line that is nothing but furniture: a breadcrumb trail or only furniture phrases."""
+    if _BREADCRUMB.match(unit.text):
+        return True
+    rest = _CHROME.sub("", unit.text) if unit.words <= _CHROME_MAX_WORDS else unit.text
+    return not re.search(r"\w", rest)
+
+
+def _is_title_case(text: str) -> bool:
+    words = [w for w in re.findall(r"[^\W\d_][\w'\u2019-]*", text) if len(w) > _MINOR_WORD_LENGTH]
+    return bool(words) and all(w[0].isupper() for w in words)
+
+
+def _is_continuation(previous: str, line: str) -> bool:
+    """Whether `line` continues `previous` (hard-wrapped text) rather than starting anew."""
+    if _LIST_MARKER.match(line) or _ends_sentence(previous):
+        return False
+    return line[:1].islower() or len(previous) >= 60
+
+
+def _units(text: str) -> list[_Unit]:
+    units: list[_Unit] = []
+    for block, paragraph in enumerate(text.split("\n\n")):
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            if lines and _is_continuation(lines[-1], line):
+                lines[-1] = f"{lines[-1]} {line}"
+            else:
+                lines.append(line)
+        units.extend(_Unit(line, block) for line in lines)
+    return units
+
+
+def split_glued_title(first_line: str, next_text: str) -> tuple[str, str | None]:
+    """Split "...on UkraineAnchorage, Alask" into the title and the glued fragment.
+
+    The fragment must be where the next paragraph starts, which is what makes a capital
+    after a lower-case letter (as in "McDonald" or "iPhone") a glue point rather than a name.
+    """
+    for match in _GLUE_POINT.finditer(first_line):
+        head, tail = first_line[: match.start()], first_line[match.start() :]
+        if len(tail) >= 3 and len(head.split()) >= 2 and next_text.startswith(tail):
+            return head.rstrip(), tail
+    return first_line, None
+
+
+def _is_dateline(candidate: str, glued: str | None) -> bool:
+    if len(candidate.split()) > _MAX_DATELINE_WORDS:
+        return False
+    if glued and candidate.startswith(glued):
+        return True  # the scraper already showed us where the article's first line began
+    place = _AGENCY.sub("", candidate)
+    return bool(_CAPS_PLACE.match(place) or _PLACE_REGION.match(place) or place != candidate)
+
+
+def split_dateline(paragraph: str, glued: str | None = None) -> tuple[str | None, str]:
+    """Split "Anchorage, Alaska -- In their..." into ("Anchorage, Alaska", "In their...")."""
+    match = _DATELINE_SPLIT.match(paragraph)
+    if not match or not _is_dateline(match.group("dateline"), glued):
+        return None, paragraph
+    return match.group("dateline").strip(" ,"), paragraph[match.end() :]
+
+
+def _drop_chrome(units: list[_Unit]) -> list[_Unit]:
+    """Remove site furniture before the title and after the last paragraph of the article."""
+    start = 0
+    while start < len(units) and _is_navigation(units[start]):
+        start += 1
+    units = units[start:]
+    # The trailing zone: short lines after the last real paragraph. It is furniture from its
+    # first furniture line on; short lines before that may be data (scores, a referee's name).
+    end = len(units)
+    zone = end
+    while zone > 1 and not _is_prose(units[zone - 1]) and units[zone - 1].words <= 12:
+        zone -= 1
+    for index in range(zone, end):
+        if _is_chrome(units[index]):
+            return units[:index]
+    return units
+
+
+def _is_heading(units: list[_Unit], index: int) -> bool:
+    """A short Title Case line alone in its paragraph, between prose paragraphs.
+
+    Without markup this is the only safe signal: a short line in sentence case may be a
+    broken-off sentence, a caption or a score, and those belong to the body.
+    """
+    unit = units[index]
+    if not (2 <= unit.words <= 12 and len(unit.text) <= 100) or _ends_sentence(unit.text):
+        return False
+    if _LIST_MARKER.match(unit.text) or unit.text.count(",") > 2:  # a list of names
+        return False
+    if not _is_title_case(unit.text):
+        return False
+    if index == 0 or index + 1 == len(units):
+        return False
+    before, after = units[index - 1], units[index + 1]
+    alone = before.block != unit.block and after.block != unit.block
+    next_starts_sentence = not after.text[:1].islower()
+    return alone and _is_prose(before) and _is_prose(after) and next_starts_sentence
+
+
+def extract_text(text: str) -> Extracted:
+    """Plain text: the first line is the title, the rest the body."""
+    units = _drop_chrome(_units(clean_text(text)))
+    if not units:
+        return Extracted(title=None, body="")
+    title_unit, units = units[0], units[1:]
+    title, glued = split_glued_title(title_unit.text, units[0].text if units else "")
+    dateline = None
+    if units:
+        dateline, opening = split_dateline(units[0].text, glued)
+        units[0] = _Unit(opening, units[0].block)
+    headings: list[str] = []
+    paragraphs: list[str] = []
+    current_block = -1
+    for index, unit in enumerate(units):
+        if _is_heading(units, index):
+            headings.append(unit.text)
+            current_block = -1
+        elif unit.block == current_block:
+            paragraphs[-1] = f"{paragraphs[-1]}\n{unit.text}"  # lines of one block stay together
+        else:
+            paragraphs.append(unit.text)
+            current_block = unit.block
+    return Extracted(
+        title=title or None,
+        body=join_paragraphs(paragraphs),
+        dateline=dateline,
+        headings=headings,
+    )

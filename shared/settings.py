@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +57,6 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="sha256 hex of a key -> scopes (ingest, search, admin). Empty: no auth.",
     )
-    admin_secret: SecretStr | None = None
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -196,7 +197,8 @@ def worker(
         "--without-mingle",
     ]
     if beat:
-        argv.append("--beat")
+        schedule = Path(tempfile.gettempdir()) / f"newsflow-{queue}-beat-schedule"
+        argv += ["--beat", "--schedule", str(schedule)]
     os.execv(sys.executable, argv)  # noqa: S606 - argv is built here, not from input
 
 

@@ -1,0 +1,33 @@
+# The two commands of the README: `make up` (stack + main job) and `make test`.
+SHELL := /bin/bash
+STACK := infra/local-stack.sh
+VENV := .venv/bin
+CORPUS ?= tests/fixtures/alaska-summit.txt
+QUERY ?= Putin Alaska
+
+.PHONY: up demo down status test test-unit lint bench
+
+up:  ## start the whole local stack, ingest $(CORPUS) through the API, search for $(QUERY)
+	$(STACK) up
+	$(MAKE) --no-print-directory demo
+
+demo:
+	@set -a; eval "$$($(STACK) env)"; set +a; infra/demo.sh "$(CORPUS)" "$(QUERY)"
+
+down:
+	$(STACK) down
+
+status:
+	$(STACK) status
+
+test:  ## start Redis, PostgreSQL and Elasticsearch, then run every test
+	$(STACK) up --deps-only
+	$(VENV)/ruff check .
+	$(VENV)/pytest
+
+test-unit:
+	$(VENV)/pytest tests/unit
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .

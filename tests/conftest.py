@@ -1,0 +1,136 @@
+"""Test settings and the real services the integration, e2e and reliability tests use.
+
+Every test session gets its own namespace: a PostgreSQL database, Celery queue names and an
+Elasticsearch alias of its own, so test runs never see each other's (or a dev stack's) data.
+The environment is set here, before any `shared` module reads its settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import NAMESPACE, WorkerPool
+
+PG_ADMIN_URL = os.environ.get(
+    "NEWSFLOW_TEST_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
+)
+TEST_DATABASE_URL = (
+    PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+    + f"/{NAMESPACE}"
+)
+
+os.environ.update(
+    {
+        "NEWSFLOW_DATABASE_URL": TEST_DATABASE_URL,
+        "NEWSFLOW_REDIS_URL": os.environ.get("NEWSFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "NEWSFLOW_ELASTICSEARCH_URL": os.environ.get(
+            "NEWSFLOW_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:9200"
+        ),
+        "NEWSFLOW_QUEUE_PREFIX": f"{NAMESPACE}.",
+        "NEWSFLOW_INDEX_ALIAS": f"{NAMESPACE}-articles",
+        "NEWSFLOW_LOG_JSON": "true",
+        "NEWSFLOW_LOG_LEVEL": "WARNING",
+        "NEWSFLOW_SWEEPER_INTERVAL_S": "2",
+    }
+)
+
+
+def _stack_error(what: str, exc: Exception) -> str:
+    return (
+        f"{what} is not reachable ({exc}). Start the local stack first: "
+        "`infra/local-stack.sh up --deps-only` (or `make test`)."
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session, migrated to the newest schema."""
+    import psycopg
+
+    from shared.db import upgrade_database
+
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(_stack_error("PostgreSQL", exc))
+    with admin:
+        admin.execute(f'CREATE DATABASE "{NAMESPACE}"')
+    upgrade_database(TEST_DATABASE_URL)
+    yield TEST_DATABASE_URL
+    from shared.db import get_engine
+
+    get_engine().dispose()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{NAMESPACE}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def search_index() -> Iterator[str]:
+    """The session's alias with its first versioned index; everything removed afterwards."""
+    from shared.search.client import get_client
+    from shared.search.indices import alias_name, ensure_index
+
+    es = get_client()
+    try:
+        es.cluster.health(wait_for_status="yellow", timeout="5s")
+    except Exception as exc:
+        pytest.fail(_stack_error("Elasticsearch", exc))
+    ensure_index(es)
+    yield alias_name()
+    es.options(ignore_status=404).indices.delete(index=f"{alias_name()}-*")
+    es.options(ignore_status=404).indices.delete_index_template(name=alias_name())
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    from redis import Redis
+
+    url = os.environ["NEWSFLOW_REDIS_URL"]
+    try:
+        Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        pytest.fail(_stack_error("Redis", exc))
+    return url
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str, search_index: str, redis_url: str) -> dict[str, str]:
+    """All three real services, namespaced for this session."""
+    return {"database_url": database_url, "alias": search_index, "redis_url": redis_url}
+
+
+@pytest.fixture
+def clean_store(stack: dict[str, str]) -> Iterator[None]:
+    """Empty store, queues and index around a test that counts articles."""
+    from redis import Redis
+    from sqlalchemy import text
+
+    from shared.db import get_engine
+    from shared.search.client import get_client
+    from shared.search.indices import ensure_index
+
+    def wipe() -> None:
+        with get_engine().begin() as connection:
+            connection.execute(text("TRUNCATE stage_events, articles"))
+        redis = Redis.from_url(stack["redis_url"])
+        for key in redis.scan_iter(f"{NAMESPACE}.*"):
+            redis.delete(key)
+        # No delete_by_query on the local node (no reindex module): recreate the index.
+        es = get_client()
+        es.options(ignore_status=404).indices.delete(index=f"{stack['alias']}-v*")
+        ensure_index(es)
+
+    wipe()
+    yield
+    wipe()
+
+
+@pytest.fixture
+def workers(stack: dict[str, str], tmp_path: Path) -> Iterator[WorkerPool]:
+    pool = WorkerPool(tmp_path)
+    yield pool
+    pool.stop_all()

@@ -1,0 +1,96 @@
+"""Helpers shared by the tests that run real services and worker processes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# One namespace per test session: database, queues and index alias of its own.
+NAMESPACE = os.environ.get("NEWSFLOW_TEST_NAMESPACE") or f"nftest{secrets.token_hex(3)}"
+os.environ["NEWSFLOW_TEST_NAMESPACE"] = NAMESPACE
+
+
+class WorkerPool:
+    """Real Celery worker processes for this session's queues; tests may kill them."""
+
+    APPS = {
+        "ingest": "services.ingest.worker",
+        "enrich": "services.enrich.worker",
+        "index": "services.indexer.worker",
+        "scheduler": "services.scheduler.worker",
+    }
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(
+        self,
+        stage: str,
+        *,
+        concurrency: int = 1,
+        extra_env: dict[str, str] | None = None,
+        beat: bool = False,
+    ) -> subprocess.Popen[bytes]:
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            self.APPS[stage],
+            "worker",
+            "-Q",
+            f"{NAMESPACE}.{stage}",
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{stage}-{secrets.token_hex(2)}@{NAMESPACE}",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ]
+        if beat:
+            argv += ["--beat", "--schedule", str(self.log_dir / "beat-schedule")]
+        log = (self.log_dir / f"{stage}.log").open("ab")
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env={**os.environ, **(extra_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[stage] = process
+        return process
+
+    def start_all(self, concurrency: int = 1) -> None:
+        for stage in ("ingest", "enrich", "index"):
+            self.start(stage, concurrency=concurrency)
+
+    def kill(self, stage: str, sig: int = 9) -> None:
+        process = self.processes.pop(stage)
+        os.killpg(process.pid, sig)
+        process.wait(timeout=60)
+
+    def stop_all(self) -> None:
+        for stage in list(self.processes):
+            self.kill(stage, 15)
+
+
+def wait_until(
+    predicate: Callable[[], bool], timeout: float, interval: float = 0.25, message: str = ""
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s: {message}")

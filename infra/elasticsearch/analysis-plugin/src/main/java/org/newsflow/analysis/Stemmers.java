@@ -73,6 +73,8 @@ final class Stemmers {
 
     private static final Map<String, Function<TokenStream, TokenStream>> STEMMER = new HashMap<>();
     private static final Map<String, Supplier<SnowballStemmer>> SNOWBALL = new HashMap<>();
+    /** Canonical (documented) spellings, for error messages. */
+    private static final TreeSet<String> STEMMER_NAMES = new TreeSet<>();
 
     private Stemmers() {}
 
@@ -82,10 +84,11 @@ final class Stemmers {
 
     private static void stemmer(String name, Function<TokenStream, TokenStream> f) {
         STEMMER.put(key(name), f);
+        STEMMER_NAMES.add(name);
     }
 
     private static void snowballStemmer(String name, Supplier<SnowballStemmer> s) {
-        STEMMER.put(key(name), ts -> new SnowballFilter(ts, s.get()));
+        stemmer(name, ts -> new SnowballFilter(ts, s.get()));
     }
 
     static {
@@ -181,7 +184,7 @@ final class Stemmers {
         Function<TokenStream, TokenStream> f = STEMMER.get(key(language));
         if (f == null) {
             throw new IllegalArgumentException(
-                "Unknown Stemmer language [" + language + "]; supported (newsflow-analysis): " + new TreeSet<>(STEMMER.keySet())
+                "Unknown Stemmer language [" + language + "]; supported (newsflow-analysis): " + STEMMER_NAMES
             );
         }
         return f;

@@ -55,7 +55,6 @@ import org.tartarus.snowball.SnowballStemmer;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -346,10 +345,5 @@ final class TokenFilters {
 
     private static TokenFilterFactory elisionProvider(IndexSettings is, Environment env, String name, Settings s) {
         return elision(env, name, s);
-    }
-
-    /** Names registered here, for the README / tests. */
-    static List<String> names() {
-        return List.copyOf(providers().keySet());
     }
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from services.ingest.boilerplate import is_furniture, is_navigation
 from services.ingest.cleaning import clean_text, join_paragraphs
 from services.ingest.extracted import Extracted
 
@@ -31,34 +32,7 @@ _PLACE_REGION = re.compile(rf"^{_WORD}(?: {_WORD}){{0,3}},(?: {_WORD}){{1,3}}(?:
 _AGENCY = re.compile(r"\s*\((?:[A-Z][\w .&-]{1,30})\)$")
 _MAX_DATELINE_WORDS = 6
 
-# Site furniture. A line is furniture when it is short and one of these phrases is in it;
-# written as patterns of what such lines say, not as a list of particular sites' strings.
-_CHROME = re.compile(
-    r"""\b(?:
-        share(?:\ this)?|tweet|pin\ it|e-?mail\ this|print(?:\ this)?
-        |whatsapp|facebook|twitter|linkedin|reddit|telegram|pinterest
-        |leave\ a\ (?:reply|comment)|(?:post|add|write)\ a\ comment|\d*\ ?comments?
-        |cancel\ reply|reply|responses?
-        |join\ the\ (?:conversation|discussion)
-        |mobile\ version|desktop\ version|(?:full|desktop)\ site|back\ to\ top|scroll\ to\ top
-        |skip\ to(?:\ main)?\ content|main\ menu|navigation|breadcrumbs?
-        |(?:read|see|view|load)\ (?:more|also|next)|continue\ reading|related(?:\ \w+)?
-        |you\ (?:may|might)\ also\ like|more\ from|recommended|most\ (?:read|popular)|trending
-        |subscribe|sign\ up|newsletter|log\ ?in|sign\ in|register|follow\ us|like\ us
-        |advertisement|advertising|sponsored|anzeige|werbung
-        |(?:previous|next|older|newer)\ (?:post|article|story|entry)
-        |tags?:|tagged|filed\ under|posted\ in|categor(?:y|ies):
-        |copyright|all\ rights\ reserved|privacy\ policy|terms\ of\ (?:use|service)|cookies?
-        |loading|click\ here|(?:like|love|wow|sad|angry)\ this
-    )\b|©""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_CHROME_MAX_WORDS = 8
-# "Home » News » World": navigation trails before the article.
-_SEPARATORS = "\u00bb\u203a>|/"  # guillemet, single guillemet, >, |, /
-_BREADCRUMB = re.compile(
-    rf"^[^{_SEPARATORS}]{{1,40}}(?:\s[{_SEPARATORS}]\s[^{_SEPARATORS}]{{1,40}}){{1,6}}$"
-)
+_ZONE_MAX_WORDS = 12
 _MINOR_WORD_LENGTH = 3  # "a", "of", "the", "and": lower case even in Title Case
 
 
@@ -80,18 +54,6 @@ def _ends_sentence(text: str) -> bool:
 
 def _is_prose(unit: _Unit) -> bool:
     return unit.words >= 8 and _ends_sentence(unit.text)
-
-
-def _is_chrome(unit: _Unit) -> bool:
-    return unit.words <= _CHROME_MAX_WORDS and _CHROME.search(unit.text) is not None
-
-
-def _is_navigation(unit: _Unit) -> bool:
-    """A line that is nothing but furniture: a breadcrumb trail or only furniture phrases."""
-    if _BREADCRUMB.match(unit.text):
-        return True
-    rest = _CHROME.sub("", unit.text) if unit.words <= _CHROME_MAX_WORDS else unit.text
-    return not re.search(r"\w", rest)
 
 
 def _is_title_case(text: str) -> bool:
@@ -150,21 +112,27 @@ def split_dateline(paragraph: str, glued: str | None = None) -> tuple[str | None
 
 
 def _drop_chrome(units: list[_Unit]) -> list[_Unit]:
-    """Remove site furniture before the title and after the last paragraph of the article."""
+    """Remove site furniture: navigation before the title, furniture lines anywhere after.
+
+    After the last real paragraph comes a trailing zone of short lines; it is furniture from
+    its first furniture line on ("Share.", "Leave A Reply"...), while short lines before that
+    may be data (scores, a referee's name) and stay.
+    """
     start = 0
-    while start < len(units) and _is_navigation(units[start]):
+    while start < len(units) and is_navigation(units[start].text):
         start += 1
     units = units[start:]
-    # The trailing zone: short lines after the last real paragraph. It is furniture from its
-    # first furniture line on; short lines before that may be data (scores, a referee's name).
-    end = len(units)
-    zone = end
-    while zone > 1 and not _is_prose(units[zone - 1]) and units[zone - 1].words <= 12:
+    zone = len(units)
+    while zone > 1 and (
+        is_furniture(units[zone - 1].text, after_article=True)
+        or (not _is_prose(units[zone - 1]) and units[zone - 1].words <= _ZONE_MAX_WORDS)
+    ):
         zone -= 1
-    for index in range(zone, end):
-        if _is_chrome(units[index]):
-            return units[:index]
-    return units
+    cut = next(
+        (i for i in range(zone, len(units)) if is_furniture(units[i].text, after_article=True)),
+        len(units),
+    )
+    return units[:1] + [u for u in units[1:cut] if not is_furniture(u.text)]
 
 
 def _is_heading(units: list[_Unit], index: int) -> bool:

@@ -8,8 +8,13 @@ the publication time (not only the day), the canonical link and the page's langu
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import trafilatura
@@ -17,6 +22,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
+from services.ingest.boilerplate import is_furniture
 from services.ingest.cleaning import clean_line, join_paragraphs
 from services.ingest.dates import parse_date
 from services.ingest.extracted import Extracted
@@ -40,6 +46,15 @@ _PUBLISHED_META = (
     "pubdate",
 )
 _ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPosting")
+# Several names in one string: "A, B and C", "A und B, dpa".
+_NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\bor\b)\s*")
+_BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|door)\s+", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"^(?:https?:|www\.)|@|^\W*$")
+# A page title is often "Headline | Site" or "Headline - Site - 28.04.2023".
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u2022:]\s+")
+_DATE_LIKE = re.compile(r"^[\d./-]+$")
+_GENERIC_DOMAIN_LABELS = {"www", "co", "com", "org", "net", "gov", "ac", "news", "edu"}
+_SITE_NAME_SIMILARITY = 0.8
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?=$|[-_])")
 _FRAGMENT = re.compile(r"<(?:html|body)[\s>]", re.IGNORECASE)
 
@@ -57,26 +72,41 @@ def _text_of(element: etree._Element) -> str:
     return "\n".join(clean_line(line) for line in "".join(parts).split("\n")).strip()
 
 
-def _walk(body: etree._Element, title: str | None) -> tuple[list[str], list[str]]:
-    """(paragraphs, headings) in document order."""
-    paragraphs: list[str] = []
-    headings: list[str] = []
+def _blocks(body: etree._Element) -> list[tuple[str, str]]:
+    """("p" or "head", text) for each block of trafilatura's output, in document order."""
+    blocks: list[tuple[str, str]] = []
     for element in body:
         tag = element.tag
         if tag == "head":
-            text = clean_line("".join(element.itertext()))
-            if text and text != title:
-                headings.append(text)
+            blocks.append(("head", clean_line("".join(element.itertext()))))
         elif tag == "list":
-            items = [_text_of(item) for item in element.iter("item")]
-            paragraphs.append("\n".join(i for i in items if i))
+            items = (_text_of(item) for item in element.iter("item"))
+            blocks.append(("p", "\n".join(i for i in items if i)))
         elif tag in ("quote", "div", "section") and len(element):
-            inner, inner_headings = _walk(element, title)
-            paragraphs.extend(inner)
-            headings.extend(inner_headings)
+            blocks.extend(_blocks(element))
         elif tag not in ("table", "graphic"):
-            paragraphs.append(_text_of(element))
-    return [p for p in paragraphs if p], headings
+            blocks.append(("p", _text_of(element)))
+    return [(kind, text) for kind, text in blocks if text]
+
+
+def _article_parts(body: etree._Element) -> tuple[list[str], list[str]]:
+    """(paragraphs, headings) without furniture.
+
+    Headings before the first paragraph are the headline, kicker or standfirst repeated
+    (already the title), and the trailing paragraphs after the article's last one are
+    checked with the looser "after the article" furniture rule.
+    """
+    blocks = _blocks(body)
+    first = next((i for i, (kind, _) in enumerate(blocks) if kind == "p"), len(blocks))
+    blocks = blocks[first:]
+    end = len(blocks)
+    while end and is_furniture(blocks[end - 1][1], after_article=True):
+        end -= 1
+    paragraphs = [t for kind, t in blocks[:end] if kind == "p" and not is_furniture(t)]
+    headings = [
+        t for kind, t in blocks[:end] if kind == "head" and not is_furniture(t, after_article=True)
+    ]
+    return paragraphs, headings
 
 
 def _meta(tree: HtmlElement, names: tuple[str, ...]) -> str | None:
@@ -88,6 +118,7 @@ def _meta(tree: HtmlElement, names: tuple[str, ...]) -> str | None:
 
 
 def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
+    """Every JSON-LD object on the page, nested graphs flattened, in document order."""
     objects: list[dict[str, Any]] = []
     for script in tree.iterfind(".//script[@type='application/ld+json']"):
         try:
@@ -96,35 +127,144 @@ def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
             continue  # a broken block on one page is common and harmless
         stack = [data]
         while stack:
-            value = stack.pop()
+            value = stack.pop(0)
             if isinstance(value, list):
-                stack.extend(value)
+                stack[:0] = value
             elif isinstance(value, dict):
                 objects.append(value)
                 stack.extend(v for k, v in value.items() if k in ("@graph", "mainEntity"))
     return objects
 
 
-def _article_ld(tree: HtmlElement) -> dict[str, Any]:
-    for obj in _json_ld_objects(tree):
-        kind = obj.get("@type")
-        kinds = kind if isinstance(kind, list) else [kind]
-        if any(isinstance(k, str) and _ARTICLE_TYPES.search(k) for k in kinds):
-            return obj
-    return {}
+@dataclass
+class _LinkedData:
+    """The page's main article object in JSON-LD, and every object by @id to resolve links."""
+
+    article: dict[str, Any] = field(default_factory=dict)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, tree: HtmlElement) -> _LinkedData:
+        found = cls()
+        for obj in _json_ld_objects(tree):
+            if isinstance(obj.get("@id"), str) and len(obj) > 1:
+                found.by_id.setdefault(obj["@id"], obj)
+            kind = obj.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            is_article = any(isinstance(k, str) and _ARTICLE_TYPES.search(k) for k in kinds)
+            if is_article and not found.article:
+                found.article = obj
+        return found
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"@id"}:
+            return self.by_id.get(value["@id"], value)
+        return value
+
+    def text(self, key: str) -> str | None:
+        value = self.resolve(self.article.get(key))
+        if isinstance(value, dict):
+            value = value.get("name")
+        return html.unescape(value) if isinstance(value, str) and value.strip() else None
+
+    def authors(self) -> list[str]:
+        """Named people; organisations only when no person is named (a desk, an agency)."""
+        value = self.article.get("author")
+        people: list[str] = []
+        organisations: list[str] = []
+        for entry in value if isinstance(value, list) else [value]:
+            entry = self.resolve(entry)
+            if isinstance(entry, str):
+                people.extend(split_names(entry))
+            elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                kind = str(entry.get("@type") or "Person")
+                names = split_names(html.unescape(entry["name"]))
+                (people if kind == "Person" else organisations).extend(names)
+        return people or organisations
 
 
-def _published_at(tree: HtmlElement, article: dict[str, Any], fallback: str | None) -> Any:
-    """The first parseable of: JSON-LD, meta tags, htmldate's finding (with the time)."""
-    for value in (article.get("datePublished"), _meta(tree, _PUBLISHED_META), fallback):
+def split_names(value: str) -> list[str]:
+    """"Felix Schroeder und Joerg Soldwisch, dpa" -> three names; URLs and e-mails dropped."""
+    names = (_BYLINE_PREFIX.sub("", clean_line(n)) for n in _NAME_SEPARATORS.split(value))
+    return [n for n in names if n and not _NOT_A_NAME.search(n)]
+
+
+def _dedupe_names(names: list[str]) -> list[str]:
+    """Keep the first spelling of each name ("Sophie Foster" and the slug "Sophie-Foster")."""
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(_squash(name), name)
+    return list(seen.values())
+
+
+def _squash(text: str) -> str:
+    """Lower-case letters and digits only, accents dropped: for comparing names."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+
+
+def _site_names(url: str | None, *names: str | None) -> set[str]:
+    squashed = {_squash(n) for n in names if n}
+    host = urlsplit(url or "").hostname or ""
+    labels = [label for label in host.split(".")[:-1] if label not in _GENERIC_DOMAIN_LABELS]
+    squashed.update(_squash(label) for label in labels)
+    squashed.add(_squash("".join(labels)))
+    return {n for n in squashed if len(n) >= 2}
+
+
+def _is_site_part(part: str, site_names: set[str]) -> bool:
+    squashed = _squash(part)
+    if _DATE_LIKE.match(part.strip()):
+        return True
+    return bool(squashed) and any(
+        SequenceMatcher(None, squashed, name).ratio() >= _SITE_NAME_SIMILARITY
+        for name in site_names
+    )
+
+
+def strip_site_name(title: str, site_names: set[str]) -> str:
+    """"Headline | Site" and "Site - Headline" -> "Headline" (also a trailing date part)."""
+    while True:
+        parts = list(_TITLE_SEPARATOR.finditer(title))
+        if not parts:
+            return title
+        if _is_site_part(title[parts[-1].end() :], site_names):
+            title = title[: parts[-1].start()]
+        elif _is_site_part(title[: parts[0].start()], site_names):
+            title = title[parts[0].end() :]
+        else:
+            return title
+
+
+def _first_h1(tree: HtmlElement) -> str | None:
+    heading = tree.find(".//h1")
+    return " ".join(heading.text_content().split()) if heading is not None else None
+
+
+def _published_at(tree: HtmlElement, linked: _LinkedData, fallback: str | None) -> Any:
+    """The first parseable of: JSON-LD, meta tags, microdata, htmldate's finding."""
+    microdata = next(
+        (
+            el.get("datetime") or el.get("content")
+            for el in tree.iterfind(".//*[@itemprop='datePublished']")
+            if el.get("datetime") or el.get("content")
+        ),
+        None,
+    )
+    for value in (
+        linked.article.get("datePublished"),
+        _meta(tree, _PUBLISHED_META),
+        microdata,
+        fallback,
+    ):
         if isinstance(value, str) and (parsed := parse_date(value)) is not None:
             return parsed
     return None
 
 
-def _language(tree: HtmlElement, article: dict[str, Any]) -> str | None:
+def _language(tree: HtmlElement, linked: _LinkedData) -> str | None:
     for value in (
-        article.get("inLanguage"),
+        linked.article.get("inLanguage"),
         tree.get("lang"),
         _meta(tree, ("og:locale", "content-language", "language", "dc.language")),
     ):
@@ -142,18 +282,13 @@ def _canonical_url(tree: HtmlElement, fallback: str | None) -> str | None:
     return fallback
 
 
-def _authors(value: str | None) -> list[str]:
-    names = (clean_line(a) for a in (value or "").split(";"))
-    return list(dict.fromkeys(n for n in names if n))
-
-
-def extract_html(html: str, *, url: str | None = None) -> Extracted:
-    if not _FRAGMENT.search(html[:5000]):
-        html = f"<html><body><article>{html}</article></body></html>"  # a bare fragment
-    tree = load_html(html)
+def extract_html(content: str, *, url: str | None = None) -> Extracted:
+    if not _FRAGMENT.search(content[:5000]):
+        content = f"<html><body><article>{content}</article></body></html>"  # a bare fragment
+    tree = load_html(content)
     if tree is None:
         return Extracted(title=None, body="")
-    article = _article_ld(tree)
+    linked = _LinkedData.read(tree)
     document = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -164,18 +299,34 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
     )
     if document is None or isinstance(document, dict):
         return Extracted(title=None, body="")
-    title = clean_line(document.title or "") or None
-    paragraphs, headings = _walk(document.body, title) if document.body is not None else ([], [])
+    site_name = clean_line(linked.text("publisher") or document.sitename or "") or None
+    canonical_url = _canonical_url(tree, document.url or url)
+    site_names = _site_names(canonical_url or url, site_name, _meta(tree, ("og:site_name",)))
+    # The headline as the publisher states it for machines beats the <title> written for
+    # search engines and browser tabs, which carries the site's name.
+    title_source = next(
+        (
+            t
+            for t in (linked.text("headline"), _meta(tree, ("og:title",)), _first_h1(tree))
+            if t and t.strip()
+        ),
+        document.title or "",
+    )
+    title = strip_site_name(clean_line(title_source), site_names) or None
+    paragraphs, headings = (
+        _article_parts(document.body) if document.body is not None else ([], [])
+    )
+    authors = linked.authors() or split_names(document.author or "")
     return Extracted(
         title=title,
         body=join_paragraphs(paragraphs),
         headings=headings,
-        authors=_authors(document.author),
-        published_at=_published_at(tree, article, document.date),
-        site_name=clean_line(document.sitename or "") or None,
-        canonical_url=_canonical_url(tree, document.url or url),
+        authors=_dedupe_names(authors),
+        published_at=_published_at(tree, linked, document.date),
+        site_name=site_name,
+        canonical_url=canonical_url,
         description=clean_line(document.description or "") or None,
         image=document.image,
         tags=list(dict.fromkeys(clean_line(t) for t in (document.tags or []) if t.strip())),
-        language=_language(tree, article),
+        language=_language(tree, linked),
     )

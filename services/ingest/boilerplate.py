@@ -1,0 +1,99 @@
+"""Site furniture around and inside articles: share bars, comment prompts, teasers, sign-ups.
+
+Written as patterns of what such lines say and how long they are, not as a list of
+particular sites' strings, so that a site never seen before is cleaned as well. Two tiers:
+
+- calls to action ("sign up for our newsletter", "follow us on", "READ MORE: ...") are
+  furniture even in a full sentence: no article paragraph talks like that;
+- single words of page chrome ("Share", "Reply", "Comments", "Related") are furniture only
+  in a short line without sentence punctuation, since "He declined to comment." is news.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Calls to action and legal lines (English and German, the corpus's languages).
+_CALL_TO_ACTION = re.compile(
+    r"""(?:
+        ^sign\ up\b|\bsign(?:ing)?\ up\ (?:for|to)\ (?:our|the)\ (?:[\w-]+\ )?
+            (?:newsletters?|emails?|alerts|updates)\b
+        |^subscribe\b|\bsubscribe\ to\ (?:our|the)\b|\bour\ newsletters?\b|^newsletter\b
+        |\bfollow\ us\b|\bfollow\ [\w.]+\ on\ (?:twitter|x|facebook|instagram|google\ news)\b
+        |\blike\ us\ on\b|\bget\ in\ touch\ with\ (?:us|our)\b|\bemail\ us\b
+        |\bdownload\ (?:our|the)\ app\b|\bclick\ here\b
+        |\bleave\ a\ (?:reply|comment)\b|\b(?:post|add|write)\ a\ comment\b
+        |\bjoin\ (?:the|our)\ (?:conversation|discussion|commenting)\b
+        |\bcomment\ policy\b|\bcommenting\ forum\b
+        |\ball\ rights\ reserved\b|\bcopyright\ (?:\d{4}|©)|©
+        |\bprivacy\ settings\b|\bcookie\ settings\b
+        |\bexit\ mobile\ version\b|\bskip\ to\ (?:main\ )?content\b|\bback\ to\ top\b
+        |\bunseren?\ newsletter\b|\bjetzt\ (?:testen|abonnieren)\b
+        |\bprivatsphäre-einstellungen\b|\bexterner?\ inhalt\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# "READ MORE: Other story", "ALSO READ | ...", "Lesen Sie auch: ...": links to other articles.
+_TEASER = re.compile(
+    r"""^(?:read\ (?:more|next|also)|also\ read|more|see\ also|related|watch|listen
+        |lesen\ sie\ (?:auch|mehr)|mehr\ zum\ thema|auch\ interessant|zum\ artikel|weiterlesen
+    )\s*(?::|\||\u2013|-|>>|\u00bb)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Words of page chrome, furniture only in a short line.
+_CHROME_WORD = re.compile(
+    r"""\b(?:
+        share(?:\ this)?|tweet|pin\ it|e-?mail|print|whatsapp|facebook|twitter|linkedin
+        |reddit|telegram|pinterest|comments?|reply|responses?|mobile\ version|desktop\ version
+        |menu|navigation|breadcrumbs?|(?:read|see|view|load)\ (?:more|also|next)
+        |continue\ reading|related(?:\ \w+)?|you\ (?:may|might)\ also\ like|more\ from
+        |recommended|most\ (?:read|popular)|trending|log\ ?in|sign\ in|register
+        |advertisement|advertising|sponsored|anzeige|werbung|teilen|kommentare?
+        |(?:previous|next|older|newer)\ (?:post|article|story|entry)
+        |tags?|tagged|filed\ under|posted\ in|categor(?:y|ies)|loading
+        |auch\ interessant|mehr\ zum\ thema|lesen\ sie\ auch|quelle
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_LIST_ITEM = re.compile(r"^(?:[-*\u2022\u2013]\s|\d{1,3}[.)]\s)")
+_SHORT_WORDS = 8
+_TINY_WORDS = 3
+_CALL_TO_ACTION_MAX_WORDS = 40
+# "Home » News » World": a navigation trail.
+_SEPARATORS = "\u00bb\u203a>|/"  # guillemet, single guillemet, >, |, /
+_BREADCRUMB = re.compile(
+    rf"^[^{_SEPARATORS}]{{1,40}}(?:\s[{_SEPARATORS}]\s[^{_SEPARATORS}]{{1,40}}){{1,6}}$"
+)
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip("\"'\u201d\u2019\u00bb)] ")[-1:] in ".!?\u2026"
+
+
+def is_furniture(text: str, *, after_article: bool = False) -> bool:
+    """Whether a line or paragraph is page furniture rather than article text.
+
+    Inside the article only a line of a few words counts as chrome ("Advertisement", "Share
+    this"); after its last paragraph any short line without sentence punctuation can.
+    """
+    words = len(text.split())
+    if words <= _CALL_TO_ACTION_MAX_WORDS and (
+        _CALL_TO_ACTION.search(text) or _TEASER.match(text)
+    ):
+        return True
+    if _LIST_ITEM.match(text):
+        return False  # "- targeted teenagers with advertising campaigns" is content
+    short = words <= _TINY_WORDS or (
+        after_article and words <= _SHORT_WORDS and not _ends_sentence(text)
+    )
+    return short and _CHROME_WORD.search(text) is not None
+
+
+def is_navigation(text: str) -> bool:
+    """A line that is nothing but navigation: a breadcrumb trail or chrome words only."""
+    if _BREADCRUMB.match(text):
+        return True
+    if len(text.split()) > _SHORT_WORDS:
+        return False
+    rest = _CALL_TO_ACTION.sub("", _CHROME_WORD.sub("", text))
+    return re.search(r"\w", rest) is None

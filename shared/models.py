@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -64,9 +76,17 @@ class Article(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     language: Mapped[str | None] = mapped_column(String(8))
     extracted: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Dedup. `duplicate_of` is the article this one copies (exact: same normalised text;
+    # near: MinHash similarity above the threshold); `cluster_id` is the first article of
+    # the story, shared by all its copies so search can collapse them.
     duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    duplicate_kind: Mapped[str | None] = mapped_column(String(8))  # "exact" | "near"
+    similarity: Mapped[float | None] = mapped_column(Float)  # estimated Jaccard, near copies
     cluster_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Hash of the normalised submitted content and title: exact copies caught at the door.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    # MinHash signature of the body (uint32 little-endian), to verify LSH candidates.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     # Enrich output.
     enrichment: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -97,3 +117,33 @@ class StageEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # ok | duplicate | failed | retry
     detail: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ArticleBand(Base):
+    """One LSH band of an article's MinHash: articles sharing a band are near-dup candidates.
+
+    Kept in the store (not in a worker's memory) so every ingest process sees every article.
+    """
+
+    __tablename__ = "article_bands"
+
+    band: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[str] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Feed(Base):
+    """An RSS or Atom feed the scheduler polls with conditional GETs."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    source: Mapped[str | None] = mapped_column(String(200))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status of the last poll
+    error: Mapped[str | None] = mapped_column(Text)  # why the last poll (or some entries) failed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

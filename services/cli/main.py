@@ -202,5 +202,7 @@ def worker(
     os.execv(sys.executable, argv)  # noqa: S606 - argv is built here, not from input
 
 
+app.command("extract")(__import__("services.cli.extract_commands", fromlist=["_"]).extract)
+
 if __name__ == "__main__":
     app()

@@ -77,9 +77,7 @@ def is_furniture(text: str, *, after_article: bool = False) -> bool:
     this"); after its last paragraph any short line without sentence punctuation can.
     """
     words = len(text.split())
-    if words <= _CALL_TO_ACTION_MAX_WORDS and (
-        _CALL_TO_ACTION.search(text) or _TEASER.match(text)
-    ):
+    if words <= _CALL_TO_ACTION_MAX_WORDS and (_CALL_TO_ACTION.search(text) or _TEASER.match(text)):
         return True
     if _LIST_ITEM.match(text):
         return False  # "- targeted teenagers with advertising campaigns" is content

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 
 import charset_normalizer
 
@@ -28,6 +27,8 @@ _DECLARED = re.compile(
     rb"""|<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
     re.IGNORECASE,
 )
+# Control characters (C0 but tab and line breaks, DEL, C1), lone surrogates, U+FFFD.
+_ODD = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd]")
 # WHATWG: pages labelled latin-1 or ascii are decoded as windows-1252.
 _LABEL_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252"}
 
@@ -52,12 +53,10 @@ def declared_charset(data: bytes) -> str | None:
 
 
 def _looks_binary(text: str) -> bool:
+    """Control characters or undecodable bytes (U+FFFD) beyond a trace: not text."""
     if "\x00" in text:
         return True
-    controls = sum(
-        1 for ch in text if ch not in "\t\n\r\f" and unicodedata.category(ch) in ("Cc", "Cs")
-    )
-    return controls > _MAX_CONTROL_SHARE * max(len(text), 1)
+    return len(_ODD.findall(text)) > _MAX_CONTROL_SHARE * max(len(text), 1)
 
 
 def _detect(data: bytes) -> str | None:

@@ -101,8 +101,10 @@ def _from_json(value: Any, path: str, index: int | None) -> InputItem:
     if not isinstance(value, dict):
         return InputItem(path, index=index, error="expected a JSON object with `text` or `html`")
     has_text, has_html = isinstance(value.get("text"), str), isinstance(value.get("html"), str)
-    if has_text == has_html:
-        return InputItem(path, index=index, error="give exactly one of `text` or `html`")
+    if has_text and has_html:
+        return InputItem(path, index=index, error="give exactly one of `text` or `html`, not both")
+    if not (has_text or has_html):
+        return InputItem(path, index=index, error="the JSON object has no `text` or `html` string")
     item = InputItem(
         path,
         content=value["html"] if has_html else value["text"],

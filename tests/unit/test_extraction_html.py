@@ -1,0 +1,126 @@
+"""HTML extraction: article text without chrome, headings apart, metadata from the page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.ingest.extracted import Extracted
+from services.ingest.extraction import UnknownInputFormat, extract
+from services.ingest.webpage import split_names, strip_site_name
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
+
+
+@pytest.fixture(scope="module")
+def article() -> Extracted:
+    page = (FIXTURES / "article-jsonld.html").read_text(encoding="utf-8")
+    return extract(page, "html", url="https://www.coastalcourier.example/n/1")
+
+
+def test_title_is_the_headline_without_the_site_name(article: Extracted) -> None:
+    assert article.title == "Harbour Bridge Reopens After Two Years of Repairs"
+
+
+def test_metadata_comes_from_json_ld_and_open_graph(article: Extracted) -> None:
+    assert article.authors == ["Maria Lopez", "Tom Becker"]  # the second one an @id link
+    assert article.published_at == datetime(2024, 3, 5, 8, 30, tzinfo=UTC)
+    assert article.published_at.utcoffset() == timedelta(hours=1)  # the page's own zone kept
+    assert article.site_name == "The Coastal Courier"
+    assert article.canonical_url == "https://www.coastalcourier.example/news/harbour-bridge-reopens"
+    assert article.description is not None
+    assert article.description.startswith("Traffic returned to the harbour bridge")
+    assert article.image == "https://www.coastalcourier.example/images/bridge.jpg"
+    assert article.tags == ["Transport", "Infrastructure"]
+    assert article.language == "en"
+
+
+def test_body_is_the_article_paragraphs_separated_by_one_blank_line(article: Extracted) -> None:
+    assert len(article.paragraphs) == 6
+    assert article.body.startswith("Traffic returned to the harbour bridge on Tuesday morning")
+    assert article.body.endswith("between the old town and the railway station.")
+    assert "\n\n\n" not in article.body
+    assert all("\n" not in p for p in article.paragraphs)
+
+
+def test_headings_are_kept_apart_from_the_body(article: Extracted) -> None:
+    assert article.headings == ["Why the Repairs Took So Long", "What Commuters Can Expect"]
+    assert "Why the Repairs" not in article.body
+    assert "Harbour Bridge Reopens" not in article.body
+
+
+def test_page_chrome_is_not_in_the_body(article: Extracted) -> None:
+    for chrome in ("Share on", "Sign up", "newsletter", "Related stories", "All rights", "Home"):
+        assert chrome not in article.body
+
+
+def test_a_page_without_an_article_has_no_body() -> None:
+    page = (FIXTURES / "no-article.html").read_text(encoding="utf-8")
+    assert extract(page, "html").body == ""
+
+
+def test_an_article_fragment_is_extracted_too() -> None:
+    fragment = (
+        "<h2>Storm Warning Issued</h2>"
+        "<p>The weather service issued a storm warning for the whole coast on Sunday night, "
+        "advising residents to stay indoors and to secure loose objects in their gardens.</p>"
+        "<p>Ferries to the islands were cancelled until at least Tuesday morning, the operator "
+        "said, and schools in three districts will stay closed on Monday.</p>"
+    )
+    article = extract(fragment, "html")
+    assert article.paragraphs[0].startswith("The weather service issued a storm warning")
+    assert len(article.paragraphs) == 2
+
+
+def test_a_publication_date_in_the_future_is_dropped() -> None:
+    future = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    page = (FIXTURES / "article-jsonld.html").read_text(encoding="utf-8")
+    page = page.replace("2024-03-05T09:30:00+01:00", future)
+    assert extract(page, "html").published_at is None
+
+
+def test_an_unknown_input_format_is_a_permanent_error() -> None:
+    with pytest.raises(UnknownInputFormat):
+        extract("<p>x</p>", "pdf")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Steigende Zinsen setzen Dax zu | B\u00f6rsen-Zeitung", "Steigende Zinsen setzen Dax zu"),
+        (
+            "Post-Vac-Syndrom: Was wissen wir? \u2013 DW \u2013 13.06.2023",
+            "Post-Vac-Syndrom: Was wissen wir?",
+        ),
+        (
+            "Golem.de - LTE-Patent: Samsung soll zerst\u00f6ren",
+            "LTE-Patent: Samsung soll zerst\u00f6ren",
+        ),
+        # A dash inside the headline is not a site suffix.
+        (
+            "I sell Disney holidays - booking the right day saves you money",
+            "I sell Disney holidays - booking the right day saves you money",
+        ),
+    ],
+)
+def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> None:
+    names = {"boersenzeitung", "dw", "golem", "dailystar"}
+    assert strip_site_name(title, names) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        (
+            "Felix Schr\u00f6der und J\u00f6rg Soldwisch, dpa",
+            ["Felix Schr\u00f6der", "J\u00f6rg Soldwisch", "dpa"],
+        ),
+        ("By Samya Kullab and Vasilisa Stepanenko", ["Samya Kullab", "Vasilisa Stepanenko"]),
+        ("d.kuckelkorn@example.de", []),
+        ("https://www.facebook.com/someone", []),
+    ],
+)
+def test_author_strings_are_split_into_names(value: str, names: list[str]) -> None:
+    assert split_names(value) == names

@@ -25,8 +25,20 @@ def normalize_url(url: str) -> str:
         if not _TRACKING_PARAMS.match(k)
     ]
     path = parts.path.rstrip("/") or "/"
+    scheme = parts.scheme.lower()
     netloc = parts.netloc.lower().removeprefix("www.")
-    return urlunsplit((parts.scheme.lower(), netloc, path, urlencode(sorted(query)), ""))
+    # The default port names the same resource: http://host:80/a is http://host/a.
+    netloc = netloc.removesuffix({"http": ":80", "https": ":443"}.get(scheme, "\0"))
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+def is_web_url(url: str) -> bool:
+    """An absolute http(s) URL with a host: what an article's `url` must be."""
+    try:
+        parts = urlsplit(url.strip())
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an invalid IPv6 literal or port
+        return False
 
 
 def normalize_text(text: str) -> str:
@@ -36,6 +48,11 @@ def normalize_text(text: str) -> str:
 
 def content_hash(text: str) -> str:
     return _digest("text", normalize_text(text))
+
+
+def submission_fingerprint(input_format: str, content: str, title: str | None) -> str:
+    """Exact copies as submitted (same content and title, any URL or source) share this."""
+    return _digest("submitted", input_format, normalize_text(content), normalize_text(title or ""))
 
 
 def article_id(

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from shared.identity import is_web_url
+
+SubmitStatus = Literal["accepted", "unchanged", "revised", "duplicate", "rejected"]
+
+
+def _check_characters(value: str) -> str:
+    # PostgreSQL refuses NUL in text and lone surrogates cannot be stored as UTF-8: refuse
+    # them here, with a reason, instead of failing the whole request at the INSERT.
+    if "\x00" in value:
+        raise PydanticCustomError("invalid_characters", "contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "invalid_characters", "contains a lone surrogate (not valid Unicode text)"
+        ) from None
+    return value
 
 
 class ArticleIn(BaseModel):
@@ -15,17 +34,41 @@ class ArticleIn(BaseModel):
 
     text: str | None = Field(None, description="Plain text; the first line is the title.")
     html: str | None = Field(None, description="A whole HTML page or an article fragment.")
-    url: str | None = Field(None, max_length=4096)
+    url: str | None = Field(None, max_length=4096, description="Absolute http(s) URL.")
     title: str | None = Field(None, max_length=2000)
     source: str | None = Field(None, max_length=200)
-    published_at: datetime | None = None
-    language: str | None = Field(None, min_length=2, max_length=8)
+    published_at: datetime | None = Field(None, description="ISO 8601; UTC if no zone.")
+    language: str | None = Field(
+        None, min_length=2, max_length=8, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,4})?$"
+    )
     external_id: str | None = Field(None, max_length=500)
+
+    @field_validator("url", "title", "source", "language", "external_id", mode="after")
+    @classmethod
+    def _clean_metadata(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = _check_characters(value).strip()
+        return value or None  # "" means "not given", not an identity of its own
+
+    @field_validator("url", mode="after")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_web_url(value):
+            raise PydanticCustomError("invalid_url", "`url` must be an absolute http(s) URL")
+        return value
+
+    @field_validator("published_at", mode="after")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     @model_validator(mode="after")
     def _one_content_field(self) -> ArticleIn:
         if (self.text is None) == (self.html is None):
-            raise ValueError("give exactly one of `text` or `html`")
+            raise PydanticCustomError("content_required", "give exactly one of `text` or `html`")
         return self
 
     @property
@@ -41,7 +84,25 @@ class SubmitResult(BaseModel):
     """What happened to one submitted article."""
 
     id: str | None = None
-    status: Literal["accepted", "unchanged", "revised", "rejected"]
+    status: SubmitStatus
     revision: int | None = None
     reason: str | None = Field(None, description="Machine-readable reason when rejected.")
     detail: str | None = None
+    duplicate_of: str | None = Field(
+        None, description="The article this one is an exact copy of (status `duplicate`)."
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """The response body; `duplicate_of` only when set, so the common answer stays small."""
+        return self.model_dump(exclude={"duplicate_of"} if self.duplicate_of is None else None)
+
+
+class BatchItemResult(SubmitResult):
+    index: int = Field(description="Position of the item in the array, or its NDJSON line - 1.")
+
+
+class BatchResult(BaseModel):
+    """Answer to a batch: one result per item, in order, and how many of each status."""
+
+    items: list[BatchItemResult]
+    counts: dict[str, int]

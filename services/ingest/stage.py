@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.ingest.dedup import BatchDeduplicator, Match
 from services.ingest.extraction import Extracted, extract, parse_date
+from shared.errors import PermanentError
 from shared.identity import content_hash
 from shared.models import Article
 from shared.pipeline import advance, claim, mark_failed
@@ -30,58 +31,65 @@ def apply_extraction(article: Article, extracted: Extracted) -> None:
     article.content_hash = content_hash(f"{article.title or ''}\n{extracted.body}")
 
 
-def find_exact_duplicate(session: Session, article: Article) -> str | None:
-    """The first other article with the same normalised text, if any."""
-    return session.scalar(
-        select(Article.id)
-        .where(
-            Article.content_hash == article.content_hash,
-            Article.id != article.id,
-            Article.state.not_in(
-                [ArticleState.RECEIVED, ArticleState.FAILED, ArticleState.DUPLICATE]
-            ),
+def _extract(session: Session, article: Article) -> bool:
+    """Extract one article into its row; on bad input mark it failed and return False."""
+    try:
+        extracted = extract(article.raw_content, article.input_format, url=article.url)
+    except PermanentError as exc:
+        mark_failed(session, article, Stage.INGEST, reason=exc.reason, message=str(exc), exc=exc)
+        return False
+    except Exception as exc:  # noqa: BLE001 - one bad article must not sink its batch
+        mark_failed(
+            session,
+            article,
+            Stage.INGEST,
+            reason="extraction_error",
+            message=f"{type(exc).__name__}: {exc}",
+            exc=exc,
         )
-        .order_by(Article.created_at)
-        .limit(1)
-    )
+        return False
+    if not extracted.body.strip():
+        mark_failed(
+            session,
+            article,
+            Stage.INGEST,
+            reason="no_article_text",
+            message="no article text could be extracted from the input",
+        )
+        return False
+    apply_extraction(article, extracted)
+    return True
+
+
+def _apply_match(article: Article, match: Match | None) -> None:
+    article.duplicate_of = match.of if match else None
+    article.duplicate_kind = match.kind if match else None
+    article.similarity = match.similarity if match else None
+    article.cluster_id = match.cluster_id if match else article.id
 
 
 def ingest_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
-    """Extract and dedupe each received article; returns the ids ready for enrichment."""
+    """Extract and dedupe each received article; returns the ids ready for enrichment.
+
+    Exact copies stop at `duplicate`. Near copies go on to enrichment and indexing with the
+    cluster id of their story, so search can collapse them (see `services.ingest.dedup`).
+    """
+    # Submission order, so that of two copies in one batch the first one is the original.
+    claimed = sorted(claim(session, Stage.INGEST, article_ids), key=lambda a: (a.created_at, a.id))
+    extracted = [article for article in claimed if _extract(session, article)]
+    dedup = BatchDeduplicator(session, extracted)
     ready: list[str] = []
-    for article in claim(session, Stage.INGEST, article_ids):
-        try:
-            extracted = extract(article.raw_content, article.input_format, url=article.url)
-        except Exception as exc:  # noqa: BLE001 - one bad article must not sink its batch
-            mark_failed(
-                session,
-                article,
-                Stage.INGEST,
-                reason="extraction_error",
-                message=f"{type(exc).__name__}: {exc}",
-                exc=exc,
-            )
-            continue
-        if not extracted.body.strip():
-            mark_failed(
-                session,
-                article,
-                Stage.INGEST,
-                reason="no_article_text",
-                message="no article text could be extracted from the input",
-            )
-            continue
-        apply_extraction(article, extracted)
-        duplicate_of = find_exact_duplicate(session, article)
-        if duplicate_of:
-            article.duplicate_of = duplicate_of
-            article.cluster_id = duplicate_of
+    for article in extracted:
+        match = dedup.check(article)
+        _apply_match(article, match)
+        dedup.add(article, match)
+        # A revision of an article already in the index must reach the index again, even as
+        # an exact copy: stopping it here would leave its previous version searchable.
+        if match is not None and match.kind == "exact" and article.indexed_at is None:
             advance(session, article, Stage.INGEST, ArticleState.DUPLICATE)
             continue
-        article.cluster_id = article.id
         advance(session, article, Stage.INGEST, ArticleState.INGESTED)
         ready.append(article.id)
-        # Flush so a later article of the same batch sees this one as the original.
-        session.flush()
+    dedup.save(article.id for article in extracted)
     session.commit()
     return ready

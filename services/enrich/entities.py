@@ -1,53 +1,278 @@
-"""Named entities with spaCy, grouped by type; the model loads once per process."""
+"""Named entities: spaCy mentions folded into one canonical name and type per article.
+
+The small models label the same person "Trump" (PERSON) in one sentence and "Trump" (ORG) in
+the next, tag "Beyond Ukraine" as a person and read title-cased headlines as strings of names
+("Putin Meet"). Users filter on entity names, so within an article:
+- every mention is trimmed (leading prepositions and articles, honorifics, possessives) and
+  well-known abbreviations are spelled out ("U.S." -> "United States");
+- a shorter name folds into the fullest name it ends ("Trump", "Mr. Trump" -> "Donald Trump");
+  an acronym folds into the organisation it abbreviates; places never fold by suffix, since
+  "Korea" may be North or South;
+- the type is the majority vote of the mentions of the name itself, where a person vote counts
+  double (a surname in an ORG slot is the model's commonest slip, the reverse is rare);
+- headlines are not read by the model at all: they only add mentions of names the body has.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import lru_cache
+import re
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-from shared.settings import get_settings
+from services.enrich.wordlists import (
+    HONORIFICS,
+    LEADING_WORDS,
+    LOWERCASE_LEADING_WORDS,
+    MONTHS,
+)
 
-# spaCy labels folded into the types apps filter on; everything else is "other".
+# spaCy labels (OntoNotes for English, WikiNER for most other languages) -> the types apps
+# filter on. Labels missing here (dates, numbers, money) are not entities for us.
 ENTITY_TYPES: dict[str, str] = {
     "PERSON": "person",
+    "PER": "person",
     "ORG": "organization",
-    "NORP": "other",
     "GPE": "place",
     "LOC": "place",
     "FAC": "place",
     "EVENT": "event",
+    "NORP": "other",
+    "PRODUCT": "other",
+    "WORK_OF_ART": "other",
+    "LAW": "other",
+    "LANGUAGE": "other",
+    "MISC": "other",
 }
-_UNUSED_COMPONENTS = ("lemmatizer",)
+# Tie-break between types with as many votes.
+_TYPE_PRIORITY = ("person", "organization", "place", "event", "other")
+_PERSON_VOTE = 2
+
+# Abbreviations spelled out so that "U.S." and "the United States" are one place.
+ALIASES: dict[str, tuple[str, str]] = {
+    "U.S.": ("United States", "place"),
+    "US": ("United States", "place"),
+    "U.S.A.": ("United States", "place"),
+    "USA": ("United States", "place"),
+    "U.K.": ("United Kingdom", "place"),
+    "UK": ("United Kingdom", "place"),
+    "EU": ("European Union", "organization"),
+    "E.U.": ("European Union", "organization"),
+    "U.N.": ("United Nations", "organization"),
+    "UN": ("United Nations", "organization"),
+}
+
+_TRAILING_TOKENS = frozenset({"'s", "’s", "'", "’"})  # noqa: RUF001 - typographic marks
+_HYPHEN_COMPOUND = re.compile(r"[A-Z][\w.]*(?:-[A-Z][\w.]*)+")
+_ACRONYM = re.compile(r"(?:[A-Z]\.?){2,8}")
+_ACRONYM_SKIP = frozenset({"of", "and", "for", "the", "&", "de", "du", "des", "la", "le"})
 
 
-@lru_cache(maxsize=1)
-def nlp() -> Language:
-    return spacy.load(get_settings().spacy_model, exclude=list(_UNUSED_COMPONENTS))
+@dataclass
+class Mention:
+    name: str  # trimmed surface, later the canonical name
+    type: str
+    segment: int  # index of the segment it was found in
+    start: int | None  # offsets in the body; None in a title or a heading outside the body
+    end: int | None
+    honorific: bool = False
 
 
-def model_version() -> str:
-    meta = nlp().meta
-    return f"{meta.get('lang')}_{meta.get('name')}-{meta.get('version')}"
+def _is_leading_word(text: str) -> bool:
+    lower = text.lower()
+    return lower in LEADING_WORDS or (text == lower and lower in LOWERCASE_LEADING_WORDS)
 
 
-def entities_of(doc: Doc) -> list[dict[str, Any]]:
-    """Entities of one doc: name, type, mention count and first character offset."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for ent in doc.ents:
-        name = " ".join(ent.text.split())
-        kind = ENTITY_TYPES.get(ent.label_, "other")
-        entry = found.setdefault(
-            (name, kind),
-            {"name": name, "type": kind, "mentions": 0, "first_offset": ent.start_char},
-        )
-        entry["mentions"] += 1
-    return sorted(found.values(), key=lambda e: (-e["mentions"], e["first_offset"]))
+def _trim(span: Span) -> tuple[int, int, bool]:
+    """Token bounds of the name inside an entity span, and whether an honorific preceded it."""
+    first, last = span.start, span.end - 1
+    doc = span.doc
+    honorific = False
+    while first < last and _is_leading_word(doc[first].text):
+        first += 1
+    if ENTITY_TYPES.get(span.label_) == "person":
+        while first < last and doc[first].lower_.rstrip(".") in HONORIFICS:
+            first += 1
+            honorific = True
+    while last > first and (doc[last].is_punct or doc[last].lower_ in _TRAILING_TOKENS):
+        last -= 1
+    while first < last and doc[first].is_punct:
+        first += 1
+    return first, last + 1, honorific
 
 
-def extract_entities(texts: Iterable[str], batch_size: int = 16) -> list[list[dict[str, Any]]]:
-    return [entities_of(doc) for doc in nlp().pipe(texts, batch_size=batch_size)]
+def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
+    """Entity mentions of one segment's doc; `offset` is where the segment starts in the body."""
+    found = []
+    for span in doc.ents:
+        kind = ENTITY_TYPES.get(span.label_)
+        if kind is None:
+            continue
+        first, end, honorific = _trim(span)
+        name_span = doc[first:end]
+        name = " ".join(name_span.text.split()).strip(',;:"“”‘«»()[]')  # noqa: RUF001 - typographic marks
+        # Names are capitalised; "today" or a lone initial is the model's noise.
+        if len(name) < 2 or not any(ch.isupper() for ch in name):
+            continue
+        if honorific:
+            kind = "person"
+        start = None if offset is None else offset + name_span.start_char
+        end_char = None if start is None else start + len(name_span.text)
+        found.append(Mention(name, kind, segment, start, end_char, honorific))
+    return found
+
+
+def _spell_out(mentions: list[Mention]) -> list[Mention]:
+    """Apply ALIASES and split "U.S.-Russia" into the names it joins."""
+    known = {m.name for m in mentions if not _HYPHEN_COMPOUND.fullmatch(m.name)} | set(ALIASES)
+    out: list[Mention] = []
+    for m in mentions:
+        if _HYPHEN_COMPOUND.fullmatch(m.name) and any(p in known for p in m.name.split("-")):
+            position = 0
+            for part in m.name.split("-"):
+                if part in known:
+                    start = None if m.start is None else m.start + position
+                    end = None if start is None else start + len(part)
+                    out.append(Mention(part, m.type, m.segment, start, end))
+                position += len(part) + 1
+        else:
+            out.append(m)
+    for m in out:
+        if m.name in ALIASES:
+            m.name, m.type = ALIASES[m.name]
+    return out
+
+
+def _majority(votes: Counter[str]) -> str:
+    return max(_TYPE_PRIORITY, key=lambda t: (votes[t], -_TYPE_PRIORITY.index(t)))
+
+
+def _is_acronym(short: str, full: str) -> bool:
+    if not _ACRONYM.fullmatch(short):
+        return False
+    initials = "".join(w[0] for w in full.split() if w.lower() not in _ACRONYM_SKIP)
+    return initials.upper() == short.replace(".", "") and len(full.split()) > 1
+
+
+def _folds(short: str, short_type: str, full: str, full_type: str) -> bool:
+    s, f = short.split(), full.split()
+    if len(s) < len(f) and f[-len(s) :] == s:
+        if full_type == "person":
+            return short_type not in ("place", "event")
+        return full_type == "organization" == short_type
+    return (
+        full_type == "organization"
+        and short_type in ("organization", "other")
+        and (_is_acronym(short, full))
+    )
+
+
+@dataclass
+class ArticleEntities:
+    canonical: dict[str, str]  # surface -> canonical name
+    types: dict[str, str]  # canonical name -> type
+    mentions: list[Mention]  # every mention, named by its canonical name
+
+    def type_of(self, name: str) -> str | None:
+        return self.types.get(name)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        counts: Counter[str] = Counter(m.name for m in self.mentions)
+        firsts: dict[str, int] = {}
+        for m in self.mentions:
+            if m.start is not None and m.start < firsts.get(m.name, m.start + 1):
+                firsts[m.name] = m.start
+        entities = [
+            {"name": name, "type": kind, "mentions": counts[name], "first_offset": firsts.get(name)}
+            for name, kind in self.types.items()
+            if counts[name]
+        ]
+        big = 1 << 62  # entities seen only in headlines sort last
+        return sorted(entities, key=lambda e: (-e["mentions"], e["first_offset"] or big))
+
+
+def canonicalise(mentions: list[Mention]) -> ArticleEntities:
+    """Fold the body's mentions into canonical entities (see the module docstring)."""
+    mentions = _spell_out(mentions)
+    votes: dict[str, Counter[str]] = {}
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for i, m in enumerate(mentions):
+        votes.setdefault(m.name, Counter())[m.type] += (
+            _PERSON_VOTE if m.type == "person" else 1
+        ) + (_PERSON_VOTE if m.honorific else 0)
+        counts[m.name] += 1
+        first.setdefault(m.name, m.start if m.start is not None else i)
+    canonical: dict[str, str] = {}
+    types: dict[str, str] = {}
+    totals: Counter[str] = Counter()
+    # Fullest names first, so that every shorter one finds the names it may fold into.
+    for name in sorted(votes, key=lambda n: (-len(n.split()), -counts[n], first[n])):
+        kind = _majority(votes[name])
+        targets = [c for c, t in types.items() if _folds(name, kind, c, t)]
+        # "Trump" beside "Donald Trump" and "Melania Trump": the most mentioned wins.
+        target = max(targets, key=lambda c: (totals[c], -first[c])) if targets else name
+        if not targets:
+            types[name] = kind
+        canonical[name] = target
+        totals[target] += counts[name]
+    for m in mentions:
+        m.name = canonical[m.name]
+        m.type = types[m.name]
+    return ArticleEntities(canonical, types, mentions)
+
+
+def headline_mentions(
+    entities: ArticleEntities, text: str, segment: int, offset: int | None
+) -> list[Mention]:
+    """Mentions in a title or heading of names already found in the body, as whole words."""
+    surfaces = sorted(
+        {*entities.canonical, *(a for a, (full, _) in ALIASES.items() if full in entities.types)},
+        key=len,
+        reverse=True,
+    )
+    if not surfaces:
+        return []
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, surfaces)) + r")(?!\w)")
+    found = []
+    for match in pattern.finditer(text):
+        surface = match.group()
+        name = ALIASES[surface][0] if surface in ALIASES else entities.canonical[surface]
+        start = None if offset is None else offset + match.start()
+        end = None if start is None else start + len(surface)
+        found.append(Mention(name, entities.types[name], segment, start, end))
+    return found
+
+
+_AGENCY = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+def dateline_mentions(text: str, segment: int, offset: int | None) -> list[Mention]:
+    """The places of a dateline ("Anchorage, Alaska", "WASHINGTON (Reuters)"), no model needed.
+
+    The model misses them (a bare list of names, no sentence); they are places by convention.
+    """
+    places = _AGENCY.sub("", text)
+    found = []
+    position = 0
+    for part in places.split(","):
+        name = part.strip()
+        start = position + len(part) - len(part.lstrip())
+        position += len(part) + 1
+        words = name.split()
+        if (
+            not words
+            or len(words) > 4
+            or not name[0].isupper()
+            or any(ch.isdigit() for ch in name)
+            or words[0].lower().rstrip(".") in MONTHS
+        ):
+            continue
+        if name.isupper() and len(name) > 3:  # "WASHINGTON" but not "UK"
+            name = name.title()
+        body_start = None if offset is None else offset + start
+        end = None if body_start is None else body_start + len(name)
+        found.append(Mention(name, "place", segment, body_start, end))
+    return found

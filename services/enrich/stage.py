@@ -16,7 +16,15 @@ def enrich_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     articles = claim(session, Stage.ENRICH, article_ids)
     if not articles:
         return []
-    texts = [ArticleText(title=a.title, body=a.body or "") for a in articles]
+    texts = [
+        ArticleText(
+            title=a.title,
+            body=a.body or "",
+            headings=list((a.extracted or {}).get("headings") or []),
+            dateline=(a.extracted or {}).get("dateline"),
+        )
+        for a in articles
+    ]
     try:
         results = enrich_texts(texts)
     except Exception:  # noqa: BLE001 - isolate the article that breaks the batch

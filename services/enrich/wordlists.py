@@ -1,0 +1,63 @@
+"""Word lists the enrich rules use, per language where it matters, in one place to extend."""
+
+from __future__ import annotations
+
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as one string (easier to read and extend than a list literal)."""
+    return frozenset(text.split())
+
+
+# Words that open an entity span without being part of the name ("the United States",
+# "Beyond Ukraine" tagged as a person).
+LEADING_WORDS = _words(
+    "the a an this that these those beyond in on at of from by with to for and but or after "
+    "before under over into between across about against during since until unlike like via "
+    "near outside inside toward towards"
+)
+# Articles of other languages start names when capitalised ("La Paz", "Los Angeles", "Die
+# Linke"), so they are only dropped in lower case ("la France").
+LOWERCASE_LEADING_WORDS = _words("le la les l' der die das den dem des el los las")
+HONORIFICS = _words(
+    "mr mrs ms miss mx dr prof sir dame lord lady president vice senator sen rep gov governor "
+    "chancellor minister secretary general gen col colonel capt captain pope king queen prince "
+    "princess sheikh rev judge justice mayor premier m mme herr frau"
+)
+
+MONTHS = _words(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
+    "july august september october november december"
+)
+
+# Titles that make a keyword about a person ("President Donald") rather than a topic.
+TITLE_WORDS = _words(
+    "mr mrs ms dr president vice senator governor chancellor minister prime secretary general "
+    "pope king queen prince princess mayor premier chief leader"
+)
+
+# Inflected forms (the lemmatizer is not loaded, for speed), English, French, German.
+SPEECH_VERBS = _words(
+    """
+    say said says saying tell told tells telling add added adds adding note noted notes noting
+    stress stressed stresses stressing caution cautioned cautions cautioning warn warned warns
+    warning insist insisted insists insisting declare declared declares declaring remark
+    remarked remarks ask asked asks asking reply replied replies replying explain explained
+    explains explaining acknowledge acknowledged acknowledges acknowledging argue argued argues
+    arguing describe described describes describing write wrote writes writing tweet tweeted
+    tweets announce announced announces claim claimed claims admit admitted admits state stated
+    continued continues joke joked jokes joking recall recalled recalls recalling promise
+    promised promises promising suggest suggested suggests suggesting repeat repeated repeats
+    repeating urge urged urges urging vow vowed vows conclude concluded concludes respond
+    responded responds comment commented comments quip quipped quips predict predicted predicts
+    emphasize emphasized emphasizes emphasizing emphasise emphasised emphasises emphasising
+    call called calls calling confirm confirmed confirms dismiss dismissed dismisses brand
+    branded brands label labelled labeled according
+    dit dire déclaré déclare affirmé affirme ajouté ajoute expliqué explique estimé estime
+    souligné souligne indiqué indique assuré assure précisé précise répondu répond raconté
+    confié martelé insisté averti prévenu lancé selon
+    sagte sagt sagten sagen erklärte erklärt betonte betont meinte meint warnte warnt fügte
+    bekräftigte räumte kritisierte zufolge
+    """
+)
+
+PRONOUNS = frozenset({"he", "she", "him", "her", "il", "elle", "er", "sie"})

@@ -40,6 +40,12 @@ _TEASER = re.compile(
     )\s*(?::|\||\u2013|-|>>|\u00bb)""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Picture credits and source lines left by image captions: "Image: Jane Doe/Reuters".
+_CREDIT = re.compile(
+    r"^(?:image|photo|picture|pictures|foto|fotos|bild|credit|quelle|source)s?\s*:\s*\S",
+    re.IGNORECASE,
+)
+_CREDIT_MAX_WORDS = 12
 # Words of page chrome, furniture only in a short line.
 _CHROME_WORD = re.compile(
     r"""\b(?:
@@ -78,6 +84,8 @@ def is_furniture(text: str, *, after_article: bool = False) -> bool:
     """
     words = len(text.split())
     if words <= _CALL_TO_ACTION_MAX_WORDS and (_CALL_TO_ACTION.search(text) or _TEASER.match(text)):
+        return True
+    if words <= _CREDIT_MAX_WORDS and _CREDIT.match(text):
         return True
     if _LIST_ITEM.match(text):
         return False  # "- targeted teenagers with advertising campaigns" is content

@@ -33,6 +33,7 @@ _AGENCY = re.compile(r"\s*\((?:[A-Z][\w .&-]{1,30})\)$")
 _MAX_DATELINE_WORDS = 6
 
 _ZONE_MAX_WORDS = 12
+_MAX_TITLE_WORDS = 25  # a headline ending in a full stop is rarely longer
 _MINOR_WORD_LENGTH = 3  # "a", "of", "the", "and": lower case even in Title Case
 
 
@@ -161,8 +162,12 @@ def extract_text(text: str) -> Extracted:
     units = _drop_chrome(_units(clean_text(text)))
     if not units:
         return Extracted(title=None, body="")
-    title_unit, units = units[0], units[1:]
-    title, glued = split_glued_title(title_unit.text, units[0].text if units else "")
+    if _is_prose(units[0]) and units[0].words > _MAX_TITLE_WORDS:
+        # No title line: the text starts with its first paragraph.
+        title, glued = None, None
+    else:
+        title_unit, units = units[0], units[1:]
+        title, glued = split_glued_title(title_unit.text, units[0].text if units else "")
     dateline = None
     if units:
         dateline, opening = split_dateline(units[0].text, glued)

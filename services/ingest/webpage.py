@@ -173,8 +173,10 @@ class _LinkedData:
         value = self.article.get("author")
         people: list[str] = []
         organisations: list[str] = []
-        for entry in value if isinstance(value, list) else [value]:
-            entry = self.resolve(entry)
+        entries = value if isinstance(value, list) else [value]
+        # Flattened: some pages nest a list of authors inside the list.
+        entries = [e for x in entries for e in (x if isinstance(x, list) else [x])]
+        for entry in map(self.resolve, entries):
             if isinstance(entry, str):
                 people.extend(split_names(entry))
             elif isinstance(entry, dict) and isinstance(entry.get("name"), str):

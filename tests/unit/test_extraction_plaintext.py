@@ -199,6 +199,16 @@ def test_a_glued_title_is_split_only_where_the_next_paragraph_begins(
     assert split_glued_title(first_line, next_text) == (title, glued)
 
 
+def test_text_starting_with_a_paragraph_has_no_title_and_keeps_the_paragraph() -> None:
+    first = (
+        "The council voted on Tuesday to build protected cycling lanes along the seafront, "
+        "ending a debate that has divided residents, shop owners and commuters for years."
+    )
+    article = extract(f"{first}\n\nWork starts in September.", "text")
+    assert article.title is None
+    assert article.paragraphs == [first, "Work starts in September."]
+
+
 def test_text_with_only_furniture_has_no_body() -> None:
     assert extract("Share\nLeave a reply\n", "text").body == ""
     assert extract("", "text").title is None

@@ -13,13 +13,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from services.cli.search_commands import index_app, reindex, search
 from shared.logging import configure_logging
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="The article store.")
-index_app = typer.Typer(no_args_is_help=True, help="The search index.")
 app.add_typer(db_app, name="db")
 app.add_typer(index_app, name="index")
+app.command()(search)
+app.command()(reindex)
 console = Console(stderr=True)
 
 TEXT_SUFFIXES = {".txt"}
@@ -38,16 +40,6 @@ def db_upgrade() -> None:
 
     upgrade_database()
     console.print("store schema is up to date")
-
-
-@index_app.command("init")
-def index_init() -> None:
-    """Install the index template and create the alias's first index if needed."""
-    from shared.search.client import get_client
-    from shared.search.indices import alias_name, ensure_index
-
-    name = ensure_index(get_client())
-    console.print(f"alias {alias_name()} -> {name}")
 
 
 def _iter_files(paths: list[Path]) -> list[Path]:
@@ -113,34 +105,6 @@ def wait(
             console.print(f"{pending} articles still in flight after {timeout:.0f}s")
             raise typer.Exit(1)
         time.sleep(0.5)
-
-
-@app.command()
-def search(
-    q: Annotated[str, typer.Argument(help='Query: words, "phrases", -exclusion, OR.')] = "",
-    size: int = 10,
-) -> None:
-    """Search the index and print the hits as JSON."""
-    from shared.search.client import get_client
-    from shared.search.indices import alias_name
-    from shared.search.query import SearchParams, build_query
-
-    response = get_client().search(index=alias_name(), **build_query(SearchParams(q=q, size=size)))
-    hits = response["hits"]
-    out = {
-        "total": hits["total"]["value"],
-        "hits": [
-            {
-                "id": h["_id"],
-                "title": h["_source"].get("title"),
-                "persons": h["_source"].get("persons"),
-                "places": h["_source"].get("places"),
-                "highlights": h.get("highlight", {}).get("body", [])[:1],
-            }
-            for h in hits["hits"]
-        ],
-    }
-    sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.command()

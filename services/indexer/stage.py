@@ -2,102 +2,125 @@
 
 Each document's `_id` is the article id and its external version the article revision,
 so a redelivered batch or a replay never makes a second document, and a stale revision
-can never overwrite a newer one.
+can never overwrite a newer one. While a reindex runs, every batch is also written to the
+index being built (see shared/search/indices.py), so nothing indexed meanwhile is lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import Any
 
+import structlog
 from elasticsearch import Elasticsearch
-from elasticsearch.helpers import streaming_bulk
 from sqlalchemy.orm import Session
 
+from services.indexer.bulk import Document, ItemResult, bulk_write
 from shared.errors import TransientError
 from shared.metrics import ACCEPTED_TO_SEARCHABLE
 from shared.models import Article, utcnow
 from shared.pipeline import advance, claim, mark_failed
 from shared.search.client import get_client
-from shared.search.documents import article_document
-from shared.search.indices import alias_name, ensure_index
+from shared.search.documents import from_db
+from shared.search.indices import (
+    alias_name,
+    ensure_index,
+    mapping_version,
+    write_targets,
+)
+from shared.search.mapping import MAPPING_VERSION
 from shared.states import ArticleState, Stage
 
-# Statuses worth retrying: overload or a shard not ready.
-_RETRYABLE = {429, 502, 503, 504}
+log = structlog.get_logger(__name__)
+
+_INDEX_GONE = "index_not_found_exception"
+_ready: dict[str, bool] = {}
 
 
-@lru_cache(maxsize=1)
-def _index_ready() -> bool:
-    ensure_index(get_client())
-    return True
+def ensure_ready(es: Elasticsearch) -> None:
+    """Create the index on first use and refuse to write into an outdated mapping.
+
+    Documents of a newer mapping would be rejected by the old one (its `dynamic: strict`), and
+    rejected means failed: better to wait (retry) until `newsflow index init` has reindexed.
+    Only success is cached, so a worker notices the upgrade without a restart.
+    """
+    if _ready.get(alias_name()):
+        return
+    index = ensure_index(es)
+    version = mapping_version(es, index)
+    if version < MAPPING_VERSION:
+        raise TransientError(
+            f"index {index} has mapping v{version}, this code writes v{MAPPING_VERSION}: "
+            "run `newsflow index init` to reindex"
+        )
+    _ready[alias_name()] = True
 
 
-def bulk_actions(articles: Sequence[Article], index: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "_op_type": "index",
-            "_index": index,
-            "_id": article.id,
-            "version": article.revision,
-            "version_type": "external",
-            "_source": article_document(article),
-        }
-        for article in articles
-    ]
+def outcome(results: Sequence[ItemResult]) -> tuple[str, str | None]:
+    """ "indexed", "retry" or "rejected" (with the reason) from one article's item results.
 
-
-def bulk_index(
-    es: Elasticsearch, articles: Sequence[Article], index: str
-) -> dict[str, dict[str, Any]]:
-    """Send one bulk request; returns each article's item result keyed by id."""
-    results: dict[str, dict[str, Any]] = {}
-    for _ok, item in streaming_bulk(
-        es,
-        bulk_actions(articles, index),
-        chunk_size=500,
-        max_chunk_bytes=50 * 1024 * 1024,
-        raise_on_error=False,
-        raise_on_exception=True,
-        max_retries=3,
-        initial_backoff=1,
-    ):
-        result = item["index"]
-        results[result["_id"]] = result
-    return results
+    The first result is the read alias's. A missing `-next` alias means a reindex swapped
+    (or gave up) while this request ran: the read alias write is then the one that counts.
+    """
+    if not results:
+        return "retry", "no result"
+    live, others = results[0], results[1:]
+    rejected = [r for r in results if not r.ok and not r.retryable and r.error_type != _INDEX_GONE]
+    if rejected:
+        return "rejected", rejected[0].describe()
+    if live.error_type == _INDEX_GONE:
+        _ready.pop(alias_name(), None)
+        return "retry", live.describe()
+    if not live.ok or any(r.retryable for r in others):
+        return "retry", live.describe() if not live.ok else None
+    return "indexed", None
 
 
 def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
-    """Index every enriched article of the batch in one bulk request."""
+    """Index every enriched article of the batch in bulk; returns the ids now indexed."""
     articles = claim(session, Stage.INDEX, article_ids)
     if not articles:
         return []
-    _index_ready()
-    results = bulk_index(get_client(), articles, alias_name())
-    indexed, retry = [], []
+    es = get_client()
+    ensure_ready(es)
     now = utcnow()
+    documents: list[Document] = []
+    by_id: dict[str, Article] = {}
     for article in articles:
-        result = results.get(article.id, {})
-        status = result.get("status", 0)
-        # 409: this revision (or a newer one) is already there, which is what we wanted.
-        if 200 <= status < 300 or status == 409:
+        try:
+            documents.append(
+                Document(article.id, article.revision, from_db(article, indexed_at=now))
+            )
+            by_id[article.id] = article
+        except Exception as exc:  # noqa: BLE001 - one odd row must not sink its batch
+            mark_failed(
+                session,
+                article,
+                Stage.INDEX,
+                reason="projection_error",
+                message=f"{type(exc).__name__}: {exc}",
+                exc=exc,
+            )
+    results = bulk_write(es, documents, write_targets(es)) if documents else {}
+    indexed, retry = [], []
+    for article_id, article in by_id.items():
+        verdict, reason = outcome(results.get(article_id, []))
+        if verdict == "indexed":
             article.indexed_at = now
             advance(session, article, Stage.INDEX, ArticleState.INDEXED)
             ACCEPTED_TO_SEARCHABLE.observe((now - article.created_at).total_seconds())
-            indexed.append(article.id)
-        elif status in _RETRYABLE or not status:
-            retry.append(article.id)
+            indexed.append(article_id)
+        elif verdict == "retry":
+            retry.append(article_id)
         else:
-            error = result.get("error", {})
             mark_failed(
                 session,
                 article,
                 Stage.INDEX,
                 reason="index_rejected",
-                message=f"{status} {error.get('type')}: {error.get('reason')}",
+                message=reason or "rejected by Elasticsearch",
             )
     session.commit()
     if retry:
+        log.warning("index_items_retry", count=len(retry))
         raise TransientError(f"{len(retry)} documents were not accepted by Elasticsearch yet")
     return indexed

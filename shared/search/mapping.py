@@ -1,69 +1,197 @@
 """The index mapping: defined here once, installed as an index template.
 
 Apps that query the index directly rely on it: docs/index-contract.md documents every field.
-Bump MAPPING_VERSION on any change; `newsflow reindex` then builds the new index from SQL.
+Bump MAPPING_VERSION on any change; `newsflow index init` (or `newsflow reindex`) then builds
+a new index from the SQL store and swaps the alias.
+
+Language-aware text: every article has `title` and `body` analysed by `folding` (standard
+tokenizer, lowercase, ASCII folding), which works for any language. In addition the projection
+copies them into `title_<lang>`/`body_<lang>` for the article's own language only, analysed
+with that language's analyzer (stemming, stop words). Queries search both, so one query finds
+"banks" in English articles as "bank", "Häuser" in German ones as "Haus", and still matches
+exact words in articles of a language without an analyzer. Indexing each article with one
+language analyzer (not all of them as multi-fields) keeps indexing cheap and scores honest.
+
+Only analyzers and filters that exist both in the official Elasticsearch image and in our
+local node's analysis plugin are used (see infra/elasticsearch/README.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 
-_KEYWORD = {"type": "keyword", "ignore_above": 512}
-_TEXT_EN = {"type": "text", "analyzer": "english", "fields": {"keyword": _KEYWORD}}
+# ISO 639-1 code -> (field suffix, Elasticsearch language analyzer).
+LANGUAGE_ANALYZERS: dict[str, tuple[str, str]] = {
+    "ar": ("ar", "arabic"),
+    "bg": ("bg", "bulgarian"),
+    "ca": ("ca", "catalan"),
+    "cs": ("cs", "czech"),
+    "da": ("da", "danish"),
+    "de": ("de", "german"),
+    "el": ("el", "greek"),
+    "en": ("en", "english"),
+    "es": ("es", "spanish"),
+    "et": ("et", "estonian"),
+    "fa": ("fa", "persian"),
+    "fi": ("fi", "finnish"),
+    "fr": ("fr", "french"),
+    "ga": ("ga", "irish"),
+    "hi": ("hi", "hindi"),
+    "hu": ("hu", "hungarian"),
+    "id": ("id", "indonesian"),
+    "it": ("it", "italian"),
+    "lt": ("lt", "lithuanian"),
+    "lv": ("lv", "latvian"),
+    "nl": ("nl", "dutch"),
+    "no": ("no", "norwegian"),
+    "nb": ("no", "norwegian"),
+    "nn": ("no", "norwegian"),
+    "pt": ("pt", "portuguese"),
+    "ro": ("ro", "romanian"),
+    "ru": ("ru", "russian"),
+    "sv": ("sv", "swedish"),
+    "tr": ("tr", "turkish"),
+    # The standard tokenizer makes single-character tokens of CJK text; cjk makes bigrams.
+    "zh": ("cjk", "cjk"),
+    "ja": ("cjk", "cjk"),
+    "ko": ("cjk", "cjk"),
+}
+LANGUAGE_SUFFIXES: dict[str, str] = dict(sorted(set(LANGUAGE_ANALYZERS.values())))
+
+# Entity type (enrichment) -> keyword field of the search document.
+ENTITY_FIELDS: dict[str, str] = {
+    "person": "persons",
+    "organization": "organizations",
+    "place": "places",
+    "event": "events",
+}
+OTHER_ENTITIES_FIELD = "other_entities"
+
+_KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 512}
+# Keyword arrays that are filtered on and aggregated: exact values for facets, a folded
+# sub-field for case/accent-insensitive filters, a text sub-field for full-text queries.
+_NAME_KEYWORD: dict[str, Any] = {
+    **_KEYWORD,
+    "fields": {
+        "folded": {**_KEYWORD, "normalizer": "folding"},
+        "text": {"type": "text", "analyzer": "folding"},
+    },
+}
 
 
-def _entity_objects() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "name": _KEYWORD,
-            "type": {"type": "keyword"},
-            "mentions": {"type": "integer"},
+def _language_text_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for suffix, analyzer in LANGUAGE_SUFFIXES.items():
+        # Stored (and left out of _source) so the highlighter can read the text without
+        # apps seeing every body twice in `_source`; offsets make highlighting long bodies
+        # cheap (no re-analysis, no `max_analyzed_offset` limit).
+        fields[f"title_{suffix}"] = {"type": "text", "analyzer": analyzer, "store": True}
+        fields[f"body_{suffix}"] = {
+            "type": "text",
+            "analyzer": analyzer,
+            "store": True,
+            "index_options": "offsets",
+        }
+    return fields
+
+
+ANALYSIS: dict[str, Any] = {
+    "analyzer": {
+        "folding": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", "asciifolding"],
         },
-    }
-
+    },
+    "normalizer": {
+        "folding": {"type": "custom", "filter": ["lowercase", "asciifolding"]},
+    },
+}
 
 INDEX_SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
-    "number_of_replicas": 0,
+    # One replica as soon as a second node joins; green on a single node.
+    "auto_expand_replicas": "0-1",
     "refresh_interval": "1s",
+    "analysis": ANALYSIS,
 }
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
+    "_meta": {"mapping_version": MAPPING_VERSION},
+    # Language copies and suggester inputs are index structures, not content apps read.
+    "_source": {"excludes": ["title_*", "body_*", "suggest_*"]},
     "properties": {
         "article_id": {"type": "keyword"},
         "revision": {"type": "integer"},
-        "title": {**_TEXT_EN, "fields": {"keyword": _KEYWORD}},
-        "body": {"type": "text", "analyzer": "english"},
+        "title": {
+            "type": "text",
+            "analyzer": "folding",
+            "fields": {"keyword": _KEYWORD},
+        },
+        "body": {"type": "text", "analyzer": "folding", "index_options": "offsets"},
+        **_language_text_fields(),
+        "summary": {"type": "text", "analyzer": "folding"},
+        "description": {"type": "text", "analyzer": "folding"},
+        "headings": {"type": "text", "analyzer": "folding"},
+        "dateline": {**_KEYWORD, "fields": {"text": {"type": "text", "analyzer": "folding"}}},
         "url": {"type": "keyword", "index": False},
         "canonical_url": {"type": "keyword"},
-        "source": {"type": "keyword"},
-        "site_name": {"type": "keyword"},
-        "authors": {"type": "keyword"},
+        "image": {"type": "keyword", "index": False},
+        "source": _NAME_KEYWORD,
+        "site_name": _NAME_KEYWORD,
+        "authors": _NAME_KEYWORD,
+        "tags": _NAME_KEYWORD,
         "language": {"type": "keyword"},
+        "language_confidence": {"type": "float"},
+        "date": {"type": "date"},
         "published_at": {"type": "date"},
         "ingested_at": {"type": "date"},
         "indexed_at": {"type": "date"},
-        "persons": {"type": "keyword"},
-        "organizations": {"type": "keyword"},
-        "places": {"type": "keyword"},
-        "events": {"type": "keyword"},
-        "other_entities": {"type": "keyword"},
-        "entities": _entity_objects(),
+        **dict.fromkeys(ENTITY_FIELDS.values(), _NAME_KEYWORD),
+        OTHER_ENTITIES_FIELD: _NAME_KEYWORD,
+        # Nested, so "Putin mentioned at least 5 times" matches one entity, not two.
+        "entities": {
+            "type": "nested",
+            "properties": {
+                "name": _NAME_KEYWORD,
+                "type": {"type": "keyword"},
+                "mentions": {"type": "integer"},
+                "first_offset": {"type": "integer"},
+            },
+        },
+        "quotes": {
+            "type": "nested",
+            "properties": {
+                "text": {"type": "text", "analyzer": "folding"},
+                "speaker": _NAME_KEYWORD,
+                "offset": {"type": "integer"},
+            },
+        },
+        "speakers": _NAME_KEYWORD,
+        "keywords": _NAME_KEYWORD,
         "cluster_id": {"type": "keyword"},
+        "duplicate_of": {"type": "keyword"},
         "word_count": {"type": "integer"},
+        "reading_time_min": {"type": "integer"},
+        "suggest_title": {"type": "completion", "analyzer": "folding", "max_input_length": 100},
+        "suggest_entity": {
+            "type": "completion",
+            "analyzer": "folding",
+            "max_input_length": 100,
+            "contexts": [{"name": "type", "type": "category"}],
+        },
     },
 }
 
 
 def index_template(alias: str) -> dict[str, Any]:
-    """Template for every versioned index behind `alias` (`{alias}-v{N}`)."""
+    """Template for every versioned index behind `alias` (`{alias}-v{N}-...`)."""
     return {
         "index_patterns": [f"{alias}-v*"],
         "template": {"settings": INDEX_SETTINGS, "mappings": MAPPINGS},
         "priority": 100,
-        "_meta": {"mapping_version": MAPPING_VERSION},
+        "_meta": {"mapping_version": MAPPING_VERSION, "alias": alias},
     }

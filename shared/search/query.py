@@ -1,75 +1,378 @@
-"""Search requests built only from safe constructs; never user DSL or `query_string`."""
+"""Search requests built only from safe constructs; never user DSL, scripts or `query_string`.
+
+User text reaches Elasticsearch only as the text of a `simple_query_string` (which never
+raises on bad syntax) with a fixed set of operators, as `term`/`terms` filter values, as
+completion prefixes and as `search_after` values taken from a cursor we validate.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+import orjson
+from pydantic import BaseModel, Field, model_validator
 
+from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_SUFFIXES
 from shared.settings import get_settings
 
-SEARCH_FIELDS = ["title^3", "body", "persons^2", "organizations^2", "places^2"]
+SortMode = Literal["relevance", "newest"]
+Interval = Literal["hour", "day", "week", "month", "year"]
+
+# Title first; words anywhere in the body; entity names and keywords as strong signals.
+# Each text exists language-neutral (`title`) and, for the article's own language, stemmed
+# (`title_en`); both are searched, so exact words and inflected forms both match.
+SEARCH_FIELDS: list[str] = [
+    "title^3",
+    *(f"title_{s}^3" for s in LANGUAGE_SUFFIXES),
+    "body",
+    *(f"body_{s}" for s in LANGUAGE_SUFFIXES),
+    "persons.text^2",
+    "organizations.text^2",
+    "places.text^2",
+    "events.text^1.5",
+    "keywords.text^1.5",
+]
+# Operators users may type: "phrase", -exclusion, a | b (OR), (grouping), prefix*, escapes.
+# Not FUZZY, SLOP or NEAR: `~` has no meaning for readers and fuzzy terms are costly.
+SAFE_FLAGS = "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|WHITESPACE|ESCAPE"
+
+# What a hit carries: everything but the big or internal fields.
+HIT_FIELDS = [
+    "article_id",
+    "revision",
+    "title",
+    "summary",
+    "description",
+    "url",
+    "canonical_url",
+    "image",
+    "source",
+    "site_name",
+    "authors",
+    "language",
+    "date",
+    "published_at",
+    "ingested_at",
+    "persons",
+    "organizations",
+    "places",
+    "events",
+    "keywords",
+    "speakers",
+    "cluster_id",
+    "duplicate_of",
+    "word_count",
+    "reading_time_min",
+]
+
+# Filters of the API -> keyword sub-fields, folded so "vladimir putin" finds "Vladimir Putin".
+FILTER_FIELDS: dict[str, str] = {
+    "person": "persons.folded",
+    "organization": "organizations.folded",
+    "place": "places.folded",
+    "event": "events.folded",
+    "source": "source.folded",
+    "speaker": "speakers.folded",
+    "keyword": "keywords.folded",
+}
+FACET_FIELDS: dict[str, str] = {
+    "persons": "persons",
+    "organizations": "organizations",
+    "places": "places",
+    "sources": "source",
+    "languages": "language",
+}
+SORTS: dict[str, list[dict[str, Any]]] = {
+    "relevance": [{"_score": "desc"}, {"date": "desc"}, {"article_id": "asc"}],
+    "newest": [{"date": "desc"}, {"article_id": "asc"}],
+}
+_CURSOR_VERSION = 1
+
+
+class InvalidCursor(ValueError):
+    """A cursor that was not made by us for this very query."""
 
 
 class SearchParams(BaseModel):
-    q: str = Field("", description='Full text: words, "phrases", -exclusion, OR.')
-    person: list[str] = Field(default_factory=list)
+    """Everything `GET /v1/search` accepts, validated; the CLI uses the same model."""
+
+    q: str = Field("", description='Full text: words, "phrases", -exclusion, a | b (OR).')
+    person: list[str] = Field(default_factory=list, description="Exact person names (any).")
     organization: list[str] = Field(default_factory=list)
     place: list[str] = Field(default_factory=list)
+    event: list[str] = Field(default_factory=list)
     source: list[str] = Field(default_factory=list)
-    language: list[str] = Field(default_factory=list)
-    since: datetime | None = None
-    until: datetime | None = None
+    language: list[str] = Field(default_factory=list, description="ISO 639-1 codes.")
+    speaker: list[str] = Field(default_factory=list, description="Quoted speakers (any).")
+    keyword: list[str] = Field(default_factory=list)
+    since: datetime | None = Field(None, description="Dated at or after (published_at).")
+    until: datetime | None = Field(None, description="Dated at or before.")
+    sort: SortMode | None = Field(None, description="Default: relevance, newest if no `q`.")
     size: int = Field(10, ge=1)
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    collapse: bool = Field(True, description="One hit per story (near-duplicates folded).")
+    facets: bool = Field(True, description="Facets with the first page.")
+    facet_size: int = Field(10, ge=1, le=50)
+    interval: Interval | None = Field(None, description="Date histogram bucket size.")
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchParams:
+        settings = get_settings()
+        if len(self.q) > settings.search_max_query_chars:
+            raise ValueError(f"q is longer than {settings.search_max_query_chars} characters")
+        if self.size > settings.search_max_size:
+            raise ValueError(f"size must be at most {settings.search_max_size}")
+        if self.since and self.until and self.since > self.until:
+            raise ValueError("since must not be after until")
+        for name in FILTER_FIELDS | {"language": ""}:
+            values = getattr(self, name)
+            if len(values) > 20 or any(len(v) > 200 for v in values):
+                raise ValueError(f"{name}: at most 20 values of at most 200 characters")
+        return self
+
+    @property
+    def sort_mode(self) -> SortMode:
+        if self.sort:
+            return self.sort
+        return "relevance" if self.q.strip() else "newest"
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: the query, filters, sort and collapsing."""
+        data = self.model_dump(
+            mode="json", exclude={"size", "cursor", "facets", "facet_size", "interval"}
+        )
+        data["sort"] = self.sort_mode
+        return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
-def build_query(params: SearchParams) -> dict[str, Any]:
-    settings = get_settings()
-    filters: list[dict[str, Any]] = []
-    for field, values in (
-        ("persons", params.person),
-        ("organizations", params.organization),
-        ("places", params.place),
-        ("source", params.source),
-        ("language", params.language),
-    ):
+def encode_cursor(params: SearchParams, sort_values: list[Any]) -> str:
+    payload = {"v": _CURSOR_VERSION, "f": params.fingerprint(), "a": sort_values}
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def decode_cursor(params: SearchParams) -> list[Any] | None:
+    """The `search_after` values of `params.cursor`; InvalidCursor if it is not ours."""
+    if not params.cursor:
+        return None
+    token = params.cursor.strip()
+    if len(token) > 1000:
+        raise InvalidCursor("cursor is too long")
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursor("cursor is not a cursor of this API") from exc
+    if not isinstance(payload, dict) or payload.get("v") != _CURSOR_VERSION:
+        raise InvalidCursor("cursor is not a cursor of this API")
+    if payload.get("f") != params.fingerprint():
+        raise InvalidCursor("cursor belongs to another query: send the same q, filters, sort")
+    values = payload.get("a")
+    expected = len(SORTS[params.sort_mode])
+    if not isinstance(values, list) or len(values) != expected:
+        raise InvalidCursor("cursor is damaged")
+    # The types the sort keys have: score (number), date (epoch millis), id (string).
+    *numbers, article_id = values
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+        raise InvalidCursor("cursor is damaged")
+    if not isinstance(article_id, str) or len(article_id) > 64:
+        raise InvalidCursor("cursor is damaged")
+    return values
+
+
+def full_text_query(q: str) -> dict[str, Any] | None:
+    text = q.strip()
+    if not text:
+        return None
+    return {
+        "simple_query_string": {
+            "query": text,
+            "fields": SEARCH_FIELDS,
+            "default_operator": "and",
+            "flags": SAFE_FLAGS,
+            # Never fail on odd input (a word against a numeric field, say).
+            "lenient": True,
+        }
+    }
+
+
+def filters(params: SearchParams) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    for name, field in FILTER_FIELDS.items():
+        values = [v.strip() for v in getattr(params, name) if v.strip()]
         if values:
-            filters.append({"terms": {field: values}})
+            clauses.append({"terms": {field: values}})
+    languages = [v.strip().lower() for v in params.language if v.strip()]
+    if languages:
+        clauses.append({"terms": {"language": languages}})
     if params.since or params.until:
         bounds = {k: v.isoformat() for k, v in (("gte", params.since), ("lte", params.until)) if v}
-        filters.append({"range": {"published_at": bounds}})
-    q = params.q.strip()[: settings.search_max_query_chars]
-    must: list[dict[str, Any]] = []
-    if q:
-        must.append(
-            {
-                "simple_query_string": {
-                    "query": q,
-                    "fields": SEARCH_FIELDS,
-                    "default_operator": "and",
-                    # Only phrases, negation, OR and prefix; no fuzzy/regex-like or slop syntax.
-                    "flags": "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|WHITESPACE|ESCAPE",
-                    "lenient": True,
-                }
-            }
-        )
-    body: dict[str, Any] = {
-        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
-        "size": min(params.size, settings.search_max_size),
-        "highlight": {
-            "fields": {
-                "title": {"number_of_fragments": 0},
-                "body": {"fragment_size": 160, "number_of_fragments": 3},
-            },
-            "max_analyzed_offset": 1_000_000,
-        },
-        "_source": {"excludes": ["body"]},
-        "track_total_hits": True,
+        clauses.append({"range": {"date": bounds}})
+    return clauses
+
+
+def base_query(params: SearchParams) -> dict[str, Any]:
+    text = full_text_query(params.q)
+    return {
+        "bool": {
+            "must": [text] if text else [{"match_all": {}}],
+            "filter": filters(params),
+        }
     }
-    if not q:
-        body["sort"] = [
-            {"published_at": {"order": "desc", "missing": "_last"}},
-            {"article_id": "asc"},
-        ]
+
+
+def highlight() -> dict[str, Any]:
+    # Offsets in the index make this cheap on long bodies; the request limit keeps a body
+    # indexed without offsets (an older mapping) from failing the whole search.
+    return {
+        "encoder": "html",
+        "max_analyzed_offset": 1_000_000,
+        "fields": {
+            "title": {"number_of_fragments": 0},
+            "title_*": {"number_of_fragments": 0},
+            "body": {"fragment_size": 160, "number_of_fragments": 3},
+            "body_*": {"fragment_size": 160, "number_of_fragments": 3},
+        },
+    }
+
+
+def auto_interval(params: SearchParams) -> Interval:
+    """A histogram interval giving tens of buckets for the range asked about."""
+    if params.interval:
+        return params.interval
+    if params.since and params.until:
+        days = (params.until - params.since).total_seconds() / 86400
+        if days <= 3:
+            return "hour"
+        if days <= 120:
+            return "day"
+        if days <= 3 * 365:
+            return "week"
+        return "month"
+    return "day" if params.since else "month"
+
+
+def aggregations(params: SearchParams) -> dict[str, Any]:
+    aggs: dict[str, Any] = {
+        name: {"terms": {"field": field, "size": params.facet_size}}
+        for name, field in FACET_FIELDS.items()
+    }
+    aggs["dates"] = {
+        "date_histogram": {
+            "field": "date",
+            "calendar_interval": auto_interval(params),
+            "min_doc_count": 1,
+        }
+    }
+    # Stories rather than copies; exact below 3000, approximate above.
+    aggs["stories"] = {"cardinality": {"field": "cluster_id", "precision_threshold": 3000}}
+    return aggs
+
+
+def search_body(
+    params: SearchParams,
+    *,
+    size: int,
+    search_after: list[Any] | None = None,
+    with_aggs: bool = False,
+) -> dict[str, Any]:
+    """One page of hits (not collapsed; see shared/search/service.py for collapsing)."""
+    body: dict[str, Any] = {
+        "query": base_query(params),
+        "sort": SORTS[params.sort_mode],
+        "size": size,
+        "_source": {"includes": HIT_FIELDS},
+        "highlight": highlight(),
+        # Exact up to 10k, "at least 10000" above: counting every hit costs on big indices.
+        "track_total_hits": 10_000,
+    }
+    if search_after is not None:
+        body["search_after"] = search_after
+    if with_aggs:
+        body["aggs"] = aggregations(params)
     return body
+
+
+def heads_body(params: SearchParams, cluster_ids: list[str], copies: int = 3) -> dict[str, Any]:
+    """The best hit of each of `cluster_ids` under the same query and sort, with its copies.
+
+    Collapsing is not allowed with `search_after` on a multi-key sort, so pages are cut with
+    `search_after` and this request tells which hits of the page lead their story.
+    """
+    query = base_query(params)
+    query["bool"]["filter"] = [*query["bool"]["filter"], {"terms": {"cluster_id": cluster_ids}}]
+    return {
+        "query": query,
+        "sort": SORTS[params.sort_mode],
+        "size": len(cluster_ids),
+        "_source": False,
+        "collapse": {
+            "field": "cluster_id",
+            "inner_hits": {
+                "name": "copies",
+                "size": copies,
+                "sort": SORTS[params.sort_mode],
+                "_source": {"includes": ["article_id", "source", "url", "title", "date"]},
+            },
+        },
+        "track_total_hits": False,
+    }
+
+
+def similar_body(index: str, article_id: str, cluster_id: str, size: int) -> dict[str, Any]:
+    """Articles like one article, its own story (near-duplicates) left out."""
+    return {
+        "query": {
+            "bool": {
+                "must": [
+                    {
+                        "more_like_this": {
+                            "fields": [
+                                "title",
+                                "body",
+                                "persons.text",
+                                "organizations.text",
+                                "places.text",
+                                "keywords.text",
+                            ],
+                            "like": [{"_index": index, "_id": article_id}],
+                            "min_term_freq": 1,
+                            "min_doc_freq": 1,
+                            "max_query_terms": 40,
+                            "minimum_should_match": "10%",
+                        }
+                    }
+                ],
+                "must_not": [{"term": {"cluster_id": cluster_id}}],
+            }
+        },
+        "collapse": {"field": "cluster_id"},
+        "size": size,
+        "_source": {"includes": HIT_FIELDS},
+        "track_total_hits": False,
+    }
+
+
+ENTITY_TYPES = (*ENTITY_FIELDS, "other")
+
+
+def suggest_body(prefix: str, size: int, entity_type: str | None) -> dict[str, Any]:
+    entity: dict[str, Any] = {
+        "field": "suggest_entity",
+        "size": size * 3,  # several inputs of one entity may match; folded to names later
+        "skip_duplicates": True,
+    }
+    # A context-enabled completion field insists on contexts in the query: all by default.
+    entity["contexts"] = {"type": [entity_type] if entity_type else list(ENTITY_TYPES)}
+    return {
+        "_source": {"includes": ["article_id", "title", *ENTITY_FIELDS.values(), "other_entities"]},
+        "suggest": {
+            "titles": {
+                "prefix": prefix,
+                "completion": {"field": "suggest_title", "size": size, "skip_duplicates": True},
+            },
+            "entities": {"prefix": prefix, "completion": entity},
+        },
+    }

@@ -1,60 +1,103 @@
-"""Search endpoints over the alias `newsflow-articles`."""
+"""Search endpoints over the alias `newsflow-articles`: search, similar articles, suggest."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from elasticsearch import ApiError, TransportError
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.deps import SearchDep
-from shared.search.indices import alias_name
-from shared.search.query import SearchParams, build_query
-from shared.settings import get_settings
+from shared.search.query import InvalidCursor, SearchParams
+from shared.search.service import (
+    ArticleNotIndexed,
+    SearchUnavailable,
+    search_articles,
+    similar_articles,
+    suggest,
+)
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
+EntityType = Literal["person", "organization", "place", "event", "other"]
 
-@router.get("/search")
-def search_articles(
-    es: SearchDep,
-    q: Annotated[str, Query(max_length=get_settings().search_max_query_chars)] = "",
-    person: Annotated[list[str] | None, Query()] = None,
-    organization: Annotated[list[str] | None, Query()] = None,
-    place: Annotated[list[str] | None, Query()] = None,
-    source: Annotated[list[str] | None, Query()] = None,
-    language: Annotated[list[str] | None, Query()] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    size: Annotated[int, Query(ge=1, le=get_settings().search_max_size)] = 10,
-) -> dict[str, Any]:
-    """Full-text search with filters and highlights."""
-    params = SearchParams(
-        q=q,
-        person=person or [],
-        organization=organization or [],
-        place=place or [],
-        source=source or [],
-        language=language or [],
-        since=since,
-        until=until,
-        size=size,
+
+class SearchQuery(SearchParams):
+    """Query parameters of `GET /v1/search`; unknown parameters are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Hit(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    score: float | None = None
+    title: str | None = None
+    highlights: dict[str, list[str]] = Field(
+        default_factory=dict, description="HTML-escaped fragments, matches in <em>."
     )
+    copies: int | None = Field(None, description="Other matching copies of this story.")
+
+
+class SearchResponse(BaseModel):
+    total: int = Field(description="Matching articles (copies included).")
+    total_relation: str = Field(description='"eq", or "gte" when above 10000.')
+    stories: int | None = Field(None, description="Matching stories; first page only.")
+    hits: list[Hit]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
+    facets: dict[str, Any] | None = Field(None, description="First page only.")
+
+
+def _unavailable(exc: SearchUnavailable) -> JSONResponse:
+    return JSONResponse(
+        status_code=503,
+        content={"reason": "search_unavailable", "detail": str(exc)},
+        headers={"Retry-After": "5"},
+    )
+
+
+@router.get("/search", response_model=SearchResponse, response_model_exclude_none=True)
+def search(es: SearchDep, params: Annotated[SearchQuery, Query()]) -> Any:
+    """Full-text search with filters, highlights, facets, story collapsing and cursors."""
     try:
-        response = es.search(index=alias_name(), **build_query(params))
-    except (ApiError, TransportError) as exc:
-        raise HTTPException(status_code=503, detail={"reason": "search_unavailable"}) from exc
-    hits = response["hits"]
-    return {
-        "total": hits["total"]["value"],
-        "hits": [
-            {
-                "id": hit["_id"],
-                "score": hit["_score"],
-                **hit["_source"],
-                "highlights": hit.get("highlight", {}),
-            }
-            for hit in hits["hits"]
-        ],
-    }
+        return search_articles(es, params)
+    except InvalidCursor as exc:
+        return JSONResponse(
+            status_code=422, content={"reason": "invalid_cursor", "detail": str(exc)}
+        )
+    except SearchUnavailable as exc:
+        return _unavailable(exc)
+
+
+@router.get("/articles/{article_id}/similar")
+def read_similar_articles(
+    es: SearchDep,
+    article_id: Annotated[str, Path(max_length=64)],
+    size: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Any:
+    """Articles about the same people, places and words; copies of the same story excluded."""
+    try:
+        return similar_articles(es, article_id, size)
+    except ArticleNotIndexed:
+        return JSONResponse(
+            status_code=404,
+            content={"reason": "not_found", "detail": f"article {article_id} is not indexed"},
+        )
+    except SearchUnavailable as exc:
+        return _unavailable(exc)
+
+
+@router.get("/suggest")
+def read_suggestions(
+    es: SearchDep,
+    prefix: Annotated[str, Query(min_length=1, max_length=100)],
+    size: Annotated[int, Query(ge=1, le=20)] = 5,
+    entity_type: Annotated[EntityType | None, Query(alias="type")] = None,
+) -> Any:
+    """Completions for a search box: titles and entity names starting with `prefix`."""
+    try:
+        return suggest(es, prefix, size, entity_type)
+    except SearchUnavailable as exc:
+        return _unavailable(exc)

@@ -1,0 +1,155 @@
+"""`newsflow search`, `newsflow reindex` and `newsflow index ...`: the search side of the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+index_app = typer.Typer(no_args_is_help=True, help="The search index.")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def search(
+    q: Annotated[str, typer.Argument(help='Query: words, "phrases", -exclusion, a | b.')] = "",
+    person: Annotated[list[str] | None, typer.Option(help="Person filter (repeatable).")] = None,
+    organization: Annotated[list[str] | None, typer.Option()] = None,
+    place: Annotated[list[str] | None, typer.Option()] = None,
+    source: Annotated[list[str] | None, typer.Option()] = None,
+    language: Annotated[list[str] | None, typer.Option()] = None,
+    speaker: Annotated[list[str] | None, typer.Option()] = None,
+    since: Annotated[datetime | None, typer.Option()] = None,
+    until: Annotated[datetime | None, typer.Option()] = None,
+    sort: Annotated[str | None, typer.Option(help="relevance or newest.")] = None,
+    size: Annotated[int, typer.Option()] = 10,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+    full: Annotated[bool, typer.Option(help="Every field of each hit, and facets.")] = False,
+) -> None:
+    """Search the index (same engine as GET /v1/search) and print the hits as JSON."""
+    from pydantic import ValidationError
+
+    from shared.search.client import get_client
+    from shared.search.query import InvalidCursor, SearchParams
+    from shared.search.service import SearchUnavailable, search_articles
+
+    try:
+        params = SearchParams(
+            q=q,
+            person=person or [],
+            organization=organization or [],
+            place=place or [],
+            source=source or [],
+            language=language or [],
+            speaker=speaker or [],
+            since=since,
+            until=until,
+            sort=sort,  # type: ignore[arg-type] - validated by the model
+            size=size,
+            cursor=cursor,
+            facets=full,
+        )
+        page = search_articles(get_client(), params)
+    except (ValidationError, InvalidCursor) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    except SearchUnavailable as exc:
+        console.print(f"search unavailable: {exc}")
+        raise typer.Exit(2) from exc
+    if not full:
+        page["hits"] = [
+            {
+                "id": h["id"],
+                "title": h.get("title"),
+                "date": h.get("date"),
+                "source": h.get("source"),
+                "persons": h.get("persons"),
+                "places": h.get("places"),
+                "copies": h.get("copies"),
+                "highlights": h.get("highlights", {}).get("body", [])[:1],
+            }
+            for h in page["hits"]
+        ]
+    _print_json(page)
+
+
+def reindex(
+    batch_size: Annotated[int, typer.Option(help="Rows read from the store per batch.")] = 1000,
+    max_rejected_ratio: Annotated[
+        float, typer.Option(help="Abort above this share of rejected documents.")
+    ] = 0.01,
+) -> None:
+    """Rebuild the index from the store and swap the alias, with zero downtime."""
+    from services.indexer.reindex import ReindexFailed, ReindexInProgress, reindex_from_store
+
+    def progress(loaded: int) -> None:
+        console.print(f"  {loaded} documents loaded", highlight=False)
+
+    try:
+        result = reindex_from_store(
+            batch_size=batch_size, max_rejected_ratio=max_rejected_ratio, on_batch=progress
+        )
+    except (ReindexInProgress, ReindexFailed) as exc:
+        console.print(f"reindex not done: {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"alias -> {result.index}: {result.documents} documents in {result.seconds:.1f}s "
+        f"({result.docs_per_second:.0f}/s), {len(result.rejected)} rejected, "
+        f"dropped {', '.join(result.previous) or 'nothing'}"
+    )
+    for article_id, reason in list(result.rejected.items())[:20]:
+        console.print(f"  rejected {article_id}: {reason}", highlight=False)
+
+
+@index_app.command("init")
+def index_init(
+    upgrade: Annotated[
+        bool, typer.Option(help="Reindex from the store if the index's mapping is older.")
+    ] = True,
+) -> None:
+    """Install the index template, create the alias's first index, upgrade an old mapping."""
+    from services.indexer.reindex import reindex_from_store
+    from shared.search.client import get_client
+    from shared.search.indices import alias_name, ensure_index, mapping_version
+    from shared.search.mapping import MAPPING_VERSION
+
+    es = get_client()
+    name = ensure_index(es)
+    version = mapping_version(es, name)
+    if version < MAPPING_VERSION and upgrade:
+        console.print(f"{name} has mapping v{version}, code has v{MAPPING_VERSION}: reindexing")
+        name = reindex_from_store(es=es).index
+    console.print(f"alias {alias_name()} -> {name}")
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """The aliases, every versioned index, its mapping version and document count."""
+    from shared.search.client import get_client
+    from shared.search.indices import (
+        alias_name,
+        live_index,
+        managed_indices,
+        mapping_version,
+        next_index,
+    )
+
+    es = get_client()
+    live, building = live_index(es), next_index(es)
+    indices = []
+    for name in managed_indices(es):
+        indices.append(
+            {
+                "index": name,
+                "mapping_version": mapping_version(es, name),
+                "documents": es.count(index=name)["count"],
+                "role": "live" if name == live else "building" if name == building else "orphan",
+            }
+        )
+    _print_json({"alias": alias_name(), "live": live, "building": building, "indices": indices})

@@ -1,0 +1,183 @@
+"""Bulk writes of search documents, shared by the index stage and the reindex.
+
+Documents are cut into bulk requests by count and by bytes (big batches stay at a size
+Elasticsearch digests well); every document goes to each target in the same request, so a
+request either sees the aliases before or after a swap, never half of each. Items refused
+for overload (429) or an unavailable shard are re-sent alone, with backoff; every other
+item result is final and returned to the caller, one per document and target.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import structlog
+from elasticsearch import ApiError, Elasticsearch
+
+log = structlog.get_logger(__name__)
+
+# Statuses that say "not now", for one item or the whole request.
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+# Elasticsearch's own guidance is 5-15 MB per request; 500 news articles are ~3-5 MB.
+MAX_DOCS_PER_REQUEST = 500
+MAX_BYTES_PER_REQUEST = 10 * 1024 * 1024
+_FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One search document: `_id`, the external version and the source."""
+
+    id: str
+    version: int
+    source: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    target: str
+    status: int
+    error_type: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        # 409: this revision or a newer one is already there, which is what we wanted.
+        return 200 <= self.status < 300 or self.status == 409
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRYABLE_STATUSES
+
+    def describe(self) -> str:
+        return f"{self.status} {self.error_type}: {self.reason} ({self.target})"
+
+
+@dataclass
+class BulkStats:
+    requests: int = 0
+    documents: int = 0
+    bytes: int = 0
+    retried_items: int = 0
+    seconds: float = 0.0
+    per_request_docs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    payload: bytes
+    targets: list[str]
+
+
+def _chunks(pending: list[_Pending], max_docs: int, max_bytes: int) -> Iterator[list[_Pending]]:
+    chunk: list[_Pending] = []
+    size = 0
+    for item in pending:
+        item_bytes = (len(item.payload) + 120) * len(item.targets)
+        if chunk and (len(chunk) >= max_docs or size + item_bytes > max_bytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += item_bytes
+    if chunk:
+        yield chunk
+
+
+def _operations(chunk: list[_Pending]) -> tuple[list[bytes], list[tuple[_Pending, str]]]:
+    lines: list[bytes] = []
+    order: list[tuple[_Pending, str]] = []
+    for item in chunk:
+        for target in item.targets:
+            action = {
+                "index": {
+                    "_index": target,
+                    "_id": item.doc.id,
+                    "version": item.doc.version,
+                    # gte: re-projecting the same revision (a replay, a new cluster id)
+                    # refreshes the document; a lower revision still loses.
+                    "version_type": "external_gte",
+                }
+            }
+            lines += [orjson.dumps(action), item.payload]
+            order.append((item, target))
+    return lines, order
+
+
+def _send(
+    es: Elasticsearch, chunk: list[_Pending], require_alias: bool, stats: BulkStats
+) -> list[tuple[_Pending, ItemResult]]:
+    lines, order = _operations(chunk)
+    stats.requests += 1
+    stats.per_request_docs.append(len(chunk))
+    stats.bytes += sum(len(line) + 1 for line in lines)
+    try:
+        response = es.options(request_timeout=120).bulk(
+            operations=lines, require_alias=require_alias, filter_path=_FILTER_PATH
+        )
+    except ApiError as exc:
+        if exc.meta.status not in RETRYABLE_STATUSES:
+            raise
+        # The whole request was refused (overload): every item is retryable.
+        return [
+            (item, ItemResult(target, exc.meta.status, "request_rejected", str(exc)))
+            for item, target in order
+        ]
+    items = response.get("items", [])
+    results = []
+    for (item, target), entry in zip(order, items, strict=True):
+        outcome = entry["index"]
+        error = outcome.get("error") or {}
+        results.append(
+            (item, ItemResult(target, outcome["status"], error.get("type"), error.get("reason")))
+        )
+    return results
+
+
+def bulk_write(
+    es: Elasticsearch,
+    documents: Sequence[Document],
+    targets: Sequence[str],
+    *,
+    require_alias: bool = True,
+    max_docs: int = MAX_DOCS_PER_REQUEST,
+    max_bytes: int = MAX_BYTES_PER_REQUEST,
+    max_retries: int = 4,
+    backoff_s: float = 0.5,
+    stats: BulkStats | None = None,
+) -> dict[str, list[ItemResult]]:
+    """Write every document to every target; returns the final item results by document id.
+
+    Connection errors propagate (the caller retries the batch); a 429 or 5xx, for an item or
+    a whole request, is retried here up to `max_retries` times and then returned as is.
+    """
+    stats = stats if stats is not None else BulkStats()
+    started = time.perf_counter()
+    results: dict[str, list[ItemResult]] = {doc.id: [] for doc in documents}
+    pending = [_Pending(doc, orjson.dumps(doc.source), list(targets)) for doc in documents]
+    stats.documents += len(pending)
+    for attempt in range(max_retries + 1):
+        retry: dict[str, _Pending] = {}
+        for chunk in _chunks(pending, max_docs, max_bytes):
+            for item, result in _send(es, chunk, require_alias, stats):
+                if result.retryable and attempt < max_retries:
+                    again = retry.setdefault(item.doc.id, _Pending(item.doc, item.payload, []))
+                    again.targets.append(result.target)
+                else:
+                    results[item.doc.id].append(result)
+        if not retry:
+            break
+        pending = list(retry.values())
+        stats.retried_items += sum(len(p.targets) for p in pending)
+        delay = min(30.0, backoff_s * 2**attempt)
+        # Full jitter: workers that were refused together do not come back together.
+        delay = random.uniform(delay / 2, delay)
+        log.warning("bulk_items_retry", items=len(pending), attempt=attempt + 1, delay=delay)
+        time.sleep(delay)
+    stats.seconds += time.perf_counter() - started
+    return results

@@ -1,0 +1,241 @@
+"""Zero-downtime reindex: build a new versioned index from the SQL store, swap the alias.
+
+Under a Redis lock (two reindexes never run at once):
+
+1. drop leftovers of a crashed reindex (versioned indices the read alias does not use);
+2. create the next index (no replicas, no refresh) behind `{alias}-next`: from now on the
+   index stage writes every batch there too, so articles indexed meanwhile are not lost;
+3. load every searchable row of the store into it, projected with `from_db` (no stage is
+   re-run); a row whose indexing is in flight is still `enriched` when the load reads it, so
+   it is loaded too. External versions let the load and the index stage write the same
+   article in any order: the highest revision wins;
+4. restore the live settings, refresh, swap the read alias atomically, drop the old index.
+
+Searches read the old index until the swap and the new one after it. On any failure the
+new index is deleted and the alias keeps pointing at the old one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+from elasticsearch import Elasticsearch
+from redis import Redis
+from redis.exceptions import LockError
+from redis.lock import Lock
+from sqlalchemy import select
+from sqlalchemy.orm import Session, load_only, sessionmaker
+
+from services.indexer.bulk import BulkStats, Document, bulk_write
+from shared.db import get_sessionmaker
+from shared.models import Article
+from shared.pipeline import mark_failed
+from shared.search.client import get_client
+from shared.search.documents import SEARCHABLE_STATES, from_db
+from shared.search.indices import (
+    alias_name,
+    create_next_index,
+    delete_indices,
+    finish_loading,
+    live_index,
+    managed_indices,
+    swap_alias,
+)
+from shared.settings import get_settings
+from shared.states import Stage
+
+log = structlog.get_logger(__name__)
+
+# The columns `from_db` reads; the raw input and dedup signatures stay in the database.
+_PROJECTED_COLUMNS = (
+    Article.id,
+    Article.revision,
+    Article.state,
+    Article.title,
+    Article.body,
+    Article.url,
+    Article.canonical_url,
+    Article.source,
+    Article.language,
+    Article.published_at,
+    Article.created_at,
+    Article.indexed_at,
+    Article.extracted,
+    Article.enrichment,
+    Article.cluster_id,
+    Article.duplicate_of,
+)
+
+
+class ReindexInProgress(RuntimeError):
+    """Another reindex holds the lock."""
+
+
+class ReindexFailed(RuntimeError):
+    """The new index could not be built; the alias still points at the old one."""
+
+
+@dataclass
+class ReindexResult:
+    index: str
+    previous: list[str]
+    documents: int
+    rejected: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    bulk: BulkStats = field(default_factory=BulkStats)
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.documents / self.seconds if self.seconds else 0.0
+
+
+def lock_name() -> str:
+    return f"newsflow:reindex:{alias_name()}"
+
+
+def reindex_lock(redis: Redis, timeout_s: float) -> Lock:
+    """The lock a reindex holds; it expires `timeout_s` after the last sign of life, so a
+    killed reindex does not block the next one forever."""
+    return Lock(redis, lock_name(), timeout=timeout_s, thread_local=False)
+
+
+def _load(
+    es: Elasticsearch,
+    sessions: sessionmaker[Session],
+    index: str,
+    batch_size: int,
+    lock: Lock,
+    stats: BulkStats,
+    on_batch: Callable[[int], None] | None,
+) -> tuple[int, dict[str, tuple[int, str]]]:
+    """Bulk-load every searchable row into `index`; returns (documents, rejected)."""
+    loaded = 0
+    rejected: dict[str, tuple[int, str]] = {}
+    last_id = ""
+    while True:
+        with sessions() as session:
+            rows = session.scalars(
+                select(Article)
+                .options(load_only(*_PROJECTED_COLUMNS))
+                .where(Article.state.in_(SEARCHABLE_STATES), Article.id > last_id)
+                .order_by(Article.id)
+                .limit(batch_size)
+            ).all()
+            documents = [
+                Document(a.id, a.revision, from_db(a, indexed_at=a.indexed_at)) for a in rows
+            ]
+        if not documents:
+            return loaded, rejected
+        last_id = documents[-1].id
+        results = bulk_write(
+            es, documents, [index], require_alias=False, max_retries=8, stats=stats
+        )
+        for doc in documents:
+            result = results[doc.id][0]
+            if not result.ok:
+                rejected[doc.id] = (doc.version, result.describe())
+        loaded += len(documents)
+        # Proof of life: keeps the lock while the load runs, lets it expire if we die.
+        lock.reacquire()
+        if on_batch is not None:
+            on_batch(loaded)
+
+
+def _mark_rejected(sessions: sessionmaker[Session], rejected: dict[str, tuple[int, str]]) -> None:
+    """Rejected rows fail visibly (and can be replayed), unless a newer revision came in."""
+    with sessions() as session:
+        for article_id, (revision, reason) in rejected.items():
+            article = session.get(Article, article_id)
+            if article is None or article.revision != revision:
+                continue
+            if article.state in SEARCHABLE_STATES:
+                mark_failed(
+                    session,
+                    article,
+                    Stage.INDEX,
+                    reason="index_rejected",
+                    message=f"reindex: {reason}",
+                )
+        session.commit()
+
+
+def reindex_from_store(
+    *,
+    es: Elasticsearch | None = None,
+    sessions: sessionmaker[Session] | None = None,
+    redis: Redis | None = None,
+    batch_size: int = 1000,
+    max_rejected_ratio: float = 0.01,
+    lock_timeout_s: float = 120.0,
+    swap_grace_s: float = 2.0,
+    on_batch: Callable[[int], None] | None = None,
+) -> ReindexResult:
+    """Rebuild the index behind the read alias from the store, with zero downtime.
+
+    `on_batch(loaded)` is called after each loaded batch (progress, and tests). Rejections
+    above `max_rejected_ratio` abort the reindex (a broken mapping must not fail every
+    article); below it, rejected articles are marked failed and the reindex completes.
+    """
+    es = es or get_client()
+    sessions = sessions or get_sessionmaker()
+    redis = redis or Redis.from_url(get_settings().redis_url)
+    lock = reindex_lock(redis, lock_timeout_s)
+    if not lock.acquire(blocking=False):
+        raise ReindexInProgress(f"another reindex of {alias_name()} is running")
+    started = time.perf_counter()
+    new_index: str | None = None
+    try:
+        live = live_index(es)
+        leftovers = [name for name in managed_indices(es) if name != live]
+        if leftovers:
+            log.warning("reindex_dropping_leftovers", indices=leftovers)
+            delete_indices(es, leftovers)
+        new_index = create_next_index(es)
+        log.info("reindex_started", index=new_index, live=live)
+        stats = BulkStats()
+        loaded, rejected = _load(es, sessions, new_index, batch_size, lock, stats, on_batch)
+        if len(rejected) > max(1, loaded * max_rejected_ratio):
+            sample = next(iter(rejected.values()))[1]
+            raise ReindexFailed(
+                f"{len(rejected)} of {loaded} documents rejected by {new_index}, e.g. {sample}"
+            )
+        finish_loading(es, new_index)
+        lock.reacquire()
+        _mark_rejected(sessions, rejected)
+        previous = swap_alias(es, new_index)
+        # Searches that resolved the alias just before the swap finish on the old index.
+        time.sleep(swap_grace_s)
+        delete_indices(es, previous)
+    except BaseException as exc:
+        if new_index is not None:
+            try:
+                delete_indices(es, [new_index])
+            except Exception as cleanup:  # noqa: BLE001 - report the original error
+                log.error("reindex_cleanup_failed", index=new_index, error=str(cleanup))
+        log.error("reindex_failed", index=new_index, error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            log.warning("reindex_lock_expired", lock=lock_name())
+    result = ReindexResult(
+        index=new_index,
+        previous=previous,
+        documents=loaded,
+        rejected={k: v[1] for k, v in rejected.items()},
+        seconds=time.perf_counter() - started,
+        bulk=stats,
+    )
+    log.info(
+        "reindex_done",
+        index=new_index,
+        previous=previous,
+        documents=loaded,
+        rejected=len(rejected),
+        seconds=round(result.seconds, 2),
+    )
+    return result

@@ -1,0 +1,219 @@
+"""Running searches against the read alias: pages with collapsed stories, similar, suggest.
+
+The API and the CLI call these; they return plain dicts shaped for JSON. Elasticsearch
+being unreachable or overloaded raises SearchUnavailable (the API answers 503 with it).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+
+from shared.search.indices import alias_name
+from shared.search.mapping import ENTITY_FIELDS, OTHER_ENTITIES_FIELD
+from shared.search.query import (
+    SearchParams,
+    auto_interval,
+    decode_cursor,
+    encode_cursor,
+    heads_body,
+    search_body,
+    similar_body,
+    suggest_body,
+)
+
+T = TypeVar("T")
+
+# Collapsing reads ahead: a page of `size` stories needs more hits when stories have copies.
+_READ_AHEAD = 2
+_MAX_ROUNDS = 4
+_MAX_FETCH = 250
+
+
+class SearchUnavailable(RuntimeError):
+    """Elasticsearch cannot answer now (down, overloaded, index missing): retry later."""
+
+
+class ArticleNotIndexed(LookupError):
+    pass
+
+
+def _call(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except NotFoundError as exc:
+        if exc.error == "index_not_found_exception":
+            raise SearchUnavailable(f"the index {alias_name()} does not exist yet") from exc
+        raise
+    except ApiError as exc:
+        if exc.meta.status == 429 or exc.meta.status >= 500:
+            raise SearchUnavailable(f"Elasticsearch answered {exc.meta.status}") from exc
+        raise
+    except TransportError as exc:
+        raise SearchUnavailable(f"Elasticsearch is unreachable ({type(exc).__name__})") from exc
+
+
+def _highlights(hit: dict[str, Any]) -> dict[str, list[str]]:
+    """Fragments per field; the language-analysed field wins (it also marks "banks" for
+    a query "bank"), the language-neutral one is the fallback."""
+    found = hit.get("highlight") or {}
+    out: dict[str, list[str]] = {}
+    for base in ("title", "body"):
+        language = [v for k, v in found.items() if k.startswith(f"{base}_")]
+        fragments = language[0] if language else found.get(base)
+        if fragments:
+            out[base] = fragments
+    return out
+
+
+def _hit(hit: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": hit["_id"],
+        "score": hit.get("_score"),
+        **hit.get("_source", {}),
+        "highlights": _highlights(hit),
+    }
+
+
+def _facets(params: SearchParams, aggs: dict[str, Any]) -> dict[str, Any]:
+    facets: dict[str, Any] = {
+        name: [{"value": b["key"], "count": b["doc_count"]} for b in agg["buckets"]]
+        for name, agg in aggs.items()
+        if name not in ("dates", "stories")
+    }
+    facets["dates"] = {
+        "interval": auto_interval(params),
+        "buckets": [
+            {"date": b["key_as_string"], "count": b["doc_count"]} for b in aggs["dates"]["buckets"]
+        ],
+    }
+    return facets
+
+
+def _heads(
+    es: Elasticsearch, params: SearchParams, hits: list[dict[str, Any]], preference: str
+) -> dict[str, dict[str, Any]]:
+    """Per story of `hits`: its best hit under the query and its other matching copies."""
+    clusters = list(dict.fromkeys(h["_source"].get("cluster_id") or h["_id"] for h in hits))
+    response = _call(
+        lambda: es.search(index=alias_name(), preference=preference, **heads_body(params, clusters))
+    )
+    heads: dict[str, dict[str, Any]] = {}
+    for head in response["hits"]["hits"]:
+        inner = head["inner_hits"]["copies"]["hits"]
+        heads[head["fields"]["cluster_id"][0]] = {
+            "id": head["_id"],
+            "copies": max(0, inner["total"]["value"] - 1),
+            "copies_sample": [
+                {"id": c["_id"], **c.get("_source", {})}
+                for c in inner["hits"]
+                if c["_id"] != head["_id"]
+            ],
+        }
+    return heads
+
+
+def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
+    """One page of results: hits (one per story unless `collapse` is off), the cursor of
+    the next page, totals, and facets with the first page. InvalidCursor on a bad cursor."""
+    after = decode_cursor(params)
+    first_page = after is None
+    # Same shard copies for every request of a page: scores, hence story leaders, agree.
+    preference = params.fingerprint()
+    size = params.size
+    fetch = min(_MAX_FETCH, size * _READ_AHEAD + 5) if params.collapse else size
+    page: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    exhausted = False
+    for round_ in range(_MAX_ROUNDS if params.collapse else 1):
+        with_aggs = first_page and params.facets and round_ == 0
+        body = search_body(params, size=fetch, search_after=after, with_aggs=with_aggs)
+        response = _call(
+            lambda body=body: es.search(index=alias_name(), preference=preference, **body)
+        )
+        if round_ == 0:
+            total = response["hits"]["total"]
+            result = {"total": total["value"], "total_relation": total["relation"]}
+            aggs = response.get("aggregations")
+            if aggs:
+                result["stories"] = aggs["stories"]["value"]
+                result["facets"] = _facets(params, aggs)
+        hits = response["hits"]["hits"]
+        if len(hits) < fetch:
+            exhausted = True
+        if not hits:
+            break
+        heads = _heads(es, params, hits, preference) if params.collapse else {}
+        for position, hit in enumerate(hits):
+            after = hit["sort"]
+            if params.collapse:
+                head = heads.get(hit["_source"].get("cluster_id") or hit["_id"])
+                if head is None or head["id"] != hit["_id"]:
+                    continue  # a copy: its story is shown where its best copy ranks
+                page.append(
+                    {**_hit(hit), "copies": head["copies"], "copies_sample": head["copies_sample"]}
+                )
+            else:
+                page.append(_hit(hit))
+            if len(page) == size:
+                exhausted = exhausted and position == len(hits) - 1
+                break
+        if len(page) == size or exhausted:
+            break
+    result["hits"] = page
+    result["next_cursor"] = None if exhausted or after is None else encode_cursor(params, after)
+    return result
+
+
+def similar_articles(es: Elasticsearch, article_id: str, size: int = 10) -> dict[str, Any]:
+    """Articles about the same things as `article_id`, one per story, its own story excluded."""
+    try:
+        doc = _call(
+            lambda: es.get(index=alias_name(), id=article_id, source_includes=["cluster_id"])
+        )
+    except NotFoundError as exc:
+        raise ArticleNotIndexed(article_id) from exc
+    cluster_id = doc["_source"].get("cluster_id") or article_id
+    body = similar_body(doc["_index"], article_id, cluster_id, size)
+    response = _call(lambda: es.search(index=alias_name(), **body))
+    return {"id": article_id, "hits": [_hit(h) for h in response["hits"]["hits"]]}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+_TYPE_FIELD = {**ENTITY_FIELDS, "other": OTHER_ENTITIES_FIELD}
+
+
+def suggest(
+    es: Elasticsearch, prefix: str, size: int = 5, entity_type: str | None = None
+) -> dict[str, Any]:
+    """Titles and entity names starting with `prefix` (at any word of them)."""
+    response = _call(
+        lambda: es.search(index=alias_name(), **suggest_body(prefix, size, entity_type))
+    )
+    titles: dict[str, dict[str, Any]] = {}
+    for option in response["suggest"]["titles"][0]["options"]:
+        title = option["_source"].get("title") or option["text"]
+        titles.setdefault(title, {"id": option["_id"], "title": title})
+    entities: dict[tuple[str, str], dict[str, Any]] = {}
+    for option in response["suggest"]["entities"][0]["options"]:
+        kind = (option.get("contexts") or {}).get("type", ["other"])[0]
+        matched = _fold(option["text"])
+        # The input that matched may be the end of a name ("Putin"): report the whole name.
+        names = option["_source"].get(_TYPE_FIELD.get(kind, OTHER_ENTITIES_FIELD)) or []
+        name = next(
+            (n for n in names if _fold(n) == matched or _fold(n).endswith(" " + matched)),
+            option["text"],
+        )
+        entities.setdefault((name, kind), {"name": name, "type": kind})
+    return {
+        "prefix": prefix,
+        "titles": list(titles.values())[:size],
+        "entities": list(entities.values())[:size],
+    }

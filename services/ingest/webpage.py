@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any
 from urllib.parse import urlsplit
@@ -244,7 +245,7 @@ def _first_h1(tree: HtmlElement) -> str | None:
     return " ".join(heading.text_content().split()) if heading is not None else None
 
 
-def _published_at(tree: HtmlElement, linked: _LinkedData, fallback: str | None) -> Any:
+def _published_at(tree: HtmlElement, linked: _LinkedData, fallback: str | None) -> datetime | None:
     """The first parseable of: JSON-LD, meta tags, microdata, htmldate's finding."""
     microdata = next(
         (

@@ -140,13 +140,37 @@ def score_page(path: Path, url: str | None) -> tuple[Score, Extracted, Expected]
     return score, got, expected
 
 
-def _row(name: str, scores: list[Score]) -> str:
-    dated = [s.date for s in scores if s.date is not None]
-    date = f"{mean(dated):6.0%}" if dated else "     -"
+_METRICS = ("title", "date", "authors", "body_f1", "body_ratio", "headings_f1")
+
+
+def _means(scores: list[Score]) -> dict[str, float | None]:
+    """Each metric's mean over the pages (date: over the pages whose reference has one)."""
+    means: dict[str, float | None] = {}
+    for metric in _METRICS:
+        values = [float(v) for s in scores if (v := getattr(s, metric)) is not None]
+        means[metric] = mean(values) if values else None
+    return means
+
+
+def _macro(per_publisher: list[dict[str, float | None]]) -> dict[str, float | None]:
+    """The mean of the publishers' means: every site counts once, however many pages."""
+    macro: dict[str, float | None] = {}
+    for metric in _METRICS:
+        values = [v for m in per_publisher if (v := m[metric]) is not None]
+        macro[metric] = mean(values) if values else None
+    return macro
+
+
+def _row(name: str, count: int, m: dict[str, float | None]) -> str:
+    def pct(value: float | None) -> str:
+        return f"{value:6.0%}" if value is not None else "     -"
+
+    def num(value: float | None) -> str:
+        return f"{value:7.3f}" if value is not None else "      -"
+
     return (
-        f"{name:<24} {len(scores):>5} {mean(s.title for s in scores):6.0%} {date} "
-        f"{mean(s.authors for s in scores):6.0%} {mean(s.body_f1 for s in scores):7.3f} "
-        f"{mean(s.body_ratio for s in scores):7.3f} {mean(s.headings_f1 for s in scores):7.3f}"
+        f"{name:<24} {count:>5} {pct(m['title'])} {pct(m['date'])} {pct(m['authors'])} "
+        f"{num(m['body_f1'])} {num(m['body_ratio'])} {num(m['headings_f1'])}"
     )
 
 
@@ -189,26 +213,17 @@ def main() -> int:
     header = f"{'publisher':<24} {'pages':>5} {'title':>6} {'date':>6} {'author':>6} "
     header += f"{'bodyF1':>7} {'bodySeq':>7} {'headF1':>7}"
     lines = [header, "-" * len(header)]
-    lines += [_row(name, scores) for name, scores in sorted(by_publisher.items())]
+    publisher_means = {name: _means(scores) for name, scores in by_publisher.items()}
+    lines += [
+        _row(name, len(by_publisher[name]), means)
+        for name, means in sorted(publisher_means.items())
+    ]
     every = [s for scores in by_publisher.values() for s in scores]
-    lines += ["-" * len(header), _row("overall (pages)", every)]
-    lines.append(
-        _row(
-            "overall (publishers)",
-            [
-                Score(
-                    "",
-                    bool(mean(s.title for s in v) >= 0.5),
-                    None,
-                    bool(mean(s.authors for s in v) >= 0.5),
-                    mean(s.body_f1 for s in v),
-                    mean(s.body_ratio for s in v),
-                    mean(s.headings_f1 for s in v),
-                )
-                for v in by_publisher.values()
-            ],
-        )
-    )
+    lines += [
+        "-" * len(header),
+        _row("overall (pages)", len(every), _means(every)),
+        _row("overall (publishers)", len(by_publisher), _macro(list(publisher_means.values()))),
+    ]
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.write(
         f"{len(every)} pages in {elapsed:.1f}s ({elapsed / len(every) * 1000:.0f} ms/page)\n"

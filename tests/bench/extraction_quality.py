@@ -7,6 +7,11 @@ For each `<country>/<Publisher>_<date>.html.gz` the expected article is the entr
 Reported per publisher and overall: title exact match, date (same day), authors (same set,
 case-insensitive), body token F1 and body sequence similarity (difflib ratio over words),
 and heading token F1. The corpus is read in place, never copied.
+
+    .venv/bin/python tests/bench/extraction_quality.py --plain-text /work/shared/corpus/bbc
+
+checks instead that plain-text files laid out as title, blank line, paragraphs come out with
+every paragraph intact (none lost, merged, or taken for a heading or a dateline).
 """
 
 from __future__ import annotations
@@ -190,11 +195,37 @@ def _explain(score: Score, got: Extracted, expected: Expected) -> None:
         )
 
 
+def check_plain_text(corpus: Path) -> int:
+    """Plain-text files laid out as "title, blank line, paragraphs" (the BBC corpus): every
+    paragraph must come out unchanged, none as a heading or a dateline. Returns the misses."""
+    from services.ingest.cleaning import clean_text
+    from services.ingest.decoding import decode_bytes
+
+    files = sorted(corpus.rglob("*.txt"))
+    misses = 0
+    for path in files:
+        if path.name.lower() == "readme.txt":
+            continue
+        text = decode_bytes(path.read_bytes())
+        title, *paragraphs = clean_text(text).split("\n\n")
+        got = extract(text, "text")
+        if (got.title, got.paragraphs, got.headings, got.dateline) != (title, paragraphs, [], None):
+            misses += 1
+            sys.stdout.write(f"{path}: title/paragraphs/headings/dateline differ\n")
+    sys.stdout.write(f"{len(files)} plain-text files, {misses} with a paragraph changed\n")
+    return misses
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path, help="a fundus-dev style corpus directory")
     parser.add_argument("-v", "--verbose", action="store_true", help="explain each miss")
+    parser.add_argument(
+        "--plain-text", action="store_true", help="check a title-and-paragraphs .txt corpus"
+    )
     args = parser.parse_args()
+    if args.plain_text:
+        return 1 if check_plain_text(args.corpus) else 0
     by_publisher: dict[str, list[Score]] = defaultdict(list)
     started = time.perf_counter()
     pages = sorted(p for p in args.corpus.glob("*/*.html.gz") if _PAGE.match(p.name))

@@ -21,6 +21,7 @@ TASK_NAMES: dict[Stage, str] = {
     Stage.INDEX: "newsflow.indexer.index_articles",
 }
 SWEEP_TASK = "newsflow.scheduler.sweep_stuck_articles"
+POLL_FEEDS_TASK = "newsflow.scheduler.poll_feeds"
 SCHEDULER_QUEUE = "scheduler"
 
 
@@ -46,9 +47,11 @@ def create_app() -> Celery:
         task_routes={
             **{TASK_NAMES[stage]: {"queue": settings.queue_name(stage)} for stage in Stage},
             SWEEP_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
+            POLL_FEEDS_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
         },
         beat_schedule={
             "sweep-stuck-articles": {"task": SWEEP_TASK, "schedule": settings.sweeper_interval_s},
+            "poll-feeds": {"task": POLL_FEEDS_TASK, "schedule": settings.feed_check_interval_s},
         },
         worker_hijack_root_logger=False,
         worker_send_task_events=True,

@@ -13,19 +13,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from services.cli.ingest_commands import feeds_app, ingest
 from services.cli.search_commands import index_app, reindex, search
 from shared.logging import configure_logging
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.command()(ingest)
+app.add_typer(feeds_app, name="feeds")
 db_app = typer.Typer(no_args_is_help=True, help="The article store.")
 app.add_typer(db_app, name="db")
 app.add_typer(index_app, name="index")
 app.command()(search)
 app.command()(reindex)
 console = Console(stderr=True)
-
-TEXT_SUFFIXES = {".txt"}
-HTML_SUFFIXES = {".html", ".htm"}
 
 
 @app.callback()
@@ -40,43 +40,6 @@ def db_upgrade() -> None:
 
     upgrade_database()
     console.print("store schema is up to date")
-
-
-def _iter_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise typer.BadParameter(f"{path} does not exist")
-    return [f for f in files if f.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES]
-
-
-@app.command()
-def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories.")],
-    source: Annotated[str | None, typer.Option(help="Source name for every article.")] = None,
-) -> None:
-    """Submit files to the pipeline (same path as POST /v1/articles)."""
-    from shared.db import session_scope
-    from shared.schemas import ArticleIn
-    from shared.submission import submit_articles
-
-    files = _iter_files(paths)
-    items = []
-    for file in files:
-        content = file.read_text(encoding="utf-8", errors="replace")
-        kind = "html" if file.suffix.lower() in HTML_SUFFIXES else "text"
-        items.append(ArticleIn(**{kind: content}, source=source))
-    with session_scope() as session:
-        results = submit_articles(session, items)
-    counts: dict[str, int] = {}
-    for file, result in zip(files, results, strict=True):
-        counts[result.status] = counts.get(result.status, 0) + 1
-        sys.stdout.write(json.dumps({"path": str(file), **result.model_dump()}) + "\n")
-    console.print(f"{len(files)} files: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
 @app.command()

@@ -33,6 +33,7 @@ _AGENCY = re.compile(r"\s*\((?:[A-Z][\w .&-]{1,30})\)$")
 _MAX_DATELINE_WORDS = 6
 
 _ZONE_MAX_WORDS = 12
+_WRAP_WIDTH = 60
 _MAX_TITLE_WORDS = 25  # a headline ending in a full stop is rarely longer
 _MINOR_WORD_LENGTH = 3  # "a", "of", "the", "and": lower case even in Title Case
 
@@ -62,11 +63,15 @@ def _is_title_case(text: str) -> bool:
     return bool(words) and all(w[0].isupper() for w in words)
 
 
-def _is_continuation(previous: str, line: str) -> bool:
+def _is_continuation(previous: str, line: str, *, first_line: bool) -> bool:
     """Whether `line` continues `previous` (hard-wrapped text) rather than starting anew."""
     if _LIST_MARKER.match(line) or _ends_sentence(previous):
         return False
-    return line[:1].islower() or len(previous) >= 60
+    if line[:1].islower():
+        return True
+    # A long line without a full stop was wrapped, unless it is a headline: the text's first
+    # line or one in Title Case.
+    return len(previous) >= _WRAP_WIDTH and not first_line and not _is_title_case(previous)
 
 
 def _units(text: str) -> list[_Unit]:
@@ -74,7 +79,8 @@ def _units(text: str) -> list[_Unit]:
     for block, paragraph in enumerate(text.split("\n\n")):
         lines: list[str] = []
         for line in paragraph.split("\n"):
-            if lines and _is_continuation(lines[-1], line):
+            first_line = block == 0 and len(lines) == 1
+            if lines and _is_continuation(lines[-1], line, first_line=first_line):
                 lines[-1] = f"{lines[-1]} {line}"
             else:
                 lines.append(line)

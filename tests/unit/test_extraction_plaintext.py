@@ -199,6 +199,19 @@ def test_a_glued_title_is_split_only_where_the_next_paragraph_begins(
     assert split_glued_title(first_line, next_text) == (title, glued)
 
 
+def test_single_newlines_between_title_and_paragraphs_are_enough() -> None:
+    text = (
+        "Harbour bridge reopens after two years of repairs and a long detour for commuters\n"
+        "Traffic returned to the bridge on Tuesday morning after the long repair programme.\n"
+        "Bus operators said they would restore their usual timetables from Wednesday."
+    )
+    article = extract(text, "text")
+    assert article.title == (
+        "Harbour bridge reopens after two years of repairs and a long detour for commuters"
+    )
+    assert article.body.startswith("Traffic returned to the bridge on Tuesday morning")
+
+
 def test_text_starting_with_a_paragraph_has_no_title_and_keeps_the_paragraph() -> None:
     first = (
         "The council voted on Tuesday to build protected cycling lanes along the seafront, "

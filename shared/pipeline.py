@@ -3,62 +3,140 @@
 A stage task receives a batch of article ids. It claims the rows still in the state it
 expects (anything else means the work is done or superseded, which makes redelivery
 harmless), does its work, commits, and only then enqueues the next stage.
+
+Claiming takes two short steps on PostgreSQL:
+1. lock the rows, count the attempt and commit it, so an article that kills its worker every
+   time (a poison) is failed after `max_stage_attempts` instead of looping forever;
+2. lock the rows again (`FOR UPDATE`) and keep them locked until the stage commits. While
+   one worker holds them, a duplicate message for the same ids (a redelivery, a sweep) waits
+   for that commit and then finds nothing left to do instead of doing the work twice, a new
+   revision submitted meanwhile lands after the stage and is not overwritten by it, and the
+   sweeper (`SKIP LOCKED`) can tell an article that is being processed from a stuck one.
+A worker that dies releases its locks with its connection. SQLite has no row locks; it
+serialises writers, which is enough for the one-machine store.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
+from typing import Any
 
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shared.celery_app import SCHEDULER_QUEUE
+from shared.metrics import STAGE_PROCESSED
 from shared.models import Article, StageEvent, utcnow
 from shared.settings import get_settings
 from shared.states import STAGE_INPUT_STATE, ArticleState, Stage
 
 log = structlog.get_logger(__name__)
 
+# Ids claimed by the stage running in this context (see `track_claims`): a batch that hits a
+# transient error gives their attempts back, since a dependency outage is no fault of theirs.
+_claimed: ContextVar[list[str] | None] = ContextVar("newsflow_claimed", default=None)
+
+
+def track_claims() -> list[str]:
+    """Start collecting the ids that `claim` hands out in this context; returns the list."""
+    claimed: list[str] = []
+    _claimed.set(claimed)
+    return claimed
+
 
 def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Article]:
-    """Rows of `article_ids` still waiting for `stage`, with their attempt counted.
+    """Rows of `article_ids` still waiting for `stage`, locked, with their attempt counted.
 
-    The attempt is committed before any work starts, so an article that kills its worker
-    every time (a poison) is failed after `max_stage_attempts` instead of looping forever.
+    Articles that already used `max_stage_attempts` attempts are failed here instead.
     """
     if not article_ids:
         return []
     expected = STAGE_INPUT_STATE[stage]
-    session.execute(
-        update(Article)
-        .where(Article.id.in_(article_ids), Article.state == expected)
-        .values(attempts=Article.attempts + 1)
-    )
-    session.commit()
-    rows = session.scalars(
-        select(Article).where(Article.id.in_(article_ids), Article.state == expected)
-    ).all()
+    ids = sorted(set(article_ids))  # one lock order for every worker: no deadlocks
     max_attempts = get_settings().max_stage_attempts
-    ready = []
-    for article in rows:
-        if article.attempts > max_attempts:
-            mark_failed(
-                session,
-                article,
-                stage,
-                reason="attempts_exhausted",
-                message=f"{stage.value} did not complete after {max_attempts} attempts",
-            )
-        else:
-            ready.append(article)
+
+    rows = session.execute(
+        select(Article.id, Article.attempts)
+        .where(Article.id.in_(ids), Article.state == expected)
+        .order_by(Article.id)
+        .with_for_update()
+    ).all()
+    exhausted = [row.id for row in rows if row.attempts >= max_attempts]
+    ready_ids = [row.id for row in rows if row.attempts < max_attempts]
+    if ready_ids:
+        session.execute(
+            update(Article)
+            .where(Article.id.in_(ready_ids))
+            .values(attempts=Article.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    for article in _load(session, exhausted):
+        mark_failed(
+            session,
+            article,
+            stage,
+            reason="attempts_exhausted",
+            message=f"{stage.value} did not complete after {article.attempts} attempts "
+            "(a worker died or the stage crashed on this article each time)",
+        )
     session.commit()
+    if not ready_ids:
+        return []
+
+    ready = list(
+        session.scalars(
+            select(Article)
+            .where(Article.id.in_(ready_ids), Article.state == expected)
+            .order_by(Article.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+    claimed = _claimed.get()
+    if claimed is not None:
+        claimed.extend(a.id for a in ready)
     return ready
+
+
+def _load(session: Session, ids: Iterable[str]) -> list[Article]:
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Article).where(Article.id.in_(ids)).execution_options(populate_existing=True)
+        ).all()
+    )
+
+
+def release_attempts(session: Session, stage: Stage, article_ids: Sequence[str], why: str) -> int:
+    """Give back the attempt counted by `claim` after a transient error; returns how many."""
+    if not article_ids:
+        return 0
+    expected = STAGE_INPUT_STATE[stage]
+    articles = list(
+        session.scalars(
+            select(Article)
+            .where(Article.id.in_(sorted(set(article_ids))), Article.state == expected)
+            .order_by(Article.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+    for article in articles:
+        article.attempts = max(0, article.attempts - 1)
+        record(session, article, stage, "retry", why)
+    session.commit()
+    return len(articles)
 
 
 def record(
     session: Session, article: Article, stage: Stage, outcome: str, detail: str | None = None
 ) -> None:
+    """Append one line to the article's history (`stage_events`)."""
     session.add(
         StageEvent(
             article_id=article.id,
@@ -66,17 +144,20 @@ def record(
             stage=stage.value,
             outcome=outcome,
             detail=detail,
+            at=utcnow(),
         )
     )
 
 
 def advance(session: Session, article: Article, stage: Stage, new_state: ArticleState) -> None:
     """Move an article to the next state and reset the attempt counter for the next stage."""
+    attempt = article.attempts
     article.state = new_state
     article.state_changed_at = utcnow()
     article.attempts = 0
     article.failed_stage = article.error = article.error_class = None
-    record(session, article, stage, "ok" if new_state != ArticleState.DUPLICATE else "duplicate")
+    outcome = "ok" if new_state != ArticleState.DUPLICATE else "duplicate"
+    record(session, article, stage, outcome, f"attempt {attempt}" if attempt else None)
 
 
 def mark_failed(
@@ -92,10 +173,11 @@ def mark_failed(
     article.state = ArticleState.FAILED
     article.state_changed_at = utcnow()
     article.failed_stage = stage.value
-    article.error_class = reason
+    article.error_class = reason[:100]
     article.error = message[:4000]
     detail = message if exc is None else "".join(traceback.format_exception(exc))[-4000:]
-    record(session, article, stage, "failed", detail)
+    record(session, article, stage, "failed", f"{reason}: {detail}"[:4000])
+    STAGE_PROCESSED.labels(stage.value, "failed").inc()
     log.warning(
         "article_failed",
         article_id=article.id,
@@ -105,11 +187,74 @@ def mark_failed(
     )
 
 
+def fail_unclaimed(
+    session: Session,
+    stage: Stage,
+    article_id: str,
+    *,
+    reason: str,
+    message: str,
+    exc: BaseException | None = None,
+) -> bool:
+    """Fail one article that a stage could not handle at all (its batch was rolled back)."""
+    article = session.scalars(
+        select(Article)
+        .where(Article.id == article_id, Article.state == STAGE_INPUT_STATE[stage])
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if article is None:
+        return False
+    mark_failed(session, article, stage, reason=reason, message=message, exc=exc)
+    session.commit()
+    return True
+
+
+def interrupted(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[str]:
+    """Ids of the batch whose last attempt at `stage` started and never finished.
+
+    A counted attempt on an article still waiting for the stage means its worker died or the
+    stage crashed on its batch. Rows locked right now belong to a running attempt, not a
+    dead one (`SKIP LOCKED`). The interrupted attempt goes into each article's history.
+    """
+    expected = STAGE_INPUT_STATE[stage]
+    articles = list(
+        session.scalars(
+            select(Article)
+            .where(Article.id.in_(article_ids), Article.state == expected, Article.attempts > 0)
+            .order_by(Article.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+    for article in articles:
+        record(
+            session,
+            article,
+            stage,
+            "interrupted",
+            f"attempt {article.attempts} did not complete (worker lost or batch crashed)",
+        )
+    session.commit()
+    return [a.id for a in articles]
+
+
 def replay(session: Session, article: Article) -> Stage:
     """Put a failed article back in the state its failed stage expects; returns that stage."""
     stage = Stage(article.failed_stage or Stage.INGEST)
     article.state = STAGE_INPUT_STATE[stage]
     article.state_changed_at = utcnow()
     article.attempts = 0
-    record(session, article, stage, "replay", article.error)
+    record(session, article, stage, "replay", f"{article.error_class}: {article.error}"[:4000])
     return stage
+
+
+def queue_depths(redis: Any) -> dict[str, int]:
+    """Messages waiting in each stage queue (and the scheduler's), by Redis `LLEN`."""
+    settings = get_settings()
+    names = [settings.queue_name(stage) for stage in Stage]
+    names.append(settings.queue_name(SCHEDULER_QUEUE))
+    pipe = redis.pipeline(transaction=False)
+    for name in names:
+        pipe.llen(name)
+    return dict(zip(names, (int(n) for n in pipe.execute()), strict=True))

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="sha256 hex of a key -> scopes (ingest, search, admin). Empty: no auth.",
     )
+    # Without keys the API serves loopback only; set this to serve any client without keys
+    # (only behind a trusted network, e.g. a container port published on 127.0.0.1).
+    api_allow_unauthenticated: bool = False
 
     log_level: str = "INFO"
     log_json: bool = True

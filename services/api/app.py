@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.api.routes import articles, health, search
+from services.api import security
+from services.api.errors import install_error_handlers
+from services.api.routes import articles, failures, health, search
 from shared.logging import configure_logging
+from shared.settings import get_settings
 
 
 def create_app() -> FastAPI:
     configure_logging()
+    security.check_exposure(get_settings())
     api = FastAPI(
         title="newsflow",
         version="0.1.0",
         description="Ingest news articles and search the enriched index.",
     )
-    api.include_router(articles.router)
-    api.include_router(search.router)
+    # Scopes by router: writes to articles need `ingest`, reads `ingest` or `search`.
+    read = (security.INGEST, security.SEARCH)
+    articles_scope = security.require_scope_by_method({"POST": (security.INGEST,), "GET": read})
+    api.include_router(articles.router, dependencies=[Depends(articles_scope)])
+    api.include_router(
+        search.router, dependencies=[Depends(security.require_scope(security.SEARCH))]
+    )
+    api.include_router(failures.router)
     api.include_router(health.router)
+    # Outermost first: refuse strangers, then oversized bodies, before any parsing.
+    api.add_middleware(security.BodySizeLimit)
+    api.add_middleware(security.LoopbackOnlyWithoutKeys)
+    install_error_handlers(api)
 
     @api.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

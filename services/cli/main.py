@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from services.cli import failures_commands
 from services.cli.ingest_commands import feeds_app, ingest
 from services.cli.search_commands import index_app, reindex, search
 from shared.logging import configure_logging
@@ -23,6 +24,8 @@ app.add_typer(feeds_app, name="feeds")
 db_app = typer.Typer(no_args_is_help=True, help="The article store.")
 app.add_typer(db_app, name="db")
 app.add_typer(index_app, name="index")
+app.add_typer(failures_commands.failures_app, name="failures")
+app.add_typer(failures_commands.apikey_app, name="apikey")
 app.command()(search)
 app.command()(reindex)
 console = Console(stderr=True)

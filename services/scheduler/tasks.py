@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from services.scheduler.sweeper import sweep
+from services.scheduler.sweeper import sweep_once
 from shared.celery_app import POLL_FEEDS_TASK, SWEEP_TASK, app
 from shared.db import session_scope
 from shared.settings import get_settings
@@ -14,8 +14,14 @@ log = structlog.get_logger(__name__)
 
 @app.task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
 def sweep_task() -> dict[str, int]:
-    with session_scope() as session:
-        return sweep(session, get_settings().sweeper_stuck_after_s)
+    """Re-enqueue stuck articles. Never raises: beat calls again at the next interval, and an
+    outage of the store or of Redis must not turn into a storm of failed-task reports."""
+    try:
+        with session_scope() as session:
+            return sweep_once(session, get_settings().sweeper_stuck_after_s)
+    except Exception as exc:  # noqa: BLE001 - the next sweep retries whatever this one missed
+        log.warning("sweep_failed", error=f"{type(exc).__name__}: {exc}"[:500])
+        return {}
 
 
 @app.task(name=POLL_FEEDS_TASK, acks_late=True, ignore_result=True)

@@ -1,0 +1,215 @@
+"""`newsflow failures list|replay|history` and `newsflow apikey hash`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+failures_app = typer.Typer(no_args_is_help=True, help="Failed articles: list and replay.")
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys.")
+console = Console(stderr=True)
+
+StageOption = Annotated[
+    str | None, typer.Option(help="Only failures of this stage: ingest, enrich or index.")
+]
+ReasonOption = Annotated[
+    str | None, typer.Option(help="Only failures with this reason (error class).")
+]
+_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+SinceOption = Annotated[
+    datetime | None,
+    typer.Option(help="Failed at or after (UTC, ISO 8601).", formats=_DATE_FORMATS),
+]
+UntilOption = Annotated[
+    datetime | None,
+    typer.Option(help="Failed at or before (UTC, ISO 8601).", formats=_DATE_FORMATS),
+]
+
+
+def _filter(
+    stage: str | None,
+    reason: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    ids: list[str] | None = None,
+) -> Any:
+    from shared.failures import FailureFilter
+    from shared.states import Stage
+
+    try:
+        stage_value = Stage(stage) if stage else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"unknown stage {stage!r}", param_hint="--stage") from exc
+    return FailureFilter(
+        stage=stage_value,
+        reason=reason,
+        since=_utc(since),
+        until=_utc(until),
+        ids=list(ids or []),
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _dump(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False, indent=2) + "\n")
+
+
+@failures_app.command("list")
+def list_command(
+    stage: StageOption = None,
+    reason: ReasonOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Rows per page.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="Cursor printed by a previous list.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Failed articles, newest first."""
+    from shared.db import session_scope
+    from shared.failures import InvalidCursor, count_failures, failure_view, list_failures
+
+    failures = _filter(stage, reason, since, until)
+    with session_scope() as session:
+        try:
+            page, next_cursor = list_failures(session, failures, limit=limit, cursor=cursor)
+        except InvalidCursor as exc:
+            raise typer.BadParameter("invalid page cursor", param_hint="--cursor") from exc
+        total = count_failures(session, failures)
+        items = [failure_view(article) for article in page]
+    if as_json:
+        _dump({"total": total, "items": items, "next_cursor": next_cursor})
+        return
+    table = Table(title=f"{total} failed article(s)", show_lines=False)
+    for column in ("id", "stage", "reason", "attempts", "failed at", "error"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        table.add_row(
+            item["id"],
+            item["stage"] or "",
+            item["reason"] or "",
+            str(item["attempts"]),
+            item["failed_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            (item["error"] or "").splitlines()[0][:120] if item["error"] else "",
+        )
+    Console().print(table)
+    if next_cursor:
+        console.print(f"more: --cursor {next_cursor}")
+
+
+@failures_app.command("summary")
+def summary_command(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """How many articles failed, per stage and reason."""
+    from shared.db import session_scope
+    from shared.failures import failure_counts
+
+    with session_scope() as session:
+        counts = failure_counts(session)
+    if as_json:
+        _dump({"counts": counts})
+        return
+    table = Table(title="failures")
+    for column in ("stage", "reason", "count"):
+        table.add_column(column)
+    for row in counts:
+        table.add_row(row["stage"] or "", row["reason"] or "", str(row["count"]))
+    Console().print(table)
+
+
+@failures_app.command("replay")
+def replay_command(
+    ids: Annotated[list[str] | None, typer.Argument(help="Article ids to replay.")] = None,
+    stage: StageOption = None,
+    reason: ReasonOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every failure.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Re-run failed articles from the stage that failed them: ids, a filter, or --all."""
+    from shared.db import session_scope
+    from shared.failures import replay_failures
+
+    failures = _filter(stage, reason, since, until, ids)
+    if failures.is_empty and not replay_all:
+        raise typer.BadParameter(
+            "give article ids, a filter (--stage, --reason, --since, --until) or --all"
+        )
+    with session_scope() as session:
+        result = replay_failures(session, failures)
+    if as_json:
+        _dump(result)
+        return
+    by_stage = ", ".join(f"{n} to {stage}" for stage, n in result["by_stage"].items())
+    suffix = f": {by_stage}" if by_stage else ""
+    console.print(f"replayed {result['replayed']} article(s){suffix}")
+
+
+@failures_app.command("history")
+def history_command(article_id: str) -> None:
+    """Every recorded stage attempt of one article, as JSON."""
+    from shared.db import session_scope
+    from shared.failures import article_history
+    from shared.models import Article
+
+    with session_scope() as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            console.print(f"no article {article_id}")
+            raise typer.Exit(1)
+        events = article_history(session, article_id)
+        _dump({"id": article.id, "state": article.state, "events": events})
+
+
+@apikey_app.command("hash")
+def hash_command(
+    key: Annotated[str | None, typer.Argument(help="The key (default: read stdin).")] = None,
+    scopes: Annotated[
+        list[str] | None, typer.Option("--scope", help="Print an api_keys entry with scopes.")
+    ] = None,
+) -> None:
+    """Print the sha256 digest to store in NEWSFLOW_API_KEYS for KEY."""
+    from services.api.security import SCOPES, hash_api_key
+
+    if key is None:
+        key = sys.stdin.readline().rstrip("\n")
+    if not key:
+        raise typer.BadParameter("empty key")
+    digest = hash_api_key(key)
+    if not scopes:
+        sys.stdout.write(digest + "\n")
+        return
+    unknown = set(scopes) - SCOPES
+    if unknown:
+        raise typer.BadParameter(f"unknown scopes {sorted(unknown)}", param_hint="--scope")
+    sys.stdout.write(json.dumps({digest: sorted(set(scopes))}) + "\n")
+
+
+@apikey_app.command("new")
+def new_command(
+    scopes: Annotated[list[str], typer.Option("--scope", help="ingest, search or admin.")],
+) -> None:
+    """Make a random key: prints the key (give it to the client) and its api_keys entry."""
+    import secrets
+
+    from services.api.security import SCOPES, hash_api_key
+
+    unknown = set(scopes) - SCOPES
+    if unknown:
+        raise typer.BadParameter(f"unknown scopes {sorted(unknown)}", param_hint="--scope")
+    key = secrets.token_urlsafe(32)
+    _dump({"key": key, "api_keys_entry": {hash_api_key(key): sorted(set(scopes))}})

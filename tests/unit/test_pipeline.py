@@ -1,0 +1,354 @@
+"""The stage bookkeeping (claim, attempts, failure, replay) and how run_stage sorts errors.
+
+A SQLite file store and a fake task: no services. The row-locking half of `claim` is
+PostgreSQL's and is exercised by tests/reliability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+from elasticsearch import ApiError
+from elasticsearch import ConnectionError as ESConnectionError
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared import pipeline, worker
+from shared.db import make_engine
+from shared.errors import PermanentError, TransientError
+from shared.failures import FailureFilter, list_failures, replay_failures
+from shared.models import Article, Base, StageEvent
+from shared.settings import get_settings
+from shared.states import ArticleState, Stage
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> sessionmaker[Session]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    Base.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _add(
+    sessions: sessionmaker[Session], n: int, state: str = ArticleState.INGESTED, start: int = 1
+) -> list[str]:
+    ids = [f"{i:032x}" for i in range(start, start + n)]
+    with sessions() as session:
+        for article_id in ids:
+            session.add(
+                Article(
+                    id=article_id,
+                    state=state,
+                    input_format="text",
+                    raw_content=f"Title {article_id}\n\nBody",
+                    raw_hash=article_id,
+                    title=f"Title {article_id}",
+                    body="Body",
+                )
+            )
+        session.commit()
+    return ids
+
+
+def _get(sessions: sessionmaker[Session], article_id: str) -> Article:
+    with sessions() as session:
+        article = session.get(Article, article_id)
+        assert article is not None
+        return article
+
+
+def _events(sessions: sessionmaker[Session], article_id: str) -> list[str]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(StageEvent.outcome)
+                .where(StageEvent.article_id == article_id)
+                .order_by(StageEvent.id)
+            )
+        )
+
+
+def test_claim_counts_one_attempt_and_skips_other_states(sessions: sessionmaker[Session]) -> None:
+    ids = _add(sessions, 3)
+    (done,) = _add(sessions, 1, ArticleState.INDEXED, start=100)
+    with sessions() as session:
+        claimed = pipeline.claim(session, Stage.ENRICH, [*ids, done, "f" * 32])
+        assert sorted(a.id for a in claimed) == ids
+        session.commit()
+    assert [_get(sessions, i).attempts for i in ids] == [1, 1, 1]
+    assert _get(sessions, done).attempts == 0
+
+
+def test_claim_fails_an_article_whose_attempts_are_used_up(
+    sessions: sessionmaker[Session],
+) -> None:
+    poison, neighbour = _add(sessions, 2)
+    limit = get_settings().max_stage_attempts
+    with sessions() as session:
+        session.get(Article, poison).attempts = limit  # type: ignore[union-attr]
+        session.commit()
+        claimed = pipeline.claim(session, Stage.ENRICH, [poison, neighbour])
+    assert [a.id for a in claimed] == [neighbour]
+    failed = _get(sessions, poison)
+    assert (failed.state, failed.failed_stage, failed.error_class) == (
+        "failed",
+        "enrich",
+        "attempts_exhausted",
+    )
+    assert _events(sessions, poison) == ["failed"]
+
+
+def test_advance_resets_attempts_and_records_the_attempt(sessions: sessionmaker[Session]) -> None:
+    (article_id,) = _add(sessions, 1)
+    with sessions() as session:
+        (article,) = pipeline.claim(session, Stage.ENRICH, [article_id])
+        pipeline.advance(session, article, Stage.ENRICH, ArticleState.ENRICHED)
+        session.commit()
+    article = _get(sessions, article_id)
+    assert (article.state, article.attempts) == ("enriched", 0)
+    with sessions() as session:
+        event = session.scalars(select(StageEvent)).one()
+    assert (event.stage, event.outcome, event.detail) == ("enrich", "ok", "attempt 1")
+
+
+def test_release_attempts_gives_back_the_attempt_of_a_transient_error(
+    sessions: sessionmaker[Session],
+) -> None:
+    ids = _add(sessions, 2)
+    with sessions() as session:
+        pipeline.claim(session, Stage.ENRICH, ids)
+        session.commit()
+        assert pipeline.release_attempts(session, Stage.ENRICH, ids, "ES down") == 2
+    assert [_get(sessions, i).attempts for i in ids] == [0, 0]
+    assert _events(sessions, ids[0]) == ["retry"]
+
+
+def test_interrupted_names_articles_with_an_unfinished_attempt(
+    sessions: sessionmaker[Session],
+) -> None:
+    ids = _add(sessions, 3)
+    with sessions() as session:
+        session.get(Article, ids[1]).attempts = 1  # type: ignore[union-attr]
+        session.commit()
+        assert pipeline.interrupted(session, Stage.ENRICH, ids) == [ids[1]]
+    assert _events(sessions, ids[1]) == ["interrupted"]
+
+
+def test_replay_puts_a_failure_back_before_its_stage(sessions: sessionmaker[Session]) -> None:
+    ids = _add(sessions, 3)
+    with sessions() as session:
+        for article_id, stage, reason in (
+            (ids[0], Stage.INDEX, "index_rejected"),
+            (ids[1], Stage.ENRICH, "enrichment_error"),
+            (ids[2], Stage.ENRICH, "attempts_exhausted"),
+        ):
+            article = session.get(Article, article_id)
+            assert article is not None
+            pipeline.mark_failed(session, article, stage, reason=reason, message="boom")
+        session.commit()
+        page, cursor = list_failures(session, FailureFilter(stage=Stage.ENRICH), limit=1)
+        assert len(page) == 1
+        assert cursor
+        rest, end = list_failures(session, FailureFilter(stage=Stage.ENRICH), cursor=cursor)
+        assert {page[0].id, rest[0].id} == {ids[1], ids[2]}
+        assert end is None
+
+        sent: list[tuple[Stage, list[str]]] = []
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("shared.failures.enqueue", lambda s, i: sent.append((s, i)) or True)
+            result = replay_failures(session, FailureFilter(reason="enrichment_error"))
+    assert result["replayed"] == 1
+    assert result["by_stage"] == {"enrich": 1}
+    assert sent == [(Stage.ENRICH, [ids[1]])]
+    replayed = _get(sessions, ids[1])
+    assert (replayed.state, replayed.attempts) == ("ingested", 0)
+    assert _get(sessions, ids[0]).state == "failed"
+    assert _events(sessions, ids[1]) == ["failed", "replay"]
+
+
+# --- run_stage ---------------------------------------------------------------------------
+
+
+class _Retry(Exception):
+    pass
+
+
+class FakeTask:
+    def __init__(self, retries: int = 0) -> None:
+        self.request = SimpleNamespace(id="task-1", retries=retries, delivery_info={})
+        self.retried: dict[str, Any] | None = None
+
+    def retry(self, **kwargs: Any) -> Exception:
+        self.retried = kwargs
+        return _Retry()
+
+
+@pytest.fixture
+def stage_env(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[Stage, list[str]]]:
+    @contextmanager
+    def scope() -> Iterator[Session]:
+        session = sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    sent: list[tuple[Stage, list[str]]] = []
+    monkeypatch.setattr(worker, "session_scope", scope)
+    monkeypatch.setattr(worker, "enqueue", lambda stage, ids: sent.append((stage, ids)) or True)
+    return sent
+
+
+def _enrich_ok(session: Session, ids: Any) -> list[str]:
+    ready = []
+    for article in pipeline.claim(session, Stage.ENRICH, ids):
+        pipeline.advance(session, article, Stage.ENRICH, ArticleState.ENRICHED)
+        ready.append(article.id)
+    session.commit()
+    return ready
+
+
+def test_run_stage_enqueues_the_next_stage(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    ids = _add(sessions, 3)
+    assert worker.run_stage(FakeTask(), Stage.ENRICH, ids, _enrich_ok, Stage.INDEX) == 3  # type: ignore[arg-type]
+    assert stage_env == [(Stage.INDEX, ids)]
+
+
+def test_a_transient_error_retries_and_gives_the_attempts_back(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    ids = _add(sessions, 2)
+
+    def es_down(session: Session, batch: Any) -> list[str]:
+        pipeline.claim(session, Stage.ENRICH, batch)
+        raise ESConnectionError("connection refused")
+
+    task = FakeTask()
+    with pytest.raises(_Retry):
+        worker.run_stage(task, Stage.ENRICH, ids, es_down, Stage.INDEX)  # type: ignore[arg-type]
+    assert task.retried is not None
+    assert task.retried["countdown"] > 0
+    assert [_get(sessions, i).attempts for i in ids] == [0, 0]
+    assert stage_env == []
+
+
+def test_retries_used_up_leave_the_articles_to_the_sweeper(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    ids = _add(sessions, 1)
+
+    def down(session: Session, batch: Any) -> list[str]:
+        raise TransientError("still down")
+
+    task = FakeTask(retries=get_settings().task_max_retries)
+    assert worker.run_stage(task, Stage.ENRICH, ids, down, Stage.INDEX) == 0  # type: ignore[arg-type]
+    assert task.retried is None
+    assert _get(sessions, ids[0]).state == "ingested"
+
+
+def test_a_crashing_batch_is_split_and_the_culprit_failed_alone(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    ids = _add(sessions, 3)
+    culprit = ids[1]
+
+    def crashes_on_culprit(session: Session, batch: Any) -> list[str]:
+        claimed = pipeline.claim(session, Stage.ENRICH, batch)
+        if any(a.id == culprit for a in claimed):
+            raise KeyError("bug on this article")
+        for article in claimed:
+            pipeline.advance(session, article, Stage.ENRICH, ArticleState.ENRICHED)
+        return [a.id for a in claimed]
+
+    task = FakeTask()
+    assert worker.run_stage(task, Stage.ENRICH, ids, crashes_on_culprit, Stage.INDEX) == 0  # type: ignore[arg-type]
+    assert sorted(stage_env) == sorted([(Stage.ENRICH, [i]) for i in ids] + [(Stage.ENRICH, [])])
+    stage_env.clear()
+    for article_id in ids:
+        worker.run_stage(task, Stage.ENRICH, [article_id], crashes_on_culprit, Stage.INDEX)  # type: ignore[arg-type]
+    failed = _get(sessions, culprit)
+    assert (failed.state, failed.error_class) == ("failed", "stage_error")
+    assert "KeyError" in (failed.error or "")
+    assert [_get(sessions, i).state for i in ids if i != culprit] == ["enriched", "enriched"]
+
+
+def test_a_permanent_error_keeps_its_reason(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    ids = _add(sessions, 1)
+
+    def unparseable(session: Session, batch: Any) -> list[str]:
+        pipeline.claim(session, Stage.ENRICH, batch)
+        raise PermanentError("cannot parse", reason="bad_input")
+
+    worker.run_stage(FakeTask(), Stage.ENRICH, ids, unparseable, Stage.INDEX)  # type: ignore[arg-type]
+    assert _get(sessions, ids[0]).error_class == "bad_input"
+
+
+def test_a_batch_with_an_interrupted_attempt_is_split(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    ids = _add(sessions, 4)
+    with sessions() as session:
+        session.get(Article, ids[2]).attempts = 1  # type: ignore[union-attr]
+        session.commit()
+    assert worker.run_stage(FakeTask(), Stage.ENRICH, ids, _enrich_ok, Stage.INDEX) == 0  # type: ignore[arg-type]
+    assert stage_env == [(Stage.ENRICH, [ids[2]]), (Stage.ENRICH, [ids[0], ids[1], ids[3]])]
+    assert {_get(sessions, i).state for i in ids} == {"ingested"}
+
+
+def _api_error(status: int) -> ApiError:
+    meta = ApiResponseMeta(
+        status=status,
+        http_version="1.1",
+        headers=HttpHeaders(),
+        duration=0.0,
+        node=NodeConfig("http", "localhost", 9200),
+    )
+    return ApiError("error", meta=meta, body={})
+
+
+@pytest.mark.parametrize(
+    ("exc", "transient"),
+    [
+        (TransientError("x"), True),
+        (OperationalError("SELECT 1", {}, Exception("server closed the connection")), True),
+        (ESConnectionError("refused"), True),
+        (_api_error(429), True),
+        (_api_error(503), True),
+        (_api_error(400), False),
+        (KeyError("bug"), False),
+        (PermanentError("bad"), False),
+    ],
+)
+def test_transient_errors_are_told_apart(exc: BaseException, transient: bool) -> None:
+    assert worker.is_transient(exc) is transient
+
+
+def test_a_wrapped_transient_error_is_transient() -> None:
+    outer = RuntimeError("wrapper")
+    outer.__cause__ = ConnectionRefusedError("redis")
+    assert worker.is_transient(outer)
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    cap = get_settings().retry_backoff_max_s
+    for retries in range(12):
+        delay = worker.backoff_seconds(retries)
+        bound = min(cap, 2 ** (retries + 1))
+        assert bound / 2 <= delay <= bound

@@ -1,0 +1,185 @@
+"""API keys and scopes, the loopback rule and the body size limit (no services)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi import Depends, FastAPI, Request
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from services.api import security
+from services.api.errors import install_error_handlers
+from shared.settings import Settings, get_settings
+
+INGEST_KEY, SEARCH_KEY, ADMIN_KEY = "ingest-key-1", "search-key-2", "admin-key-3"
+
+
+def _keys() -> str:
+    return json.dumps(
+        {
+            security.hash_api_key(INGEST_KEY): ["ingest"],
+            security.hash_api_key(SEARCH_KEY): ["search"],
+            security.hash_api_key(ADMIN_KEY): ["admin"],
+        }
+    )
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Set NEWSFLOW_* variables for one test; settings are re-read, then restored."""
+    get_settings.cache_clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/read", dependencies=[Depends(security.require_scope("ingest", "search"))])
+    def read() -> dict[str, str]:
+        return {"ok": "read"}
+
+    @app.post("/admin", dependencies=[Depends(security.require_scope("admin"))])
+    def admin() -> dict[str, str]:
+        return {"ok": "admin"}
+
+    by_method = security.require_scope_by_method({"POST": ("ingest",), "GET": ("search",)})
+
+    @app.api_route("/doc", methods=["GET", "POST"], dependencies=[Depends(by_method)])
+    def doc(request: Request) -> dict[str, str]:
+        return {"ok": request.method}
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    app.add_middleware(security.BodySizeLimit, max_bytes=100)
+    app.add_middleware(security.LoopbackOnlyWithoutKeys)
+    install_error_handlers(app)
+    return app
+
+
+def test_hash_is_sha256_hex() -> None:
+    assert security.hash_api_key("secret") == (
+        "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+    )
+
+
+def test_key_table_refuses_a_plain_key_and_unknown_scopes() -> None:
+    with pytest.raises(ValueError, match="not a sha256 hex digest") as info:
+        security.KeyTable.from_settings(Settings(api_keys={"my-plain-key": ["admin"]}))
+    assert "my-plain-key" not in str(info.value)  # never echo what might be a key
+    with pytest.raises(ValueError, match="unknown scopes"):
+        security.KeyTable.from_settings(Settings(api_keys={"a" * 64: ["root"]}))
+
+
+def test_key_table_finds_scopes_by_digest() -> None:
+    table = security.KeyTable.from_settings(Settings(api_keys=json.loads(_keys())))
+    assert table.scopes_of(SEARCH_KEY) == frozenset({"search"})
+    assert table.scopes_of("wrong") is None
+    assert table.scopes_of("") is None
+
+
+def test_scopes_are_enforced(settings_env: pytest.MonkeyPatch) -> None:
+    settings_env.setenv("NEWSFLOW_API_KEYS", _keys())
+    client = TestClient(_app())
+    no_key = client.get("/read")
+    assert no_key.status_code == 401
+    assert no_key.json()["reason"] == "api_key_required"
+    assert no_key.headers["www-authenticate"].startswith("Bearer")
+    assert client.get("/read", headers={"X-API-Key": "nope"}).json()["reason"] == "invalid_api_key"
+    assert client.get("/read", headers={"X-API-Key": SEARCH_KEY}).status_code == 200
+    assert client.get("/read", headers={"Authorization": f"Bearer {INGEST_KEY}"}).status_code == 200
+    refused = client.post("/admin", headers={"X-API-Key": SEARCH_KEY})
+    assert refused.status_code == 403
+    assert refused.json()["reason"] == "insufficient_scope"
+    assert client.post("/admin", headers={"X-API-Key": ADMIN_KEY}).status_code == 200
+    # Admin may do everything; otherwise the method decides.
+    assert client.get("/read", headers={"X-API-Key": ADMIN_KEY}).status_code == 200
+    assert client.post("/doc", headers={"X-API-Key": INGEST_KEY}).status_code == 200
+    assert client.get("/doc", headers={"X-API-Key": INGEST_KEY}).status_code == 403
+    assert client.get("/doc", headers={"X-API-Key": SEARCH_KEY}).status_code == 200
+
+
+def test_without_keys_every_local_caller_has_every_scope(
+    settings_env: pytest.MonkeyPatch,
+) -> None:
+    settings_env.setenv("NEWSFLOW_API_KEYS", "{}")
+    client = TestClient(_app())
+    assert client.post("/admin").status_code == 200
+
+
+def test_without_keys_remote_clients_are_refused(settings_env: pytest.MonkeyPatch) -> None:
+    settings_env.setenv("NEWSFLOW_API_KEYS", "{}")
+    remote = TestClient(_app(), client=("203.0.113.7", 5000))
+    answer = remote.get("/read")
+    assert answer.status_code == 403
+    assert answer.json()["reason"] == "auth_not_configured"
+    local = TestClient(_app(), client=("127.0.0.1", 5000))
+    assert local.get("/read").status_code == 200
+    settings_env.setenv("NEWSFLOW_API_ALLOW_UNAUTHENTICATED", "true")
+    get_settings.cache_clear()
+    assert remote.get("/read").status_code == 200
+
+
+def test_with_keys_remote_clients_need_a_key(settings_env: pytest.MonkeyPatch) -> None:
+    settings_env.setenv("NEWSFLOW_API_KEYS", _keys())
+    remote = TestClient(_app(), client=("203.0.113.7", 5000))
+    assert remote.get("/read").status_code == 401
+    assert remote.get("/read", headers={"X-API-Key": SEARCH_KEY}).status_code == 200
+
+
+def test_check_exposure_refuses_a_public_host_without_keys() -> None:
+    with pytest.raises(RuntimeError, match="refusing to serve"):
+        security.check_exposure(Settings(api_host="0.0.0.0", api_keys={}))
+    security.check_exposure(Settings(api_host="127.0.0.1", api_keys={}))
+    security.check_exposure(Settings(api_host="::1", api_keys={}))
+    security.check_exposure(Settings(api_host="0.0.0.0", api_allow_unauthenticated=True))
+    keys = {security.hash_api_key("k"): ["admin"]}
+    security.check_exposure(Settings(api_host="0.0.0.0", api_keys=keys))
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.8.0.1", True), ("::1", True), ("[::1]", True),
+     ("localhost", True), ("0.0.0.0", False), ("10.0.0.5", False), ("example.org", False)],
+)  # fmt: skip
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert security.is_loopback(host) is loopback
+
+
+def test_bodies_over_the_limit_are_refused_before_parsing() -> None:
+    client = TestClient(_app())
+    assert client.post("/echo", content=b"x" * 100).json() == {"size": 100}
+    big = client.post("/echo", content=b"x" * 101)
+    assert big.status_code == 413
+    assert big.json()["reason"] == "request_too_large"
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"y" * 30
+
+    streamed = client.post("/echo", content=chunks())
+    assert streamed.status_code == 413
+    small = client.post("/echo", content=iter([b"a" * 40, b"b" * 40]))
+    assert small.json() == {"size": 80}
+
+
+def test_unknown_routes_and_methods_carry_a_reason() -> None:
+    client = TestClient(_app())
+    assert client.get("/nowhere").json()["reason"] == "not_found"
+    assert client.delete("/read").json()["reason"] == "method_not_allowed"
+
+
+def test_cli_hashes_a_key_without_echoing_it() -> None:
+    from services.cli.main import app
+
+    result = CliRunner().invoke(app, ["apikey", "hash", "secret", "--scope", "search"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {security.hash_api_key("secret"): ["search"]}
+    piped = CliRunner().invoke(app, ["apikey", "hash"], input="secret\n")
+    assert piped.stdout.strip() == security.hash_api_key("secret")

@@ -109,11 +109,14 @@ def _windows(article: _Article) -> list[tuple[int, str]]:
         ]
         if not touching:
             continue
-        last = touching[-1]
-        # The attribution may sit in the next sentence when the splitter cut after the quote.
+        first, last = touching[0], touching[-1]
+        # The attribution may sit in the next sentence when the splitter cut after the quote,
+        # or in the previous one when the quote is a sentence of its own ("She added: ...").
         if last + 1 < len(sentences) and quote.outer_end >= base + sentences[last].end_char - 2:
             last += 1
-        spans.append((base + sentences[touching[0]].start_char, base + sentences[last].end_char))
+        if first > 0 and quote.outer_start <= base + sentences[first].start_char + 1:
+            first -= 1
+        spans.append((base + sentences[first].start_char, base + sentences[last].end_char))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start < merged[-1][1]:

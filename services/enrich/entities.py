@@ -5,11 +5,14 @@ the next, tag "Beyond Ukraine" as a person and read title-cased headlines as str
 ("Putin Meet"). Users filter on entity names, so within an article:
 - every mention is trimmed (leading prepositions and articles, honorifics, possessives) and
   well-known abbreviations are spelled out ("U.S." -> "United States");
-- a shorter name folds into the fullest name it ends ("Trump", "Mr. Trump" -> "Donald Trump");
-  an acronym folds into the organisation it abbreviates; places never fold by suffix, since
-  "Korea" may be North or South;
-- the type is the majority vote of the mentions of the name itself, where a person vote counts
-  double (a surname in an ORG slot is the model's commonest slip, the reverse is rare);
+- among names of people and organisations (whatever the model said of each mention), a
+  shorter name folds into the fullest name it ends ("Trump", "Mr. Trump" -> "Donald Trump"),
+  a single word into the one name it starts ("Phillips" -> "Phillips Idowu", "Altria" ->
+  "Altria Group"), an acronym into the organisation it abbreviates; places and events never
+  fold, since "Korea" may be North or South;
+- the type is the majority vote of the mentions folded together (but for first words, which
+  say little), where a person vote counts double (a surname in an ORG slot is the model's
+  commonest slip, the reverse is rare);
 - headlines are not read by the model at all: they only add mentions of names the body has.
 """
 
@@ -156,17 +159,22 @@ def _is_acronym(short: str, full: str) -> bool:
     return initials.upper() == short.replace(".", "") and len(full.split()) > 1
 
 
-def _folds(short: str, short_type: str, full: str, full_type: str) -> bool:
+_NAMED = ("person", "organization")  # the types whose names fold
+_FOLDABLE = ("person", "organization", "other")  # what a stray short mention may be labelled
+
+
+def _folds_by_suffix(short: str, short_type: str, full: str, full_type: str) -> bool:
     s, f = short.split(), full.split()
+    if full_type not in _NAMED or short_type not in _FOLDABLE:
+        return False
     if len(s) < len(f) and f[-len(s) :] == s:
-        if full_type == "person":
-            return short_type not in ("place", "event")
-        return full_type == "organization" == short_type
-    return (
-        full_type == "organization"
-        and short_type in ("organization", "other")
-        and (_is_acronym(short, full))
-    )
+        return True
+    return full_type == "organization" and _is_acronym(short, full)
+
+
+def _folds_by_prefix(short: str, short_type: str, full: str, full_type: str) -> bool:
+    s, f = short.split(), full.split()
+    return len(s) == 1 < len(f) and f[0] == s[0] and full_type in _NAMED and short_type in _FOLDABLE
 
 
 @dataclass
@@ -209,15 +217,23 @@ def canonicalise(mentions: list[Mention]) -> ArticleEntities:
     types: dict[str, str] = {}
     totals: Counter[str] = Counter()
     # Fullest names first, so that every shorter one finds the names it may fold into.
+    group_votes: dict[str, Counter[str]] = {}
     for name in sorted(votes, key=lambda n: (-len(n.split()), -counts[n], first[n])):
         kind = _majority(votes[name])
-        targets = [c for c, t in types.items() if _folds(name, kind, c, t)]
+        targets = [c for c, t in types.items() if _folds_by_suffix(name, kind, c, t)]
+        by_prefix = False
+        if not targets:  # a first name only when it starts a single known name
+            starts = [c for c, t in types.items() if _folds_by_prefix(name, kind, c, t)]
+            targets, by_prefix = (starts, True) if len(starts) == 1 else ([], False)
         # "Trump" beside "Donald Trump" and "Melania Trump": the most mentioned wins.
         target = max(targets, key=lambda c: (totals[c], -first[c])) if targets else name
         if not targets:
             types[name] = kind
         canonical[name] = target
         totals[target] += counts[name]
+        if not by_prefix:  # "Altria" (PERSON) says nothing about what "Altria Group" is
+            group_votes.setdefault(target, Counter()).update(votes[name])
+    types = {name: _majority(group_votes[name]) for name in types}
     for m in mentions:
         m.name = canonical[m.name]
         m.type = types[m.name]

@@ -1,8 +1,12 @@
 """Direct quotations and who said them.
 
-A quotation is the text between double quote marks (“ ” „ “ « » " ") within one body line; a
-mark left open runs to the end of the line, as in the press convention for quotes that go on
-in the next paragraph. Only the sentences that hold a quotation are parsed, and the speaker is
+A quotation is the text between double quote marks (“ ” „ “ « » " ") within one body line.
+A quote left open runs to the next opening mark or the end of the line: that is the press
+convention for a quote that goes on in the next paragraph (`"First part. "Second part," she
+said.`), and straight marks are told apart by their context (an opening mark follows a space
+and precedes a word; a closing one follows a word).
+
+Only the sentences that hold a quotation are parsed, and the speaker is
 - the subject of the speech verb nearest the quotation, outside it ("…," Putin said; Trump
   said that "…"; "…," said Trump; according to Trump), climbing from a verb without a
   subject to the clause it hangs on (Putin said, adding that "…");
@@ -30,8 +34,9 @@ from services.enrich.wordlists import PRONOUNS, SPEECH_VERBS
 
 MIN_UNATTRIBUTED_WORDS = 3
 
-# Opening mark -> the marks that close it.
-_QUOTE_MARKS: dict[str, str] = {"“": "”", "„": "“”", "«": "»", '"': '"', "‟": "”"}
+_OPENING_MARKS = frozenset("“„«‟")
+_CLOSING_MARKS = frozenset("”»")
+_BEFORE_OPENING = frozenset("([{—–-/")  # noqa: RUF001 - typographic marks
 
 # The speech verb must be used as a verb: "states" as a subject is a noun.
 _NOUN_DEPS = frozenset(
@@ -70,32 +75,56 @@ def _clean(inner: str) -> tuple[int, str]:
     return lead, text
 
 
+def _role(text: str, i: int, open_mark: str | None) -> str | None:
+    """Whether the mark at `i` opens or closes a quotation, or is no quote mark."""
+    ch = text[i]
+    if ch == '"':
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if (before.isspace() or before in _BEFORE_OPENING) and not after.isspace():
+            return "open"
+        return "close" if not before.isspace() else None
+    if ch == "“" and open_mark == "„":  # German „…“
+        return "close"
+    if ch in _OPENING_MARKS:
+        return "open"
+    return "close" if ch in _CLOSING_MARKS else None
+
+
 def find_quotes(
     text: str, offset: int, segment: int, paragraph: int, opens_paragraph: bool
 ) -> list[Quote]:
     """Quotations in one body line starting at `offset` in the body."""
-    quotes = []
-    i = 0
-    while i < len(text):
-        closers = _QUOTE_MARKS.get(text[i])
-        if closers is None:
-            i += 1
+    spans: list[tuple[int, int, int]] = []  # opening mark, end of the text, end with the mark
+    open_at: int | None = None
+    for i, ch in enumerate(text):
+        if ch != '"' and ch not in _OPENING_MARKS and ch not in _CLOSING_MARKS:
             continue
-        close = next((j for j in range(i + 1, len(text)) if text[j] in closers), len(text))
-        lead, cleaned = _clean(text[i + 1 : close])
+        role = _role(text, i, text[open_at] if open_at is not None else None)
+        if role == "open":
+            if open_at is not None:  # the previous quote went on without a closing mark
+                spans.append((open_at, i, i))
+            open_at = i
+        elif role == "close" and open_at is not None:
+            spans.append((open_at, i, i + 1))
+            open_at = None
+    if open_at is not None:
+        spans.append((open_at, len(text), len(text)))
+    quotes = []
+    for open_mark, text_end, outer_end in spans:
+        lead, cleaned = _clean(text[open_mark + 1 : text_end])
         if cleaned:
             quotes.append(
                 Quote(
                     text=cleaned,
-                    start=offset + i + 1 + lead,
-                    outer_start=offset + i,
-                    outer_end=offset + min(close + 1, len(text)),
+                    start=offset + open_mark + 1 + lead,
+                    outer_start=offset + open_mark,
+                    outer_end=offset + outer_end,
                     segment=segment,
                     paragraph=paragraph,
-                    opens_paragraph=opens_paragraph and not text[:i].strip(),
+                    opens_paragraph=opens_paragraph and not text[:open_mark].strip(),
                 )
             )
-        i = close + 1
     return quotes
 
 
@@ -135,19 +164,41 @@ def _inside(offset: int, quotes: Iterable[Quote]) -> bool:
     return any(q.outer_start <= offset < q.outer_end for q in quotes)
 
 
-def _subject(verb: Token) -> Token | None:
+def _subjects(verb: Token) -> list[Token]:
+    """Who does the speaking of a speech verb, nearest first ("spokeswoman", "Gidley")."""
     if verb.lower_ in _PREPOSITIONAL:  # according to X / selon X / X zufolge
         objects = [t for t in verb.subtree if t.dep_ in ("pobj", "obl", "nmod") and t is not verb]
-        return objects[0] if objects else (verb.head if verb.head is not verb else None)
+        return objects or ([verb.head] if verb.head is not verb else [])
     token = verb
     for _ in range(_MAX_CLIMB):
         subjects = [c for c in token.children if c.dep_ in _SUBJECT_DEPS]
         if subjects:
-            return subjects[0]
+            return sorted(subjects, key=lambda s: abs(s.i - token.i))
         if token.dep_ not in _CLIMB_DEPS or token.head is token:
-            return None
+            return []
         token = token.head
-    return None
+    return []
+
+
+def _by_speech_verb(
+    verbs: list[Token], quote: Quote, quotes: list[Quote], resolver: SpeakerResolver, offset: int
+) -> bool:
+    """Try the verbs in order; True when one settled the speaker (named or not)."""
+    for verb in verbs:
+        subjects = [s for s in _subjects(verb) if not _inside(offset + s.idx, quotes)]
+        for subject in subjects:
+            speaker = resolver.name(subject, offset, persons_only=False)
+            if speaker:
+                quote.speaker = speaker
+                return True
+        if subjects and verb.lower_ not in _PREPOSITIONAL:
+            quote.unnamed_speaker = True  # "a spokesman said": someone, but no one we know
+            return True
+    return False
+
+
+def _speech_verbs(tokens: Iterable[Token]) -> list[Token]:
+    return [t for t in tokens if t.lower_ in SPEECH_VERBS and t.dep_ not in _NOUN_DEPS]
 
 
 def attribute(
@@ -168,29 +219,21 @@ def attribute(
         t for s in sentences[first_sent : last_sent + 1] for t in s if not _inside(body(t), quotes)
     ]
     if last_sent + 1 < len(sentences):  # `“…”` / `Putin said.` split into two sentences
-        frame += [t for t in sentences[last_sent + 1][:4] if t.lower_ in SPEECH_VERBS]
+        frame += _speech_verbs(sentences[last_sent + 1][:4])
     # The clause the quotation hangs on: its root token's ancestors outside it.
     roots = [t for t in inside if not quote.outer_start <= body(t.head) < quote.outer_end]
     governing = {a.i for a in roots[0].ancestors} if roots else set()
-    verbs = [t for t in frame if t.lower_ in SPEECH_VERBS and t.dep_ not in _NOUN_DEPS]
     # A verb the quotation depends on beats a nearer one of another clause ("The Tories
     # dismissed it as "desperate", while the Liberal Democrats said...").
-    verbs.sort(
+    verbs = sorted(
+        _speech_verbs(frame),
         key=lambda v: (
             v.i not in governing,
             min(abs(v.i - inside[0].i), abs(v.i - inside[-1].i)),
-        )
+        ),
     )
-    for verb in verbs:
-        subject = _subject(verb)
-        if subject is not None and not _inside(body(subject), quotes):
-            speaker = resolver.name(subject, window_offset, persons_only=False)
-            if speaker:
-                quote.speaker = speaker
-                return
-            if verb.lower_ not in _PREPOSITIONAL:
-                quote.unnamed_speaker = True
-                return
+    if _by_speech_verb(verbs, quote, quotes, resolver, window_offset):
+        return
     # No speech verb: the person subject of the clause the quotation sits in.
     for token in roots[:1]:
         for _ in range(_MAX_CLIMB):
@@ -203,8 +246,14 @@ def attribute(
                 quote.speaker = resolver.name(subjects[0], window_offset, persons_only=True)
                 return
             if token.head is token:
-                return
+                break
             token = token.head
+    # A quotation that is a sentence of its own: the speaker announced just before ("She
+    # added that progress was made. "The average woman...").
+    if first_sent > 0 and inside[0].i <= sentences[first_sent].start + 1 and not quote.speaker:
+        previous = [t for t in sentences[first_sent - 1] if not _inside(body(t), quotes)]
+        verbs = sorted(_speech_verbs(previous), key=lambda v: -v.i)
+        _by_speech_verb(verbs, quote, quotes, resolver, window_offset)
 
 
 def carry_over(quotes: list[Quote]) -> None:

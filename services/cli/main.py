@@ -133,6 +133,7 @@ def worker(
 
 
 app.command("extract")(__import__("services.cli.extract_commands", fromlist=["_"]).extract)
+app.command("enrich")(__import__("services.cli.enrich_commands", fromlist=["_"]).enrich)
 
 if __name__ == "__main__":
     app()

@@ -115,7 +115,8 @@ def clean_store(stack: dict[str, str]) -> Iterator[None]:
 
     def wipe() -> None:
         with get_engine().begin() as connection:
-            connection.execute(text("TRUNCATE stage_events, articles"))
+            # CASCADE: tables that hang off articles (article_bands) are emptied with it.
+            connection.execute(text("TRUNCATE stage_events, articles CASCADE"))
         redis = Redis.from_url(stack["redis_url"])
         for key in redis.scan_iter(f"{NAMESPACE}.*"):
             redis.delete(key)

@@ -47,6 +47,8 @@ def rejection_reason(exc: ValidationError) -> str:
     kind = exc.errors()[0]["type"]
     if kind in ("content_required", "invalid_url", "invalid_characters"):
         return kind
+    if kind == "string_unicode":  # pydantic's own refusal of lone surrogates
+        return "invalid_characters"
     if kind == "extra_forbidden":
         return "unknown_field"
     if kind in ("model_type", "model_attributes_type", "dict_type"):

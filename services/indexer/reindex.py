@@ -197,7 +197,9 @@ def reindex_from_store(
         log.info("reindex_started", index=new_index, live=live)
         stats = BulkStats()
         loaded, rejected = _load(es, sessions, new_index, batch_size, lock, stats, on_batch)
-        if len(rejected) > max(1, loaded * max_rejected_ratio):
+        # A ratio above 0 always tolerates one bad row, so a small store can be reindexed.
+        allowed = max(loaded * max_rejected_ratio, 1 if max_rejected_ratio > 0 else 0)
+        if len(rejected) > allowed:
             sample = next(iter(rejected.values()))[1]
             raise ReindexFailed(
                 f"{len(rejected)} of {loaded} documents rejected by {new_index}, e.g. {sample}"

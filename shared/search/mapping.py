@@ -87,7 +87,12 @@ def _language_text_fields() -> dict[str, Any]:
         # Stored (and left out of _source) so the highlighter can read the text without
         # apps seeing every body twice in `_source`; offsets make highlighting long bodies
         # cheap (no re-analysis, no `max_analyzed_offset` limit).
-        fields[f"title_{suffix}"] = {"type": "text", "analyzer": analyzer, "store": True}
+        fields[f"title_{suffix}"] = {
+            "type": "text",
+            "analyzer": analyzer,
+            "store": True,
+            "index_options": "offsets",
+        }
         fields[f"body_{suffix}"] = {
             "type": "text",
             "analyzer": analyzer,
@@ -129,6 +134,7 @@ MAPPINGS: dict[str, Any] = {
         "title": {
             "type": "text",
             "analyzer": "folding",
+            "index_options": "offsets",
             "fields": {"keyword": _KEYWORD},
         },
         "body": {"type": "text", "analyzer": "folding", "index_options": "offsets"},

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_SUFFIXES
 from shared.settings import get_settings
@@ -134,6 +134,14 @@ class SearchParams(BaseModel):
                 raise ValueError(f"{name}: at most 20 values of at most 200 characters")
         return self
 
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        # A date without a zone means UTC, like every date in the index.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
     @property
     def sort_mode(self) -> SortMode:
         if self.sort:
@@ -224,11 +232,11 @@ def base_query(params: SearchParams) -> dict[str, Any]:
 
 
 def highlight() -> dict[str, Any]:
-    # Offsets in the index make this cheap on long bodies; the request limit keeps a body
-    # indexed without offsets (an older mapping) from failing the whole search.
+    # Every highlighted field has offsets in the index: no re-analysis, so bodies beyond
+    # `index.highlight.max_analyzed_offset` (1M chars) highlight fine. (A request-level
+    # `max_analyzed_offset` would cut them off at that offset instead.)
     return {
         "encoder": "html",
-        "max_analyzed_offset": 1_000_000,
         "fields": {
             "title": {"number_of_fragments": 0},
             "title_*": {"number_of_fragments": 0},

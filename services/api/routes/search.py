@@ -58,7 +58,7 @@ def _unavailable(exc: SearchUnavailable) -> JSONResponse:
     )
 
 
-@router.get("/search", response_model=SearchResponse, response_model_exclude_none=True)
+@router.get("/search", response_model=SearchResponse, response_model_exclude_unset=True)
 def search(es: SearchDep, params: Annotated[SearchQuery, Query()]) -> Any:
     """Full-text search with filters, highlights, facets, story collapsing and cursors."""
     try:

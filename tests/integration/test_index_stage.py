@@ -1,0 +1,334 @@
+"""The index stage and the index contract against the real Elasticsearch and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.test_search_api import make_article, store_and_index
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_store")]
+
+
+def _es() -> Any:
+    from shared.search.client import get_client
+
+    return get_client()
+
+
+def _alias() -> str:
+    from shared.search.indices import alias_name
+
+    return alias_name()
+
+
+def _row(article_id: str) -> Any:
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+
+    with get_sessionmaker()() as session:
+        return session.get(Article, article_id)
+
+
+def _count() -> int:
+    _es().indices.refresh(index=_alias())
+    return int(_es().count(index=_alias())["count"])
+
+
+# --- the contract ----------------------------------------------------------------------
+
+
+def test_the_mapping_is_installed_as_a_template_and_versioned() -> None:
+    from shared.search.indices import live_index, mapping_version
+    from shared.search.mapping import MAPPING_VERSION
+
+    es = _es()
+    template = es.indices.get_index_template(name=_alias())["index_templates"][0]
+    assert template["index_template"]["index_patterns"] == [f"{_alias()}-v*"]
+    index = live_index(es)
+    assert index
+    assert index.startswith(f"{_alias()}-v{MAPPING_VERSION}-")
+    assert mapping_version(es, index) == MAPPING_VERSION
+    aliases = es.indices.get_alias(index=index)[index]["aliases"]
+    assert aliases == {_alias(): {"is_write_index": True}}
+
+
+def test_each_language_gets_its_analyzer_and_apps_see_the_text_once() -> None:
+    from shared.search.indices import live_index
+
+    store_and_index(
+        [
+            make_article("en-1", "Banks raising rates", "The banks were raising rates."),
+            make_article("de-1", "Häuser", "Die Häuser der Stadt.", language="de"),
+            make_article("xx-1", "Kitabu", "Kitabu kipya.", language="sw"),  # no analyzer
+        ]
+    )
+    es = _es()
+    index = live_index(es)
+    tokens = es.indices.analyze(index=index, field="body_en", text="banks raising")["tokens"]
+    assert [t["token"] for t in tokens] == ["bank", "rais"]
+    tokens = es.indices.analyze(index=index, field="body_de", text="Häuser")["tokens"]
+    assert [t["token"] for t in tokens] == ["haus"]
+    tokens = es.indices.analyze(index=index, field="body", text="Häuser")["tokens"]
+    assert [t["token"] for t in tokens] == ["hauser"]
+
+    english = es.get(index=_alias(), id="en-1", stored_fields="body_en,title_en")
+    assert english["fields"]["body_en"] == ["The banks were raising rates."]
+    source = es.get(index=_alias(), id="en-1")["_source"]
+    assert source["body"] == "The banks were raising rates."
+    assert not {k for k in source if k.startswith(("body_", "title_", "suggest_"))}
+    german = es.get(index=_alias(), id="de-1", stored_fields="body_de,body_en")
+    assert set(german["fields"]) == {"body_de"}
+    swahili = es.get(index=_alias(), id="xx-1", stored_fields="body_*")
+    assert "fields" not in swahili
+    assert es.get(index=_alias(), id="xx-1")["_source"]["language"] == "sw"
+
+
+def test_enrichment_projects_to_entities_quotes_keywords_and_cluster() -> None:
+    store_and_index(
+        [
+            make_article(
+                "p-1",
+                "Trump meets Putin",
+                "Donald Trump met Vladimir Putin in Anchorage.",
+                cluster_id="story-1",
+                entities=[
+                    ("Donald Trump", "person", 2),
+                    ("Vladimir Putin", "person", 1),
+                    ("NATO", "organization", 1),
+                    ("Anchorage", "place", 1),
+                    ("Alaska Summit", "event", 1),
+                    ("Russian", "other", 4),
+                ],
+                quotes=[("We talked", "Donald Trump"), ("Unattributed words", None)],
+                keywords=["summit", "summit", "talks"],
+            )
+        ]
+    )
+    source = _es().get(index=_alias(), id="p-1")["_source"]
+    assert source["persons"] == ["Donald Trump", "Vladimir Putin"]
+    assert source["organizations"] == ["NATO"]
+    assert source["places"] == ["Anchorage"]
+    assert source["events"] == ["Alaska Summit"]
+    assert source["other_entities"] == ["Russian"]
+    assert source["entities"][0] == {
+        "name": "Donald Trump",
+        "type": "person",
+        "mentions": 2,
+        "first_offset": 0,
+    }
+    assert source["quotes"][1] == {"text": "Unattributed words", "speaker": None, "offset": 0}
+    assert source["speakers"] == ["Donald Trump"]
+    assert source["keywords"] == ["summit", "talks"]
+    assert source["cluster_id"] == "story-1"
+    # Nested entities: "Trump mentioned twice" matches, "NATO mentioned twice" does not.
+    for name, hits in [("Donald Trump", 1), ("NATO", 0)]:
+        nested = {
+            "nested": {
+                "path": "entities",
+                "query": {
+                    "bool": {
+                        "filter": [
+                            {"term": {"entities.name": name}},
+                            {"range": {"entities.mentions": {"gte": 2}}},
+                        ]
+                    }
+                },
+            }
+        }
+        assert _es().count(index=_alias(), query=nested)["count"] == hits
+
+
+def test_missing_enrichment_and_extraction_keys_still_index() -> None:
+    bare = make_article("bare-1", "Bare", "Just a body.", enrichment={})
+    bare.extracted = {}
+    odd = make_article(
+        "odd-1",
+        "Odd",
+        "Odd enrichment.",
+        enrichment={
+            "entities": [{"name": "X"}, {"type": "person"}, "junk", {"name": "Y", "mentions": "2"}],
+            "quotes": [{"speaker": "nobody"}, {"text": "Said"}],
+            "keywords": "one keyword",
+            "word_count": "many",
+        },
+    )
+    assert sorted(store_and_index([bare, odd])) == ["bare-1", "odd-1"]
+    source = _es().get(index=_alias(), id="odd-1")["_source"]
+    assert source["other_entities"] == ["X", "Y"]
+    assert source["entities"][1]["mentions"] == 2
+    assert source["quotes"] == [{"text": "Said", "speaker": None, "offset": None}]
+    assert source["keywords"] == ["one keyword"]
+    assert source["word_count"] is None
+
+
+# --- external versions -----------------------------------------------------------------
+
+
+def test_a_stale_write_loses() -> None:
+    from services.indexer.bulk import Document, bulk_write
+    from shared.search.documents import from_db
+
+    store_and_index([make_article("v-1", "Revision two", "Newer text.", revision=2)])
+    stale = make_article("v-1", "Revision one", "Older text.", revision=1)
+    results = bulk_write(_es(), [Document("v-1", 1, from_db(stale))], [_alias()])
+    assert results["v-1"][0].status == 409
+    document = _es().get(index=_alias(), id="v-1")
+    assert document["_version"] == 2
+    assert document["_source"]["title"] == "Revision two"
+
+
+def test_a_replay_never_makes_a_second_document_and_refreshes_the_same_revision() -> None:
+    from services.indexer.stage import index_articles
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+
+    store_and_index([make_article("r-1", "Replayed", "Same article.")])
+    with get_sessionmaker()() as session:
+        article = session.get(Article, "r-1")
+        assert article is not None
+        # The same revision again (a replay, a redelivery) with a new cluster id.
+        article.state = "enriched"
+        article.cluster_id = "story-9"
+        session.commit()
+        assert index_articles(session, ["r-1"]) == ["r-1"]
+        assert index_articles(session, ["r-1"]) == []  # already indexed: nothing to do
+    assert _count() == 1
+    document = _es().get(index=_alias(), id="r-1")
+    assert document["_version"] == 1
+    assert document["_source"]["cluster_id"] == "story-9"
+
+
+# --- bulk batching and failures --------------------------------------------------------
+
+
+def test_a_big_batch_is_cut_into_bulk_requests() -> None:
+    from services.indexer.bulk import BulkStats, Document, bulk_write
+    from shared.search.documents import from_db
+
+    articles = [make_article(f"b-{i:04d}", f"Title {i}", f"Body {i} " * 50) for i in range(250)]
+    documents = [Document(a.id, a.revision, from_db(a)) for a in articles]
+    stats = BulkStats()
+    results = bulk_write(_es(), documents, [_alias()], max_docs=100, stats=stats)
+    assert stats.per_request_docs == [100, 100, 50]
+    assert all(r[0].status == 201 for r in results.values())
+    stats = BulkStats()
+    bulk_write(_es(), documents, [_alias()], max_bytes=64 * 1024, stats=stats)
+    assert stats.requests > 3
+    assert max(stats.per_request_docs) * (stats.bytes / 250) < 80 * 1024
+    assert _count() == 250
+
+
+def test_the_stage_indexes_a_batch_far_larger_than_one_request() -> None:
+    articles = [make_article(f"s-{i:04d}", f"Story {i}", f"Text {i}.") for i in range(1200)]
+    assert len(store_and_index(articles)) == 1200
+    assert _count() == 1200
+    assert _row("s-0999").state == "indexed"
+
+
+def test_a_rejected_document_fails_its_article_alone() -> None:
+    # More nested entities than Elasticsearch accepts in one document (10000).
+    flood = [(f"Entity {i}", "other", 1) for i in range(10_001)]
+    articles = [
+        make_article("ok-1", "Fine", "A fine article."),
+        make_article("bad-1", "Flooded", "An article with a runaway enrichment.", entities=flood),
+        make_article("ok-2", "Fine too", "Another fine article."),
+    ]
+    assert sorted(store_and_index(articles)) == ["ok-1", "ok-2"]
+    bad = _row("bad-1")
+    assert bad.state == "failed"
+    assert bad.failed_stage == "index"
+    assert bad.error_class == "index_rejected"
+    assert "nested" in bad.error
+    assert "400" in bad.error
+    assert _count() == 2
+
+
+class Overloaded:
+    """The real client, except that its first `fail` bulk requests answer 429 per item
+    (what a full write queue says), or as a whole when `whole` is set."""
+
+    def __init__(self, es: Any, fail: int, *, whole: bool = False) -> None:
+        self.es, self.fail, self.whole, self.calls = es, fail, whole, 0
+
+    def options(self, **_kwargs: Any) -> Overloaded:
+        return self
+
+    def bulk(self, *, operations: list[bytes], **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.fail:
+            self.fail -= 1
+            if self.whole:
+                from elastic_transport import ApiResponseMeta, HttpHeaders
+                from elasticsearch import ApiError
+
+                meta = ApiResponseMeta(429, "1.1", HttpHeaders(), 0.0, None)  # type: ignore[arg-type]
+                raise ApiError("too many requests", meta, {"error": "overloaded"})
+            item = {"status": 429, "error": {"type": "es_rejected_execution_exception"}}
+            return {"errors": True, "items": [{"index": item}] * (len(operations) // 2)}
+        return self.es.bulk(operations=operations, **kwargs)
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_429s_are_retried_with_backoff(whole: bool) -> None:
+    from services.indexer.bulk import BulkStats, Document, bulk_write
+    from shared.search.documents import from_db
+
+    documents = [
+        Document(a.id, 1, from_db(a))
+        for a in [make_article(f"o-{i}", f"T {i}", "Body.") for i in range(5)]
+    ]
+    client = Overloaded(_es(), fail=2, whole=whole)
+    stats = BulkStats()
+    results = bulk_write(client, documents, [_alias()], backoff_s=0.05, stats=stats)  # type: ignore[arg-type]
+    assert client.calls == 3
+    assert stats.retried_items == 10
+    assert all(r[0].status == 201 for r in results.values())
+    # Still overloaded after every retry: the items come back as 429 for the caller.
+    client = Overloaded(_es(), fail=10, whole=whole)
+    results = bulk_write(client, documents, [_alias()], max_retries=2, backoff_s=0.01)  # type: ignore[arg-type]
+    assert client.calls == 3
+    assert all(r[0].status == 429 for r in results.values())
+
+
+def test_the_stage_leaves_overloaded_articles_enriched_for_a_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import services.indexer.bulk as bulk
+    from services.indexer import stage
+    from shared.errors import TransientError
+
+    real = _es()
+    monkeypatch.setattr(stage, "get_client", lambda: Overloaded(real, fail=100))
+    monkeypatch.setattr(bulk.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(stage, "write_targets", lambda _es: [_alias()])
+    with pytest.raises(TransientError):
+        store_and_index([make_article("busy-1", "Busy", "Busy cluster.")])
+    assert _row("busy-1").state == "enriched"
+    monkeypatch.undo()
+    from services.indexer.stage import index_articles
+    from shared.db import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        assert index_articles(session, ["busy-1"]) == ["busy-1"]
+
+
+def test_outcome_of_item_results() -> None:
+    from services.indexer.bulk import ItemResult
+    from services.indexer.stage import outcome
+
+    ok, conflict = ItemResult("live", 201), ItemResult("live", 409)
+    gone = ItemResult("next", 404, "index_not_found_exception", "no such index")
+    assert outcome([ok]) == ("indexed", None)
+    assert outcome([conflict]) == ("indexed", None)
+    assert outcome([ok, ItemResult("next", 201)]) == ("indexed", None)
+    # The reindex swapped while the request ran: the read alias write counts.
+    assert outcome([ok, gone]) == ("indexed", None)
+    assert outcome([ItemResult("live", 429)])[0] == "retry"
+    assert outcome([ok, ItemResult("next", 503)])[0] == "retry"
+    assert outcome([ItemResult("live", 404, "index_not_found_exception")])[0] == "retry"
+    verdict, reason = outcome([ok, ItemResult("next", 400, "mapper_parsing_exception", "bad")])
+    assert verdict == "rejected"
+    assert reason
+    assert "mapper_parsing_exception" in reason

@@ -1,0 +1,211 @@
+"""Search requests are built from safe constructs only; cursors are validated."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from shared.search.documents import language_code, language_suffix
+from shared.search.mapping import LANGUAGE_SUFFIXES, MAPPINGS
+from shared.search.query import (
+    SAFE_FLAGS,
+    SEARCH_FIELDS,
+    InvalidCursor,
+    SearchParams,
+    auto_interval,
+    decode_cursor,
+    encode_cursor,
+    heads_body,
+    search_body,
+    suggest_body,
+)
+
+
+def _walk(node: Any) -> list[str]:
+    """Every key of a nested request body."""
+    if isinstance(node, dict):
+        return list(node) + [k for v in node.values() for k in _walk(v)]
+    if isinstance(node, list):
+        return [k for v in node for k in _walk(v)]
+    return []
+
+
+def test_user_text_only_reaches_simple_query_string_with_safe_flags() -> None:
+    body = search_body(SearchParams(q='"a b" -c | d* {"script": 1}'), size=10, with_aggs=True)
+    keys = set(_walk(body))
+    assert not keys & {"query_string", "script", "script_score", "regexp", "wildcard", "fuzzy"}
+    sqs = body["query"]["bool"]["must"][0]["simple_query_string"]
+    assert sqs["query"] == '"a b" -c | d* {"script": 1}'
+    assert sqs["flags"] == SAFE_FLAGS
+    assert "FUZZY" not in SAFE_FLAGS
+    assert "SLOP" not in SAFE_FLAGS
+    assert sqs["lenient"] is True
+
+
+def test_search_fields_exist_in_the_mapping() -> None:
+    properties = MAPPINGS["properties"]
+    for spec in SEARCH_FIELDS:
+        name = spec.split("^")[0]
+        top, _, sub = name.partition(".")
+        assert top in properties, name
+        if sub:
+            assert sub in properties[top]["fields"], name
+    assert {f"body_{s}" for s in LANGUAGE_SUFFIXES} <= {f.split("^")[0] for f in SEARCH_FIELDS}
+
+
+def test_filters_become_terms_on_folded_keywords_and_a_date_range() -> None:
+    params = SearchParams(
+        person=["Vladimir Putin"],
+        place=["Zürich", " "],
+        language=["EN"],
+        speaker=["Donald Trump"],
+        since=datetime(2025, 1, 1),
+        until=datetime(2025, 2, 1, tzinfo=UTC),
+    )
+    filters = search_body(params, size=5)["query"]["bool"]["filter"]
+    assert {"terms": {"persons.folded": ["Vladimir Putin"]}} in filters
+    assert {"terms": {"places.folded": ["Zürich"]}} in filters
+    assert {"terms": {"speakers.folded": ["Donald Trump"]}} in filters
+    assert {"terms": {"language": ["en"]}} in filters
+    assert {
+        "range": {"date": {"gte": "2025-01-01T00:00:00+00:00", "lte": "2025-02-01T00:00:00+00:00"}}
+    } in filters
+
+
+def test_empty_query_sorts_newest_first_and_a_query_by_relevance() -> None:
+    assert SearchParams().sort_mode == "newest"
+    assert SearchParams(q="  ").sort_mode == "newest"
+    assert SearchParams(q="putin").sort_mode == "relevance"
+    assert SearchParams(q="putin", sort="newest").sort_mode == "newest"
+    newest = search_body(SearchParams(), size=5)
+    assert newest["sort"] == [{"date": "desc"}, {"article_id": "asc"}]
+    assert newest["query"]["bool"]["must"] == [{"match_all": {}}]
+    relevance = search_body(SearchParams(q="x"), size=5)
+    assert relevance["sort"][0] == {"_score": "desc"}
+    assert relevance["sort"][-1] == {"article_id": "asc"}, "a unique tiebreaker for cursors"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"size": 0},
+        {"size": 101},
+        {"q": "x" * 1001},
+        {"since": datetime(2025, 2, 1), "until": datetime(2025, 1, 1)},
+        {"sort": "oldest"},
+        {"facet_size": 51},
+        {"person": ["x" * 201]},
+        {"place": ["p"] * 21},
+    ],
+)
+def test_invalid_parameters_are_refused(params: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        SearchParams(**params)
+
+
+def test_a_cursor_round_trips_and_is_bound_to_its_query() -> None:
+    params = SearchParams(q="putin", place=["Alaska"])
+    values = [3.3500428, 1_755_000_000_000, "abc"]
+    cursor = encode_cursor(params, values)
+    assert "=" not in cursor
+    same_query_other_size = params.model_copy(update={"cursor": cursor, "size": 50})
+    assert decode_cursor(same_query_other_size) == values
+    for other in [
+        SearchParams(q="trump", place=["Alaska"], cursor=cursor),
+        SearchParams(q="putin", cursor=cursor),
+        SearchParams(q="putin", place=["Alaska"], sort="newest", cursor=cursor),
+        SearchParams(q="putin", place=["Alaska"], collapse=False, cursor=cursor),
+    ]:
+        with pytest.raises(InvalidCursor, match="another query"):
+            decode_cursor(other)
+
+
+def _forge(params: SearchParams, payload: dict[str, Any]) -> SearchParams:
+    token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+    return params.model_copy(update={"cursor": token})
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, 2],  # too short for a relevance sort
+        [1.0, 2, "id", 4],
+        ["1.0", 2, "id"],
+        [1.0, True, "id"],
+        [1.0, 2, 3],
+        [1.0, 2, "x" * 65],
+        [1.0, {"script": "boom"}, "id"],
+        "not a list",
+    ],
+)
+def test_a_forged_cursor_is_refused(values: Any) -> None:
+    params = SearchParams(q="putin")
+    forged = _forge(params, {"v": 1, "f": params.fingerprint(), "a": values})
+    with pytest.raises(InvalidCursor):
+        decode_cursor(forged)
+
+
+@pytest.mark.parametrize("token", ["%%%", "bm90IGpzb24", "W10", "eyJ2IjoyfQ", "x" * 1001])
+def test_garbage_cursors_are_refused(token: str) -> None:
+    with pytest.raises(InvalidCursor):
+        decode_cursor(SearchParams(q="putin", cursor=token))
+
+
+def test_pages_after_the_first_carry_search_after_and_no_aggregations() -> None:
+    body = search_body(SearchParams(q="x"), size=5, search_after=[1.0, 2, "a"])
+    assert body["search_after"] == [1.0, 2, "a"]
+    assert "aggs" not in body
+    assert "from" not in body
+
+
+def test_collapse_heads_use_the_same_query_and_sort() -> None:
+    params = SearchParams(q="putin", source=["bbc"])
+    heads = heads_body(params, ["c1", "c2"])
+    page = search_body(params, size=5)
+    assert heads["sort"] == page["sort"]
+    assert heads["query"]["bool"]["must"] == page["query"]["bool"]["must"]
+    assert {"terms": {"cluster_id": ["c1", "c2"]}} in heads["query"]["bool"]["filter"]
+    assert heads["collapse"]["field"] == "cluster_id"
+    assert heads["size"] == 2
+
+
+def test_histogram_interval_follows_the_range() -> None:
+    day = datetime(2025, 1, 1, tzinfo=UTC)
+    assert auto_interval(SearchParams()) == "month"
+    assert auto_interval(SearchParams(since=day, until=day.replace(day=2))) == "hour"
+    assert auto_interval(SearchParams(since=day, until=day.replace(month=3))) == "day"
+    assert auto_interval(SearchParams(since=day, until=day.replace(year=2026))) == "week"
+    assert auto_interval(SearchParams(since=day, until=day.replace(year=2030))) == "month"
+    assert auto_interval(SearchParams(interval="year")) == "year"
+
+
+def test_suggest_queries_every_entity_type_unless_one_is_asked_for() -> None:
+    every = suggest_body("put", 5, None)["suggest"]["entities"]["completion"]
+    assert set(every["contexts"]["type"]) == {"person", "organization", "place", "event", "other"}
+    one = suggest_body("put", 5, "person")["suggest"]["entities"]["completion"]
+    assert one["contexts"] == {"type": ["person"]}
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "suffix"),
+    [
+        ("en", "en", "en"),
+        ("en-GB", "en", "en"),
+        ("DE_at", "de", "de"),
+        ("nb", "nb", "no"),
+        ("zh-Hant", "zh", "cjk"),
+        ("sw", "sw", None),
+        ("", None, None),
+        (None, None, None),
+    ],
+)
+def test_language_codes_pick_the_language_fields(
+    value: str | None, code: str | None, suffix: str | None
+) -> None:
+    assert language_code(value) == code
+    assert language_suffix(value) == suffix

@@ -112,8 +112,8 @@ def ingest(
                 if result.status == "rejected":
                     progress.console.print(
                         f"[yellow]rejected[/] {_label(item)}: {result.reason} ({result.detail})",
-                        markup=True,
                         highlight=False,
+                        soft_wrap=True,  # one line per article, greppable
                     )
                 if json_lines:
                     line = {"path": item.path, "index": item.index, **result.model_dump()}
@@ -122,7 +122,11 @@ def ingest(
     total = sum(counts.values())
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
     rate = f" ({total / elapsed:.0f}/s)" if elapsed > 0 and total else ""
-    console.print(f"{total} articles from {len(files)} files in {elapsed:.1f}s{rate}: {summary}")
+    console.print(
+        f"{total} articles from {len(files)} files in {elapsed:.1f}s{rate}: {summary}",
+        highlight=False,
+        soft_wrap=True,
+    )
     if counts["rejected"]:
         raise typer.Exit(1)
 

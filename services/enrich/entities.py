@@ -129,16 +129,21 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
 
 def _spell_out(mentions: list[Mention]) -> list[Mention]:
     """Apply ALIASES and split "U.S.-Russia" into the names it joins."""
-    known = {m.name for m in mentions if not _HYPHEN_COMPOUND.fullmatch(m.name)} | set(ALIASES)
+    known: dict[str, Counter[str]] = {a: Counter({kind: 1}) for a, (_, kind) in ALIASES.items()}
+    for m in mentions:
+        if not _HYPHEN_COMPOUND.fullmatch(m.name):
+            known.setdefault(m.name, Counter())[m.type] += 1
     out: list[Mention] = []
     for m in mentions:
         if _HYPHEN_COMPOUND.fullmatch(m.name) and any(p in known for p in m.name.split("-")):
             position = 0
             for part in m.name.split("-"):
+                # Each part takes the type it has elsewhere: the compound's label fits neither.
                 if part in known:
                     start = None if m.start is None else m.start + position
                     end = None if start is None else start + len(part)
-                    out.append(Mention(part, m.type, m.segment, start, end))
+                    kind = _majority(known[part])
+                    out.append(Mention(part, kind, m.segment, start, end))
                 position += len(part) + 1
         else:
             out.append(m)

@@ -49,6 +49,7 @@ _CLIMB_DEPS = frozenset(
 )
 _PREPOSITIONAL = frozenset({"according", "selon", "zufolge"})
 _MAX_CLIMB = 4
+_ADJACENT = 3  # tokens looked at on each side of a speech verb without a subject
 
 
 @dataclass
@@ -186,6 +187,19 @@ def _by_speech_verb(
     """Try the verbs in order; True when one settled the speaker (named or not)."""
     for verb in verbs:
         subjects = [s for s in _subjects(verb) if not _inside(offset + s.idx, quotes)]
+        if not subjects:
+            # Small parsers often miss an inverted subject ("…", a déclaré Emmanuel Macron /
+            # said Trump): take a name right after the verb, else right before it.
+            doc = verb.doc
+            after = doc[verb.i + 1 : verb.i + 1 + _ADJACENT]
+            before = reversed(doc[max(0, verb.i - _ADJACENT) : verb.i])
+            subjects = [t for t in (*after, *before) if not _inside(offset + t.idx, quotes)]
+            named = (resolver.name(t, offset, persons_only=False) for t in subjects)
+            speaker = next((n for n in named if n), None)
+            if speaker:
+                quote.speaker = speaker
+                return True
+            continue
         for subject in subjects:
             speaker = resolver.name(subject, offset, persons_only=False)
             if speaker:

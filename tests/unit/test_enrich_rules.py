@@ -1,0 +1,181 @@
+"""The enrich rules one by one: segments, canonical names, quote marks, keywords, summary."""
+
+from __future__ import annotations
+
+from services.enrich.entities import Mention, canonicalise, dateline_mentions
+from services.enrich.keywords import extract_keywords
+from services.enrich.quotes import find_quotes
+from services.enrich.segments import (
+    ArticleText,
+    SegmentKind,
+    looks_like_heading,
+    segment_article,
+    split_long,
+)
+from services.enrich.summary import Sentence, summarize
+
+
+def _mentions(*items: tuple[str, str]) -> list[Mention]:
+    return [
+        Mention(name, kind, 0, i * 10, i * 10 + len(name)) for i, (name, kind) in enumerate(items)
+    ]
+
+
+def _entities(*items: tuple[str, str]) -> dict[str, tuple[str, int]]:
+    result = canonicalise(_mentions(*items)).to_json()
+    return {e["name"]: (e["type"], e["mentions"]) for e in result}
+
+
+def test_surnames_and_stray_labels_fold_into_the_full_name() -> None:
+    entities = _entities(
+        ("Trump", "organization"),
+        ("Donald Trump", "person"),
+        ("Trump", "organization"),
+        ("Trump", "person"),
+    )
+    assert entities == {"Donald Trump": ("person", 4)}
+
+
+def test_a_surname_alone_voted_organisation_is_still_a_person() -> None:
+    # The small model's commonest slip: person votes count double.
+    entities = _entities(("Trump", "organization"), ("Trump", "organization"), ("Trump", "person"))
+    assert entities == {"Trump": ("person", 3)}
+
+
+def test_places_do_not_fold_by_suffix() -> None:
+    entities = _entities(("North Korea", "place"), ("South Korea", "place"), ("Korea", "place"))
+    assert set(entities) == {"North Korea", "South Korea", "Korea"}
+
+
+def test_a_surname_of_two_people_goes_to_the_most_mentioned() -> None:
+    entities = _entities(
+        ("Donald Trump", "person"),
+        ("Donald Trump", "person"),
+        ("Melania Trump", "person"),
+        ("Trump", "person"),
+    )
+    assert entities["Donald Trump"] == ("person", 3)
+    assert entities["Melania Trump"] == ("person", 1)
+
+
+def test_abbreviations_acronyms_and_first_words() -> None:
+    entities = _entities(
+        ("U.S.", "place"),
+        ("United States", "place"),
+        ("North Atlantic Treaty Organization", "organization"),
+        ("NATO", "organization"),
+        ("Altria Group", "organization"),
+        ("Altria", "person"),
+        ("U.S.-Russia", "person"),
+        ("Russia", "place"),
+    )
+    assert entities["United States"] == ("place", 3)
+    assert entities["North Atlantic Treaty Organization"] == ("organization", 2)
+    # A first word folds in but does not vote: "Altria" (PERSON) is the company.
+    assert entities["Altria Group"] == ("organization", 2)
+    assert entities["Russia"] == ("place", 2)
+    assert "U.S.-Russia" not in entities
+
+
+def test_datelines_are_places() -> None:
+    assert [m.name for m in dateline_mentions("Anchorage, Alaska", 0, None)] == [
+        "Anchorage",
+        "Alaska",
+    ]
+    assert [m.name for m in dateline_mentions("WASHINGTON (Reuters)", 0, 0)] == ["Washington"]
+    assert [m.name for m in dateline_mentions("Aug. 15, 2025", 0, None)] == []
+
+
+def test_segments_keep_body_offsets_and_put_headings_aside() -> None:
+    body = "Anchorage, Alaska — First line of prose.\n\nA Meeting of Neighbors\n\nMore prose here."
+    segments = segment_article(ArticleText("Title Here", body, headings=["Looking Ahead"]))
+    kinds = [(s.kind, s.text) for s in segments]
+    assert kinds == [
+        (SegmentKind.TITLE, "Title Here"),
+        (SegmentKind.DATELINE, "Anchorage, Alaska"),
+        (SegmentKind.PARAGRAPH, "First line of prose."),
+        (SegmentKind.HEADING, "A Meeting of Neighbors"),
+        (SegmentKind.PARAGRAPH, "More prose here."),
+        (SegmentKind.HEADING, "Looking Ahead"),
+    ]
+    for segment in segments:
+        if segment.start is not None:
+            assert body[segment.start : segment.start + len(segment.text)] == segment.text
+    assert [s.paragraph for s in segments if s.kind is SegmentKind.PARAGRAPH] == [0, 2]
+
+
+def test_no_segment_spans_a_line_break() -> None:
+    segments = segment_article(ArticleText(None, "Donald\nTrump spoke.\n\nThen left."))
+    assert all("\n" not in s.text for s in segments)
+    assert [s.paragraph for s in segments] == [0, 0, 1]
+
+
+def test_heading_lookalikes() -> None:
+    assert looks_like_heading("Ukraine at the Center")
+    assert looks_like_heading("Trade, Business, and Cooperation")
+    assert not looks_like_heading("Share.")
+    assert not looks_like_heading("He said it was over.")
+    assert not looks_like_heading("Exit mobile version")
+
+
+def test_long_lines_are_cut_at_sentence_ends() -> None:
+    text = "One sentence here. " * 2000
+    chunks = split_long(text, limit=1000)
+    assert all(len(chunk) <= 1000 for _, chunk in chunks)
+    assert all(chunk.startswith("One sentence") for _, chunk in chunks)
+    assert "".join(chunk for _, chunk in chunks) == text
+    assert all(text[o : o + len(c)] == c for o, c in chunks)
+
+
+def test_quote_marks_of_several_languages() -> None:
+    def texts(line: str) -> list[str]:
+        return [q.text for q in find_quotes(line, 0, 0, 0, True)]
+
+    assert texts("“Alaska symbolizes,” Putin said. “This history.”") == [
+        "Alaska symbolizes",
+        "This history",
+    ]
+    assert texts("Er sagte: „Wir schaffen das“, und ging.") == ["Wir schaffen das"]
+    assert texts("« Nous sommes prêts », a dit Macron.") == ["Nous sommes prêts"]
+    # A quote continued in a new paragraph opens again without closing (straight marks).
+    assert texts('He said: "First part. "Second part," he added.') == [
+        "First part",
+        "Second part",
+    ]
+    # Inch marks and apostrophes are no quotes.
+    assert texts('He is 6\'2" tall and it\'s "very" fast') == ["very"]
+
+
+def test_quote_offsets_are_body_offsets() -> None:
+    line = "Intro. “Quoted words here,” she said."
+    (quote,) = find_quotes(line, 100, 3, 1, False)
+    assert quote.start == 100 + line.index("Quoted")
+    assert quote.text == "Quoted words here"
+    assert not quote.opens_paragraph
+
+
+def test_keywords_prefer_entity_names_over_fragments() -> None:
+    text = (
+        "President Donald Trump met Vladimir Putin in Alaska. Trump said the summit went well. "
+        "President Putin praised the talks. The summit ended with no deal on Ukraine."
+    )
+    keywords = extract_keywords(text, "en", ["Donald Trump", "Vladimir Putin", "Alaska"])
+    assert "Donald Trump" in keywords
+    assert "Vladimir Putin" in keywords
+    for fragment in ("President Donald", "President Putin", "Trump", "Putin", "President"):
+        assert fragment not in keywords
+
+
+def test_the_summary_opens_with_the_lead_and_keeps_article_order() -> None:
+    texts = [
+        "The city council approved a new budget for schools on Monday evening.",
+        "Short one.",
+        "The weather was mild and people walked their dogs in the park nearby.",
+        "The budget adds money for schools, teachers and new school buses next year.",
+    ]
+    sentences, start = [], 0
+    for text in texts:
+        sentences.append(Sentence(text, start, start + len(text)))
+        start += len(text) + 1
+    summary = summarize(sentences, ["budget", "schools"], [])
+    assert summary == f"{texts[0]} {texts[3]}"

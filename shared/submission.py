@@ -15,6 +15,7 @@ is accepted the same way whatever its door. Outcomes per item:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from shared.celery_app import enqueue
 from shared.errors import RejectedInput
-from shared.identity import article_id, normalize_text, submission_fingerprint
+from shared.identity import article_id, normalize_text, normalize_url, submission_fingerprint
 from shared.metrics import ARTICLES_ACCEPTED
 from shared.models import Article, utcnow
 from shared.pipeline import record
@@ -104,11 +105,14 @@ def validate_content(item: ArticleIn) -> None:
 
 def _raw_hash(item: ArticleIn) -> str:
     """What must differ for a resubmission to be a revision rather than `unchanged`."""
-    metadata = item.model_dump_json(exclude={"text", "html", "published_at"})
+    metadata = item.model_dump(mode="json", exclude={"text", "html", "published_at"})
+    if item.url:  # a tracking parameter more or less is the same article, unchanged
+        metadata["url"] = normalize_url(item.url)
     # When the id comes from the content, it is the normalised content: a copy that differs
     # only in whitespace or case is the same article, unchanged, not a new revision of it.
     content = item.content if item.external_id or item.url else normalize_text(item.content)
-    return hashlib.sha256(f"{item.input_format}\x1f{content}\x1f{metadata}".encode()).hexdigest()
+    key = f"{item.input_format}\x1f{content}\x1f{json.dumps(metadata, sort_keys=True)}"
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass

@@ -1,0 +1,68 @@
+"""The enrich stage as a plain function on a SQLite store: enrichment stored, state advanced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.enrich.stage import enrich_articles
+from services.ingest.extraction import extract
+from shared.db import make_engine
+from shared.models import Article, Base
+from shared.states import ArticleState
+
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "alaska-summit.txt"
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> sessionmaker[Session]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    Base.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def test_enrich_articles_stores_the_enrichment_of_ingested_articles(
+    sessions: sessionmaker[Session],
+) -> None:
+    raw = SEED.read_text(encoding="utf-8")
+    extracted = extract(raw, "text")
+    with sessions() as session:
+        session.add(
+            Article(
+                id="a" * 32,
+                state=ArticleState.INGESTED,
+                input_format="text",
+                raw_content=raw,
+                raw_hash="a" * 32,
+                title=extracted.title,
+                body=extracted.body,
+                extracted=extracted.to_json(),
+            )
+        )
+        session.add(
+            Article(
+                id="b" * 32,
+                state=ArticleState.RECEIVED,  # not ingested yet: left alone
+                input_format="text",
+                raw_content="x",
+                raw_hash="b" * 32,
+            )
+        )
+        session.commit()
+        ready = enrich_articles(session, ["a" * 32, "b" * 32])
+    assert ready == ["a" * 32]
+    with sessions() as session:
+        article = session.get(Article, "a" * 32)
+        assert article is not None
+        assert article.state == ArticleState.ENRICHED
+        assert article.language == "en"
+        enrichment = article.enrichment
+        # The dateline and headings stored by ingest reach the enrich stage.
+        places = {e["name"] for e in enrichment["entities"] if e["type"] == "place"}
+        assert "Anchorage" in places
+        assert {"language", "entities", "quotes", "keywords", "summary", "models"} <= set(
+            enrichment
+        )
+        assert session.get(Article, "b" * 32).state == ArticleState.RECEIVED

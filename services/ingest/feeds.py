@@ -199,18 +199,17 @@ def poll_feed(session: Session, feed: Feed, fetcher: Fetcher) -> PollReport:
     feed.last_polled_at = utcnow()
     try:
         response = fetcher.get(feed.url, headers=headers, check_robots=False)
-        report.status = feed.last_status = response.status
-        if response.status == 304:
-            feed.error = None
-            session.commit()
-            return report
+    except FetchError as exc:
+        return _poll_failed(session, feed, report, exc, exc.status)
+    report.status = feed.last_status = response.status
+    if response.status == 304:
+        feed.error = None
+        session.commit()
+        return report
+    try:
         entries = parse_entries(response.content, dict(response.headers))
     except FetchError as exc:
-        report.status = feed.last_status = exc.status
-        report.error = feed.error = f"{exc.reason}: {exc}"
-        session.commit()
-        log.warning("feed_poll_failed", feed_id=feed.id, reason=exc.reason, error=str(exc))
-        return report
+        return _poll_failed(session, feed, report, exc, response.status)
     # Validators only after a successful parse: a broken response must not hide the next one.
     feed.etag = response.headers.get("etag")
     feed.last_modified = response.headers.get("last-modified")
@@ -235,6 +234,16 @@ def poll_feed(session: Session, feed: Feed, fetcher: Fetcher) -> PollReport:
     feed.error = _skipped_summary(report.skipped)
     session.commit()
     log.info("feed_polled", feed_id=feed.id, entries=len(entries), **report.counts())
+    return report
+
+
+def _poll_failed(
+    session: Session, feed: Feed, report: PollReport, exc: FetchError, status: int | None
+) -> PollReport:
+    report.status = feed.last_status = status
+    report.error = feed.error = f"{exc.reason}: {exc}"
+    session.commit()
+    log.warning("feed_poll_failed", feed_id=feed.id, reason=exc.reason, error=str(exc))
     return report
 
 

@@ -8,8 +8,9 @@ from importlib.metadata import version
 
 from lingua import LanguageDetector, LanguageDetectorBuilder
 
-# Enough text to be sure, short enough to stay fast on long articles.
-_SAMPLE_CHARS = 3000
+# Enough text to be sure (lingua is reliable on a sentence), short enough to stay fast: the
+# cost grows with the sample and 3,000 chars took 10% of the enrich stage.
+_SAMPLE_CHARS = 1500
 
 
 @dataclass(frozen=True)

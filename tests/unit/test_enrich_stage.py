@@ -65,4 +65,6 @@ def test_enrich_articles_stores_the_enrichment_of_ingested_articles(
         assert {"language", "entities", "quotes", "keywords", "summary", "models"} <= set(
             enrichment
         )
-        assert session.get(Article, "b" * 32).state == ArticleState.RECEIVED
+        untouched = session.get(Article, "b" * 32)
+        assert untouched is not None
+        assert untouched.state == ArticleState.RECEIVED

@@ -1,0 +1,116 @@
+"""Throughput of the enrich stage alone, next to raw spaCy on the same texts, in one run.
+
+    .venv/bin/python tests/bench/bench_enrich.py /work/shared/corpus/bbc [--limit N] [--batch 64]
+
+Articles are read in place (any file kind `newsflow extract` reads) and extracted before the
+clock starts. Timed, on the same articles and in the same process:
+- enrich: `enrich_texts` over batches of `--batch` articles (what one enrich task does:
+  language, entities, quotes, keywords, summary), models already loaded;
+- raw spaCy, full: `nlp.pipe` of the same model, as shipped (every component), over title +
+  body of each article: the cost of "just running spaCy";
+- raw spaCy, NER only: the same model trimmed to what enrich runs on every line (senter + ner).
+Also timed apart, to show where the time goes: language detection and keyword extraction.
+Figures: articles/s and words/s (words of the bodies), and the ratio enrich / raw. Each
+measure runs `--repeat` times, interleaved, and the best time counts: on a shared machine the
+best run is the one least disturbed by others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import spacy
+
+from services.cli.extract_commands import extract_item
+from services.enrich.enrichment import ArticleText, enrich_texts
+from services.enrich.keywords import extract_keywords
+from services.enrich.language import detect_languages
+from services.enrich.models import models_for, resolve_model
+from services.ingest.files import iter_inputs
+
+
+def _load(corpus: Path, limit: int | None) -> list[ArticleText]:
+    articles = []
+    for item in iter_inputs([corpus]):
+        record = extract_item(item)
+        if "error" in record:
+            continue
+        articles.append(
+            ArticleText(
+                record["title"], record["body"], record["headings"] or [], record["dateline"]
+            )
+        )
+        if limit and len(articles) >= limit:
+            break
+    return articles
+
+
+def _timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def _line(label: str, seconds: float, articles: int, words: int) -> str:
+    return (
+        f"{label:<28} {seconds:8.2f} s {articles / seconds:9.1f} articles/s "
+        f"{words / seconds:10.0f} words/s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--limit", type=int, default=None, help="at most N articles")
+    parser.add_argument("--batch", type=int, default=64, help="articles per enrich batch")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each measure")
+    args = parser.parse_args()
+    articles = _load(args.corpus, args.limit)
+    if not articles:
+        sys.exit(f"no articles under {args.corpus}")
+    words = sum(len(a.body.split()) for a in articles)
+    texts = [f"{a.title}\n\n{a.body}" if a.title else a.body for a in articles]
+    package = resolve_model("en")
+    if package is None:
+        sys.exit("no English spaCy model installed")
+    full = spacy.load(package)
+    ner_only = models_for("en").reader
+    # Load every model (and warm the caches) before any clock starts.
+    enrich_texts(articles[:4])
+    list(full.pipe(texts[:4]))
+
+    def enrich_all() -> None:
+        for i in range(0, len(articles), args.batch):
+            enrich_texts(articles[i : i + args.batch])
+
+    measures: dict[str, Callable[[], object]] = {
+        "enrich": enrich_all,
+        "full": lambda: list(full.pipe(texts, batch_size=64)),
+        "ner": lambda: list(ner_only.pipe(texts, batch_size=64)),
+        "language": lambda: detect_languages(texts),
+        "keywords": lambda: [extract_keywords(a.body, "en") for a in articles],
+    }
+    best = dict.fromkeys(measures, float("inf"))
+    for _ in range(max(1, args.repeat)):
+        for name, run in measures.items():
+            best[name] = min(best[name], _timed(run))
+    enrich_s, full_s, ner_s = best["enrich"], best["full"], best["ner"]
+    language_s, keywords_s = best["language"], best["keywords"]
+
+    n = len(articles)
+    print(f"{n} articles, {words} words, model {package}, enrich batches of {args.batch}")
+    print(_line("enrich stage (enrich_texts)", enrich_s, n, words))
+    print(_line(f"raw spaCy full {'+'.join(full.pipe_names)}", full_s, n, words))
+    print(_line(f"raw spaCy {'+'.join(ner_only.pipe_names)}", ner_s, n, words))
+    print(_line("  of which: language (lingua)", language_s, n, words))
+    print(_line("  of which: keywords (YAKE)", keywords_s, n, words))
+    print(f"enrich / raw full spaCy: {full_s / enrich_s:.2f} (throughput ratio)")
+    print(f"enrich / raw NER-only spaCy: {ner_s / enrich_s:.2f} (throughput ratio)")
+
+
+if __name__ == "__main__":
+    main()

@@ -80,7 +80,8 @@ def search(
 
 
 def reindex(
-    batch_size: Annotated[int, typer.Option(help="Rows read from the store per batch.")] = 1000,
+    batch_size: Annotated[int, typer.Option(help="Rows per bulk request.")] = 500,
+    parallel: Annotated[int, typer.Option(help="Bulk requests in flight.")] = 2,
     max_rejected_ratio: Annotated[
         float, typer.Option(help="Abort above this share of rejected documents.")
     ] = 0.01,
@@ -93,7 +94,10 @@ def reindex(
 
     try:
         result = reindex_from_store(
-            batch_size=batch_size, max_rejected_ratio=max_rejected_ratio, on_batch=progress
+            batch_size=batch_size,
+            parallel=parallel,
+            max_rejected_ratio=max_rejected_ratio,
+            on_batch=progress,
         )
     except (ReindexInProgress, ReindexFailed) as exc:
         console.print(f"reindex not done: {exc}")

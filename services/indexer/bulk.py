@@ -67,6 +67,15 @@ class BulkStats:
     seconds: float = 0.0
     per_request_docs: list[int] = field(default_factory=list)
 
+    def merge(self, other: BulkStats) -> None:
+        """Add the counts of `other` (one thread's requests) to these."""
+        self.requests += other.requests
+        self.documents += other.documents
+        self.bytes += other.bytes
+        self.retried_items += other.retried_items
+        self.seconds += other.seconds
+        self.per_request_docs += other.per_request_docs
+
 
 @dataclass
 class _Pending:

@@ -18,8 +18,11 @@ new index is deleted and the alias keeps pointing at the old one.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from elasticsearch import Elasticsearch
@@ -102,37 +105,51 @@ def reindex_lock(redis: Redis, timeout_s: float) -> Lock:
     return Lock(redis, lock_name(), timeout=timeout_s, thread_local=False)
 
 
+def _read_batch(sessions: sessionmaker[Session], after_id: str, batch_size: int) -> list[Document]:
+    """The next `batch_size` searchable rows after `after_id` (keyset order), projected."""
+    with sessions() as session:
+        rows = session.scalars(
+            select(Article)
+            .options(load_only(*_PROJECTED_COLUMNS))
+            .where(Article.state.in_(SEARCHABLE_STATES), Article.id > after_id)
+            .order_by(Article.id)
+            .limit(batch_size)
+        ).all()
+        return [Document(a.id, a.revision, from_db(a, indexed_at=a.indexed_at)) for a in rows]
+
+
+def _write(es: Elasticsearch, index: str, documents: list[Document]) -> tuple[Any, BulkStats]:
+    stats = BulkStats()
+    # Generous retries: a reindex competes with live traffic and may meet 429s.
+    results = bulk_write(es, documents, [index], require_alias=False, max_retries=8, stats=stats)
+    return results, stats
+
+
 def _load(
     es: Elasticsearch,
     sessions: sessionmaker[Session],
     index: str,
     batch_size: int,
+    parallel: int,
     lock: Lock,
     stats: BulkStats,
     on_batch: Callable[[int], None] | None,
 ) -> tuple[int, dict[str, tuple[int, str]]]:
-    """Bulk-load every searchable row into `index`; returns (documents, rejected)."""
+    """Bulk-load every searchable row into `index`; returns (documents, rejected).
+
+    Reading and projecting the next batch overlaps with `parallel` bulk requests in flight:
+    Elasticsearch indexes one bulk request per write thread, so one at a time leaves cores
+    idle.
+    """
     loaded = 0
     rejected: dict[str, tuple[int, str]] = {}
-    last_id = ""
-    while True:
-        with sessions() as session:
-            rows = session.scalars(
-                select(Article)
-                .options(load_only(*_PROJECTED_COLUMNS))
-                .where(Article.state.in_(SEARCHABLE_STATES), Article.id > last_id)
-                .order_by(Article.id)
-                .limit(batch_size)
-            ).all()
-            documents = [
-                Document(a.id, a.revision, from_db(a, indexed_at=a.indexed_at)) for a in rows
-            ]
-        if not documents:
-            return loaded, rejected
-        last_id = documents[-1].id
-        results = bulk_write(
-            es, documents, [index], require_alias=False, max_retries=8, stats=stats
-        )
+    in_flight: deque[tuple[list[Document], Future[tuple[Any, BulkStats]]]] = deque()
+
+    def collect() -> None:
+        nonlocal loaded
+        documents, future = in_flight.popleft()
+        results, batch_stats = future.result()
+        stats.merge(batch_stats)
         for doc in documents:
             result = results[doc.id][0]
             if not result.ok:
@@ -142,6 +159,20 @@ def _load(
         lock.reacquire()
         if on_batch is not None:
             on_batch(loaded)
+
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reindex") as pool:
+        last_id = ""
+        while True:
+            documents = _read_batch(sessions, last_id, batch_size)
+            if not documents:
+                break
+            last_id = documents[-1].id
+            in_flight.append((documents, pool.submit(_write, es, index, documents)))
+            if len(in_flight) >= parallel:
+                collect()
+        while in_flight:
+            collect()
+    return loaded, rejected
 
 
 def _mark_rejected(sessions: sessionmaker[Session], rejected: dict[str, tuple[int, str]]) -> None:
@@ -167,7 +198,8 @@ def reindex_from_store(
     es: Elasticsearch | None = None,
     sessions: sessionmaker[Session] | None = None,
     redis: Redis | None = None,
-    batch_size: int = 1000,
+    batch_size: int = 500,
+    parallel: int = 2,
     max_rejected_ratio: float = 0.01,
     lock_timeout_s: float = 120.0,
     swap_grace_s: float = 2.0,
@@ -175,7 +207,8 @@ def reindex_from_store(
 ) -> ReindexResult:
     """Rebuild the index behind the read alias from the store, with zero downtime.
 
-    `on_batch(loaded)` is called after each loaded batch (progress, and tests). Rejections
+    `on_batch(loaded)` is called after each loaded batch (progress, and tests); `parallel`
+    bulk requests of `batch_size` rows are in flight at a time. Rejections
     above `max_rejected_ratio` abort the reindex (a broken mapping must not fail every
     article); below it, rejected articles are marked failed and the reindex completes.
     """
@@ -196,7 +229,9 @@ def reindex_from_store(
         new_index = create_next_index(es)
         log.info("reindex_started", index=new_index, live=live)
         stats = BulkStats()
-        loaded, rejected = _load(es, sessions, new_index, batch_size, lock, stats, on_batch)
+        loaded, rejected = _load(
+            es, sessions, new_index, batch_size, parallel, lock, stats, on_batch
+        )
         # A ratio above 0 always tolerates one bad row, so a small store can be reindexed.
         allowed = max(loaded * max_rejected_ratio, 1 if max_rejected_ratio > 0 else 0)
         if len(rejected) > allowed:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_SUFFIXES
+from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, LANGUAGE_SUFFIXES
 from shared.settings import get_settings
 
 SortMode = Literal["relevance", "newest"]
@@ -25,17 +25,32 @@ Interval = Literal["hour", "day", "week", "month", "year"]
 # Title first; words anywhere in the body; entity names and keywords as strong signals.
 # Each text exists language-neutral (`title`) and, for the article's own language, stemmed
 # (`title_en`); both are searched, so exact words and inflected forms both match.
-SEARCH_FIELDS: list[str] = [
+NEUTRAL_FIELDS: list[str] = [
     "title^3",
-    *(f"title_{s}^3" for s in LANGUAGE_SUFFIXES),
     "body",
-    *(f"body_{s}" for s in LANGUAGE_SUFFIXES),
     "persons.text^2",
     "organizations.text^2",
     "places.text^2",
     "events.text^1.5",
     "keywords.text^1.5",
 ]
+
+
+def search_fields(languages: list[str] | None = None) -> list[str]:
+    """Fields a full-text query searches: the language-analysed ones of `languages` (ISO
+    codes; all by default), since each is a clause per query word even when empty."""
+    suffixes = list(LANGUAGE_SUFFIXES)
+    if languages:
+        wanted = {LANGUAGE_ANALYZERS[code][0] for code in languages if code in LANGUAGE_ANALYZERS}
+        suffixes = [s for s in suffixes if s in wanted]
+    return [
+        *NEUTRAL_FIELDS,
+        *(f"title_{s}^3" for s in suffixes),
+        *(f"body_{s}" for s in suffixes),
+    ]
+
+
+SEARCH_FIELDS = search_fields()
 # Operators users may type: "phrase", -exclusion, a | b (OR), (grouping), prefix*, escapes.
 # Not FUZZY, SLOP or NEAR: `~` has no meaning for readers and fuzzy terms are costly.
 SAFE_FLAGS = "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|WHITESPACE|ESCAPE"
@@ -86,9 +101,12 @@ FACET_FIELDS: dict[str, str] = {
     "sources": "source",
     "languages": "language",
 }
+# `unmapped_type`: an index of an older mapping (before `newsflow index init` upgraded it)
+# still sorts instead of failing every search.
+_BY_DATE = {"date": {"order": "desc", "unmapped_type": "date"}}
 SORTS: dict[str, list[dict[str, Any]]] = {
-    "relevance": [{"_score": "desc"}, {"date": "desc"}, {"article_id": "asc"}],
-    "newest": [{"date": "desc"}, {"article_id": "asc"}],
+    "relevance": [{"_score": "desc"}, _BY_DATE, {"article_id": "asc"}],
+    "newest": [_BY_DATE, {"article_id": "asc"}],
 }
 _CURSOR_VERSION = 1
 
@@ -190,14 +208,14 @@ def decode_cursor(params: SearchParams) -> list[Any] | None:
     return values
 
 
-def full_text_query(q: str) -> dict[str, Any] | None:
+def full_text_query(q: str, languages: list[str] | None = None) -> dict[str, Any] | None:
     text = q.strip()
     if not text:
         return None
     return {
         "simple_query_string": {
             "query": text,
-            "fields": SEARCH_FIELDS,
+            "fields": search_fields(languages),
             "default_operator": "and",
             "flags": SAFE_FLAGS,
             # Never fail on odd input (a word against a numeric field, say).
@@ -212,17 +230,21 @@ def filters(params: SearchParams) -> list[dict[str, Any]]:
         values = [v.strip() for v in getattr(params, name) if v.strip()]
         if values:
             clauses.append({"terms": {field: values}})
-    languages = [v.strip().lower() for v in params.language if v.strip()]
-    if languages:
-        clauses.append({"terms": {"language": languages}})
+    if params.language:
+        clauses.append({"terms": {"language": _languages(params)}})
     if params.since or params.until:
         bounds = {k: v.isoformat() for k, v in (("gte", params.since), ("lte", params.until)) if v}
         clauses.append({"range": {"date": bounds}})
     return clauses
 
 
+def _languages(params: SearchParams) -> list[str]:
+    return [v.strip().lower() for v in params.language if v.strip()]
+
+
 def base_query(params: SearchParams) -> dict[str, Any]:
-    text = full_text_query(params.q)
+    # With a language filter, only that language's fields can match: search just those.
+    text = full_text_query(params.q, _languages(params) or None)
     return {
         "bool": {
             "must": [text] if text else [{"match_all": {}}],
@@ -285,17 +307,22 @@ def search_body(
     size: int,
     search_after: list[Any] | None = None,
     with_aggs: bool = False,
+    light: bool = False,
 ) -> dict[str, Any]:
-    """One page of hits (not collapsed; see shared/search/service.py for collapsing)."""
+    """One page of hits, in order. `light`: only ids, sort values and story ids, no
+    highlighting (the ranking pass of collapsed search; see shared/search/service.py)."""
     body: dict[str, Any] = {
         "query": base_query(params),
         "sort": SORTS[params.sort_mode],
         "size": size,
-        "_source": {"includes": HIT_FIELDS},
-        "highlight": highlight(),
         # Exact up to 10k, "at least 10000" above: counting every hit costs on big indices.
         "track_total_hits": 10_000,
     }
+    if light:
+        body["_source"] = {"includes": ["cluster_id"]}
+    else:
+        body["_source"] = {"includes": HIT_FIELDS}
+        body["highlight"] = highlight()
     if search_after is not None:
         body["search_after"] = search_after
     if with_aggs:
@@ -304,10 +331,12 @@ def search_body(
 
 
 def heads_body(params: SearchParams, cluster_ids: list[str], copies: int = 3) -> dict[str, Any]:
-    """The best hit of each of `cluster_ids` under the same query and sort, with its copies.
+    """The best hit of each of `cluster_ids` under the same query and sort, with its fields,
+    highlights and matching copies.
 
     Collapsing is not allowed with `search_after` on a multi-key sort, so pages are cut with
-    `search_after` and this request tells which hits of the page lead their story.
+    `search_after` over a light ranking pass, and this request tells which hits of it lead
+    their story, and fetches just those in full.
     """
     query = base_query(params)
     query["bool"]["filter"] = [*query["bool"]["filter"], {"terms": {"cluster_id": cluster_ids}}]
@@ -315,15 +344,23 @@ def heads_body(params: SearchParams, cluster_ids: list[str], copies: int = 3) ->
         "query": query,
         "sort": SORTS[params.sort_mode],
         "size": len(cluster_ids),
-        "_source": False,
-        "collapse": {
-            "field": "cluster_id",
-            "inner_hits": {
-                "name": "copies",
-                "size": copies,
-                "sort": SORTS[params.sort_mode],
-                "_source": {"includes": ["article_id", "source", "url", "title", "date"]},
-            },
+        "_source": {"includes": HIT_FIELDS},
+        "highlight": highlight(),
+        "collapse": {"field": "cluster_id"},
+        # Copies per story from one aggregation: inner_hits would run a query per story.
+        "aggs": {
+            "stories": {
+                "terms": {"field": "cluster_id", "size": len(cluster_ids)},
+                "aggs": {
+                    "copies": {
+                        "top_hits": {
+                            "size": copies + 1,  # the head itself is among them
+                            "sort": SORTS[params.sort_mode],
+                            "_source": {"includes": ["source", "url", "title", "date"]},
+                        }
+                    }
+                },
+            }
         },
         "track_total_hits": False,
     }
@@ -363,7 +400,8 @@ def similar_body(index: str, article_id: str, cluster_id: str, size: int) -> dic
     }
 
 
-ENTITY_TYPES = (*ENTITY_FIELDS, "other")
+# Entity types offered as completions (not "other": "Russian", "Democrats"...).
+ENTITY_TYPES = tuple(ENTITY_FIELDS)
 
 
 def suggest_body(prefix: str, size: int, entity_type: str | None) -> dict[str, Any]:
@@ -375,7 +413,7 @@ def suggest_body(prefix: str, size: int, entity_type: str | None) -> dict[str, A
     # A context-enabled completion field insists on contexts in the query: all by default.
     entity["contexts"] = {"type": [entity_type] if entity_type else list(ENTITY_TYPES)}
     return {
-        "_source": {"includes": ["article_id", "title", *ENTITY_FIELDS.values(), "other_entities"]},
+        "_source": {"includes": ["article_id", "title", *ENTITY_FIELDS.values()]},
         "suggest": {
             "titles": {
                 "prefix": prefix,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from shared.search.indices import alias_name
-from shared.search.mapping import ENTITY_FIELDS, OTHER_ENTITIES_FIELD
+from shared.search.mapping import ENTITY_FIELDS
 from shared.search.query import (
     SearchParams,
     auto_interval,
@@ -93,75 +93,108 @@ def _facets(params: SearchParams, aggs: dict[str, Any]) -> dict[str, Any]:
     return facets
 
 
+def _cluster(hit: dict[str, Any]) -> str:
+    return str(hit.get("_source", {}).get("cluster_id") or hit["_id"])
+
+
 def _heads(
-    es: Elasticsearch, params: SearchParams, hits: list[dict[str, Any]], preference: str
-) -> dict[str, dict[str, Any]]:
-    """Per story of `hits`: its best hit under the query and its other matching copies."""
-    clusters = list(dict.fromkeys(h["_source"].get("cluster_id") or h["_id"] for h in hits))
+    es: Elasticsearch, params: SearchParams, clusters: list[str], preference: str
+) -> dict[str, dict[str, Any] | None]:
+    """Per story: its best hit under the query, in full (fields, highlights), with the
+    number and a sample of its other matching copies; None if it no longer matches."""
     response = _call(
         lambda: es.search(index=alias_name(), preference=preference, **heads_body(params, clusters))
     )
-    heads: dict[str, dict[str, Any]] = {}
+    heads: dict[str, dict[str, Any] | None] = dict.fromkeys(clusters)
+    stories = {b["key"]: b for b in response["aggregations"]["stories"]["buckets"]}
     for head in response["hits"]["hits"]:
-        inner = head["inner_hits"]["copies"]["hits"]
-        heads[head["fields"]["cluster_id"][0]] = {
-            "id": head["_id"],
-            "copies": max(0, inner["total"]["value"] - 1),
+        cluster = head["fields"]["cluster_id"][0]
+        story = stories.get(cluster)
+        copies = story["copies"]["hits"]["hits"] if story else []
+        heads[cluster] = {
+            **_hit(head),
+            "copies": story["doc_count"] - 1 if story else 0,
             "copies_sample": [
-                {"id": c["_id"], **c.get("_source", {})}
-                for c in inner["hits"]
-                if c["_id"] != head["_id"]
-            ],
+                {"id": c["_id"], **c.get("_source", {})} for c in copies if c["_id"] != head["_id"]
+            ][: max(0, len(copies) - 1)],
         }
     return heads
+
+
+def _totals(params: SearchParams, response: dict[str, Any]) -> dict[str, Any]:
+    total = response["hits"]["total"]
+    result: dict[str, Any] = {"total": total["value"], "total_relation": total["relation"]}
+    aggs = response.get("aggregations")
+    if aggs:
+        result["stories"] = aggs["stories"]["value"]
+        result["facets"] = _facets(params, aggs)
+    return result
 
 
 def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
     """One page of results: hits (one per story unless `collapse` is off), the cursor of
     the next page, totals, and facets with the first page. InvalidCursor on a bad cursor."""
     after = decode_cursor(params)
-    first_page = after is None
+    with_aggs = after is None and params.facets
     # Same shard copies for every request of a page: scores, hence story leaders, agree.
     preference = params.fingerprint()
     size = params.size
-    fetch = min(_MAX_FETCH, size * _READ_AHEAD + 5) if params.collapse else size
-    page: list[dict[str, Any]] = []
-    result: dict[str, Any] = {}
-    exhausted = False
-    for round_ in range(_MAX_ROUNDS if params.collapse else 1):
-        with_aggs = first_page and params.facets and round_ == 0
-        body = search_body(params, size=fetch, search_after=after, with_aggs=with_aggs)
-        response = _call(
-            lambda body=body: es.search(index=alias_name(), preference=preference, **body)
-        )
-        if round_ == 0:
-            total = response["hits"]["total"]
-            result = {"total": total["value"], "total_relation": total["relation"]}
-            aggs = response.get("aggregations")
-            if aggs:
-                result["stories"] = aggs["stories"]["value"]
-                result["facets"] = _facets(params, aggs)
+
+    def ranked(size: int, light: bool, aggs: bool) -> dict[str, Any]:
+        body = search_body(params, size=size, search_after=after, with_aggs=aggs, light=light)
+        return _call(lambda: es.search(index=alias_name(), preference=preference, **body))
+
+    if not params.collapse:
+        response = ranked(size, light=False, aggs=with_aggs)
         hits = response["hits"]["hits"]
-        if len(hits) < fetch:
-            exhausted = True
-        if not hits:
+        result = _totals(params, response)
+        result["hits"] = [_hit(h) for h in hits]
+        result["next_cursor"] = (
+            encode_cursor(params, hits[-1]["sort"]) if len(hits) == size else None
+        )
+        return result
+
+    # Collapsed: a light ranking pass in the usual order, `search_after` for the cursor; a
+    # hit is shown only if it is its story's best hit (else the story ranked earlier, on
+    # this page or a previous one). Reading ahead covers the copies skipped on the way.
+    fetch = min(_MAX_FETCH, size * _READ_AHEAD + 5)
+    known: dict[str, dict[str, Any] | None] = {}
+    page: list[dict[str, Any]] = []
+    result = {}
+    exhausted = False
+    for round_ in range(_MAX_ROUNDS):
+        response = ranked(fetch, light=True, aggs=with_aggs and round_ == 0)
+        if round_ == 0:
+            result = _totals(params, response)
+        hits = response["hits"]["hits"]
+        exhausted = len(hits) < fetch
+        position = 0
+        while position < len(hits) and len(page) < size:
+            # Look up as many new stories as the page still needs (all heads, usually).
+            wanted: list[str] = []
+            for hit in hits[position:]:
+                cluster = _cluster(hit)
+                if cluster not in known and cluster not in wanted:
+                    if len(wanted) == size - len(page):
+                        break
+                    wanted.append(cluster)
+            if wanted:
+                known.update(_heads(es, params, wanted, preference))
+            for hit in hits[position:]:
+                cluster = _cluster(hit)
+                if cluster not in known:
+                    break
+                position += 1
+                after = hit["sort"]
+                head = known[cluster]
+                if head is not None and head["id"] == hit["_id"]:
+                    page.append(head)
+                    if len(page) == size:
+                        break
+        if len(page) == size:
+            exhausted = exhausted and position == len(hits)
             break
-        heads = _heads(es, params, hits, preference) if params.collapse else {}
-        for position, hit in enumerate(hits):
-            after = hit["sort"]
-            if params.collapse:
-                head = heads.get(hit["_source"].get("cluster_id") or hit["_id"])
-                if head is None or head["id"] != hit["_id"]:
-                    continue  # a copy: its story is shown where its best copy ranks
-                page.append(
-                    {**_hit(hit), "copies": head["copies"], "copies_sample": head["copies_sample"]}
-                )
-            else:
-                page.append(_hit(hit))
-            if len(page) == size:
-                exhausted = exhausted and position == len(hits) - 1
-                break
-        if len(page) == size or exhausted:
+        if exhausted:
             break
     result["hits"] = page
     result["next_cursor"] = None if exhausted or after is None else encode_cursor(params, after)
@@ -187,9 +220,6 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-_TYPE_FIELD = {**ENTITY_FIELDS, "other": OTHER_ENTITIES_FIELD}
-
-
 def suggest(
     es: Elasticsearch, prefix: str, size: int = 5, entity_type: str | None = None
 ) -> dict[str, Any]:
@@ -203,10 +233,10 @@ def suggest(
         titles.setdefault(title, {"id": option["_id"], "title": title})
     entities: dict[tuple[str, str], dict[str, Any]] = {}
     for option in response["suggest"]["entities"][0]["options"]:
-        kind = (option.get("contexts") or {}).get("type", ["other"])[0]
+        kind = (option.get("contexts") or {}).get("type", ["person"])[0]
         matched = _fold(option["text"])
         # The input that matched may be the end of a name ("Putin"): report the whole name.
-        names = option["_source"].get(_TYPE_FIELD.get(kind, OTHER_ENTITIES_FIELD)) or []
+        names = option["_source"].get(ENTITY_FIELDS.get(kind, "")) or []
         name = next(
             (n for n in names if _fold(n) == matched or _fold(n).endswith(" " + matched)),
             option["text"],

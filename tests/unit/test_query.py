@@ -83,7 +83,10 @@ def test_empty_query_sorts_newest_first_and_a_query_by_relevance() -> None:
     assert SearchParams(q="putin").sort_mode == "relevance"
     assert SearchParams(q="putin", sort="newest").sort_mode == "newest"
     newest = search_body(SearchParams(), size=5)
-    assert newest["sort"] == [{"date": "desc"}, {"article_id": "asc"}]
+    assert newest["sort"] == [
+        {"date": {"order": "desc", "unmapped_type": "date"}},
+        {"article_id": "asc"},
+    ]
     assert newest["query"]["bool"]["must"] == [{"match_all": {}}]
     relevance = search_body(SearchParams(q="x"), size=5)
     assert relevance["sort"][0] == {"_score": "desc"}
@@ -186,7 +189,7 @@ def test_histogram_interval_follows_the_range() -> None:
 
 def test_suggest_queries_every_entity_type_unless_one_is_asked_for() -> None:
     every = suggest_body("put", 5, None)["suggest"]["entities"]["completion"]
-    assert set(every["contexts"]["type"]) == {"person", "organization", "place", "event", "other"}
+    assert set(every["contexts"]["type"]) == {"person", "organization", "place", "event"}
     one = suggest_body("put", 5, "person")["suggest"]["entities"]["completion"]
     assert one["contexts"] == {"type": ["person"]}
 

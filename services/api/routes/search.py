@@ -20,7 +20,7 @@ from shared.search.service import (
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
-EntityType = Literal["person", "organization", "place", "event", "other"]
+EntityType = Literal["person", "organization", "place", "event"]
 
 
 class SearchQuery(SearchParams):

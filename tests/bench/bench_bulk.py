@@ -1,0 +1,310 @@
+"""Bulk indexing throughput of the index stage on a plain-text corpus (docs/s).
+
+    .venv/bin/python tests/bench/bench_bulk.py /work/shared/corpus/bbc [--enrichment real]
+        [--batch 64,500] [--limit N] [--sqlite] [--keep]
+
+Articles are read in place (`<dir>/<category>/*.txt`, the category becomes the source) and
+extracted with the plain-text extraction of the ingest stage. Enrichment is either a cheap
+stub (capitalised names as entities, quoted sentences as quotes, frequent words as keywords:
+about as many entities per article as spaCy finds) or the real enrichment (spaCy + lingua),
+computed before the clock starts; either way the figure is the index stage alone.
+
+What is timed: `index_articles(session, batch)` over every batch, i.e. claim (SQL), projection,
+bulk requests, state updates and commit, the same function the index worker runs; then a
+`reindex_from_store` of the same rows. Runs against the local stack in a namespace of its own:
+alias `newsflow-bench-articles`, a temporary PostgreSQL database (or SQLite with --sqlite),
+all removed at the end unless --keep (then bench_search.py can reuse the index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import secrets
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+BENCH_ALIAS = "newsflow-bench-articles"
+PG_ADMIN_URL = os.environ.get(
+    "NEWSFLOW_BENCH_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
+)
+# Before any `shared` import: the bench has an alias (and database) of its own.
+os.environ["NEWSFLOW_INDEX_ALIAS"] = BENCH_ALIAS
+os.environ.setdefault("NEWSFLOW_LOG_LEVEL", "WARNING")
+
+_NAME = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)\b")
+_QUOTE = re.compile(r'"([^"]{20,300})"\s*,?\s*(?:said|says|told)\s+([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)')
+_WORD = re.compile(r"[a-z]{5,}")
+_ORG_HINTS = ("Bank", "Corp", "Group", "Party", "Council", "United", "Ltd", "Inc", "Union")
+_STOP = frozenset(
+    {"about", "after", "again", "their", "there", "these", "those", "which", "while", "would"}
+    | {"could", "should", "being", "other", "where", "years", "said", "also", "will", "more"}
+    | {"than", "from", "have", "been", "were", "with", "this", "that", "what", "when"}
+)
+
+
+@dataclass
+class CorpusArticle:
+    id: str
+    source: str
+    title: str | None
+    body: str
+    published_at: datetime
+
+
+def read_corpus(root: Path, limit: int | None = None) -> tuple[list[CorpusArticle], float]:
+    """Every `<category>/*.txt` of `root`, extracted like the ingest stage does it."""
+    from services.ingest.extraction import extract
+
+    files = sorted(root.glob("*/*.txt"))[:limit]
+    if not files:
+        sys.exit(f"no <category>/*.txt files under {root}")
+    started = time.perf_counter()
+    articles = []
+    for path in files:
+        content = path.read_text(encoding="utf-8", errors="replace")
+        extracted = extract(content, "text")
+        digest = hashlib.sha256(f"{path.parent.name}/{path.name}".encode()).hexdigest()
+        # The corpus carries no dates: spread the stories over 2004-2005 (its years),
+        # deterministically, so date filters and histograms have something to work on.
+        day = int(digest[:8], 16) % 730
+        articles.append(
+            CorpusArticle(
+                id=digest[:32],
+                source=path.parent.name,
+                title=extracted.title,
+                body=extracted.body,
+                published_at=datetime(2004, 1, 1, 8, tzinfo=UTC) + timedelta(days=day),
+            )
+        )
+    return articles, time.perf_counter() - started
+
+
+def stub_enrichment(title: str | None, body: str) -> dict[str, Any]:
+    """Cheap, deterministic stand-in for the enrich stage's JSON (same shape)."""
+    text = f"{title or ''}\n\n{body}"
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for match in _NAME.finditer(text):
+        name = match.group(1)
+        if match.start() and text[match.start() - 1] not in ".\n" and len(name) > 3:
+            counts[name] += 1
+            first.setdefault(name, match.start())
+    entities = []
+    for name, mentions in counts.most_common(40):
+        words = name.split()
+        if any(h in name for h in _ORG_HINTS):
+            kind = "organization"
+        elif len(words) == 2:
+            kind = "person"
+        elif text[max(0, first[name] - 3) : first[name]] == "in ":
+            kind = "place"
+        else:
+            kind = "other"
+        entities.append(
+            {"name": name, "type": kind, "mentions": mentions, "first_offset": first[name]}
+        )
+    quotes = [
+        {"text": m.group(1), "speaker": m.group(2), "offset": m.start()}
+        for m in _QUOTE.finditer(text)
+    ]
+    words = Counter(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+    word_count = len(body.split())
+    return {
+        "language": "en",
+        "language_confidence": 1.0,
+        "entities": entities,
+        "quotes": quotes,
+        "keywords": [w for w, _ in words.most_common(8)],
+        "summary": body[:300],
+        "word_count": word_count,
+        "reading_time_min": max(1, round(word_count / 230)),
+        "models": {"entities": "bench-stub"},
+    }
+
+
+def real_enrichment(articles: list[CorpusArticle]) -> list[dict[str, Any]]:
+    from services.enrich.enrichment import ArticleText, enrich_texts
+
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(articles), 64):
+        chunk = articles[start : start + 64]
+        results += enrich_texts([ArticleText(a.title, a.body) for a in chunk])
+    return results
+
+
+def enrich(articles: list[CorpusArticle], kind: str) -> tuple[list[dict[str, Any]], float]:
+    started = time.perf_counter()
+    if kind == "real":
+        enrichments = real_enrichment(articles)
+    else:
+        enrichments = [stub_enrichment(a.title, a.body) for a in articles]
+    return enrichments, time.perf_counter() - started
+
+
+def article_rows(articles: list[CorpusArticle], enrichments: list[dict[str, Any]]) -> list[Any]:
+    """Rows as the enrich stage leaves them: state `enriched`, enrichment JSON filled in."""
+    from shared.models import Article
+
+    rows = []
+    for article, enrichment in zip(articles, enrichments, strict=True):
+        raw = f"{article.title}\n\n{article.body}"
+        rows.append(
+            Article(
+                id=article.id,
+                revision=1,
+                state="enriched",
+                source=article.source,
+                url=f"https://bbc.example.org/{article.source}/{article.id}",
+                input_format="text",
+                raw_content=raw,
+                submitted={},
+                raw_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                title=article.title,
+                body=article.body,
+                published_at=article.published_at,
+                language=enrichment.get("language") or "en",
+                extracted={"title": article.title, "site_name": "BBC"},
+                cluster_id=article.id,
+                enrichment=enrichment,
+            )
+        )
+    return rows
+
+
+def drop_bench_indices() -> None:
+    from shared.search.client import get_client
+    from shared.search.indices import managed_indices
+
+    es = get_client()
+    for name in managed_indices(es):
+        es.options(ignore_status=404).indices.delete(index=name)
+    es.options(ignore_status=404).indices.delete_index_template(name=BENCH_ALIAS)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run_stage(ids: list[str], batch: int) -> dict[str, float]:
+    """Index every id through the index stage, `batch` ids per call (= per message)."""
+    from sqlalchemy import update
+
+    from services.indexer.stage import index_articles
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+    from shared.search.client import get_client
+    from shared.search.indices import alias_name, ensure_index
+
+    drop_bench_indices()
+    ensure_index(get_client())
+    sessions = get_sessionmaker()
+    with sessions() as session:
+        session.execute(update(Article).values(state="enriched", attempts=0))
+        session.commit()
+    latencies = []
+    indexed = 0
+    started = time.perf_counter()
+    for start in range(0, len(ids), batch):
+        began = time.perf_counter()
+        with sessions() as session:
+            indexed += len(index_articles(session, ids[start : start + batch]))
+        latencies.append(time.perf_counter() - began)
+    seconds = time.perf_counter() - started
+    get_client().indices.refresh(index=alias_name())
+    count = get_client().count(index=alias_name())["count"]
+    assert indexed == count == len(ids), (indexed, count, len(ids))
+    return {
+        "docs": indexed,
+        "seconds": seconds,
+        "docs_per_s": indexed / seconds,
+        "batch_p50_ms": _percentile(latencies, 0.5) * 1000,
+        "batch_p99_ms": _percentile(latencies, 0.99) * 1000,
+    }
+
+
+def _create_database(use_sqlite: bool) -> tuple[str, Any]:
+    if use_sqlite:
+        path = Path(tempfile.mkdtemp(prefix="newsflow-bench-")) / "bench.db"
+        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
+    import psycopg
+
+    name = f"nfbench{secrets.token_hex(3)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        from shared.db import get_engine
+
+        get_engine().dispose()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    url = PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+    return f"{url}/{name}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", type=Path, help="directory of <category>/*.txt files")
+    parser.add_argument("--enrichment", choices=["stub", "real"], default="stub")
+    parser.add_argument("--batch", default="64,500", help="ids per stage call, comma-separated")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--sqlite", action="store_true", help="a SQLite store, not PostgreSQL")
+    parser.add_argument("--keep", action="store_true", help="keep the index for bench_search")
+    args = parser.parse_args()
+
+    url, drop_database = _create_database(args.sqlite)
+    os.environ["NEWSFLOW_DATABASE_URL"] = url
+    from shared.db import get_sessionmaker, upgrade_database
+    from shared.logging import configure_logging
+
+    configure_logging()
+    try:
+        upgrade_database(url)
+        articles, extract_s = read_corpus(args.corpus, args.limit)
+        enrichments, enrich_s = enrich(articles, args.enrichment)
+        entities = sum(len(e.get("entities", [])) for e in enrichments) / len(articles)
+        print(
+            f"corpus: {len(articles)} articles from {args.corpus}, plain-text extraction "
+            f"{extract_s:.1f}s, {args.enrichment} enrichment {enrich_s:.1f}s "
+            f"(not timed below; {entities:.1f} entities/article)"
+        )
+        with get_sessionmaker()() as session:
+            session.add_all(article_rows(articles, enrichments))
+            session.commit()
+        ids = [a.id for a in articles]
+        store = "SQLite" if args.sqlite else "PostgreSQL"
+        for batch in [int(b) for b in args.batch.split(",")]:
+            result = run_stage(ids, batch)
+            print(
+                f"index stage, {batch:>4} ids/call ({store}): {result['docs']} docs in "
+                f"{result['seconds']:.2f}s = {result['docs_per_s']:.0f} docs/s "
+                f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
+                f"p99 {result['batch_p99_ms']:.0f} ms)"
+            )
+        from services.indexer.reindex import reindex_from_store
+
+        result = reindex_from_store(swap_grace_s=0)
+        print(
+            f"reindex from the store: {result.documents} docs in {result.seconds:.2f}s = "
+            f"{result.docs_per_second:.0f} docs/s ({result.bulk.requests} bulk requests, "
+            f"{result.bulk.bytes / 1e6:.1f} MB)"
+        )
+    finally:
+        if not args.keep:
+            drop_bench_indices()
+        drop_database()
+
+
+if __name__ == "__main__":
+    main()

@@ -212,3 +212,14 @@ def test_language_codes_pick_the_language_fields(
 ) -> None:
     assert language_code(value) == code
     assert language_suffix(value) == suffix
+
+
+def test_a_language_filter_narrows_the_language_fields_searched() -> None:
+    every = search_body(SearchParams(q="haus"), size=5)
+    fields = every["query"]["bool"]["must"][0]["simple_query_string"]["fields"]
+    assert {"body_en", "body_de", "body_cjk"} <= set(fields)
+    german = search_body(SearchParams(q="haus", language=["DE", "xx"]), size=5)
+    fields = german["query"]["bool"]["must"][0]["simple_query_string"]["fields"]
+    assert [f for f in fields if f.startswith(("title_", "body_"))] == ["title_de^3", "body_de"]
+    assert "body" in fields, "the language-neutral fields are always searched"
+    assert {"terms": {"language": ["de", "xx"]}} in german["query"]["bool"]["filter"]

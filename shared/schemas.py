@@ -32,16 +32,16 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str | None = Field(None, description="Plain text; the first line is the title.")
-    html: str | None = Field(None, description="A whole HTML page or an article fragment.")
-    url: str | None = Field(None, max_length=4096, description="Absolute http(s) URL.")
-    title: str | None = Field(None, max_length=2000)
-    source: str | None = Field(None, max_length=200)
-    published_at: datetime | None = Field(None, description="ISO 8601; UTC if no zone.")
+    text: str | None = Field(default=None, description="Plain text; the first line is the title.")
+    html: str | None = Field(default=None, description="A whole HTML page or an article fragment.")
+    url: str | None = Field(default=None, max_length=4096, description="Absolute http(s) URL.")
+    title: str | None = Field(default=None, max_length=2000)
+    source: str | None = Field(default=None, max_length=200)
+    published_at: datetime | None = Field(default=None, description="ISO 8601; UTC if no zone.")
     language: str | None = Field(
-        None, min_length=2, max_length=8, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,4})?$"
+        default=None, min_length=2, max_length=8, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,4})?$"
     )
-    external_id: str | None = Field(None, max_length=500)
+    external_id: str | None = Field(default=None, max_length=500)
 
     @field_validator("url", "title", "source", "language", "external_id", mode="after")
     @classmethod
@@ -86,10 +86,10 @@ class SubmitResult(BaseModel):
     id: str | None = None
     status: SubmitStatus
     revision: int | None = None
-    reason: str | None = Field(None, description="Machine-readable reason when rejected.")
+    reason: str | None = Field(default=None, description="Machine-readable reason when rejected.")
     detail: str | None = None
     duplicate_of: str | None = Field(
-        None, description="The article this one is an exact copy of (status `duplicate`)."
+        default=None, description="The article this one is an exact copy of (status `duplicate`)."
     )
 
     def to_json(self) -> dict[str, Any]:

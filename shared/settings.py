@@ -41,14 +41,14 @@ class Settings(BaseSettings):
     # Near-duplicates: MinHash over word 3-shingles of the body. Copies whose estimated
     # Jaccard similarity reaches the threshold join the first article's cluster. Changing
     # either value changes the LSH bands: articles stored before only match exact copies.
-    near_duplicate_threshold: float = Field(0.6, gt=0.0, le=1.0)
-    minhash_num_perm: int = Field(128, ge=16, le=1024)
+    near_duplicate_threshold: float = Field(default=0.6, gt=0.0, le=1.0)
+    minhash_num_perm: int = Field(default=128, ge=16, le=1024)
 
     # Fetching feeds and their pages: politely, and never into the private network.
     fetch_timeout_s: float = 10.0
     fetch_max_bytes: int = 5_000_000
     fetch_user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
-    fetch_per_host_concurrency: int = Field(2, ge=1)
+    fetch_per_host_concurrency: int = Field(default=2, ge=1)
     fetch_allow_private: bool = False  # allow loopback/private/link-local hosts (tests, intranets)
     feed_poll_interval_s: int = 900  # each feed at most this often
     feed_check_interval_s: int = 60  # how often the scheduler looks for feeds that are due

@@ -212,14 +212,12 @@ class Fetcher:
         try:
             result = self.get(f"{site}/robots.txt", max_bytes=ROBOTS_MAX_BYTES, check_robots=False)
         except FetchError as exc:
-            if exc.status in (401, 403):
-                parser.disallow_all = True  # the site refuses robots altogether
-            elif exc.status is not None and 400 <= exc.status < 500:
-                parser.allow_all = True  # no robots.txt: no rules
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403):
+                parser.parse([])  # no robots.txt: no rules
             else:
-                # Unreachable or a server error: the rules are unknown, so stay out for now
-                # (the next poll asks again).
-                parser.disallow_all = True
+                # Refused (401/403), unreachable or a server error: stay out for now (the
+                # next poll asks again), as crawlers do.
+                parser.parse(["User-agent: *", "Disallow: /"])
             return parser
         parser.parse(result.content.decode("utf-8", errors="replace").splitlines())
         return parser

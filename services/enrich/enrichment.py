@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from services.enrich.entities import (
     ArticleEntities,
@@ -30,6 +30,7 @@ from services.enrich.quotes import Quote, SpeakerResolver, attribute, carry_over
 from services.enrich.quotes import worth_listing as quote_worth_listing
 from services.enrich.segments import ArticleText, Segment, SegmentKind, segment_article
 from services.enrich.summary import Sentence, summarize
+from services.enrich.wordlists import SPEECH_VERBS
 
 __all__ = ["ArticleText", "enrich_texts"]
 
@@ -97,11 +98,11 @@ def _find_quotes(article: _Article) -> list[Quote]:
 def _windows(article: _Article) -> list[tuple[int, str]]:
     """(body offset, text) of the runs of sentences that hold a quotation, to be parsed."""
     spans: list[tuple[int, int]] = []
+    sentences_of: dict[int, list[Span]] = {}
     for quote in article.quotes:
         segment = article.segments[quote.segment]
-        doc = article.docs[quote.segment]
         base = segment.start or 0
-        sentences = list(doc.sents)
+        sentences = sentences_of.setdefault(quote.segment, list(article.docs[quote.segment].sents))
         touching = [
             i
             for i, s in enumerate(sentences)
@@ -110,12 +111,20 @@ def _windows(article: _Article) -> list[tuple[int, str]]:
         if not touching:
             continue
         first, last = touching[0], touching[-1]
-        # The attribution may sit in the next sentence when the splitter cut after the quote,
-        # or in the previous one when the quote is a sentence of its own ("She added: ...").
-        if last + 1 < len(sentences) and quote.outer_end >= base + sentences[last].end_char - 2:
-            last += 1
-        if first > 0 and quote.outer_start <= base + sentences[first].start_char + 1:
-            first -= 1
+        outside = (
+            t
+            for i in touching
+            for t in sentences[i]
+            if not quote.outer_start <= base + t.idx < quote.outer_end
+        )
+        # Without a speech verb of its own, the attribution may sit in the next sentence (the
+        # splitter cut after the quote) or the previous one ("She added: ..."). Parsing only
+        # what may hold it keeps the parser's share of the stage small.
+        if not any(t.lower_ in SPEECH_VERBS for t in outside):
+            if last + 1 < len(sentences) and quote.outer_end >= base + sentences[last].end_char - 2:
+                last += 1
+            if first > 0 and quote.outer_start <= base + sentences[first].start_char + 1:
+                first -= 1
         spans.append((base + sentences[first].start_char, base + sentences[last].end_char))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):

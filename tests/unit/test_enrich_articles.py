@@ -144,3 +144,17 @@ def test_a_batch_keeps_the_order_and_mixes_languages() -> None:
 
 def test_enriching_nothing_returns_nothing() -> None:
     assert enrich_texts([]) == []
+
+
+def test_a_quote_continued_in_the_next_paragraph_keeps_its_speaker() -> None:
+    article = ArticleText(
+        "Election",
+        '"We will win this election," Jane Smith told supporters in Leeds on Monday.\n\n'
+        '"Our plan is simply better than theirs, and voters know it."\n\n'
+        "The vote is expected in May, after a long campaign.",
+    )
+    quotes = [(q["text"], q["speaker"]) for q in _one(article)["quotes"]]
+    assert quotes == [
+        ("We will win this election", "Jane Smith"),
+        ("Our plan is simply better than theirs, and voters know it", "Jane Smith"),
+    ]

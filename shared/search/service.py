@@ -31,6 +31,7 @@ T = TypeVar("T")
 _READ_AHEAD = 2
 _MAX_ROUNDS = 4
 _MAX_FETCH = 250
+_COPIES_SAMPLE = 3
 
 
 class SearchUnavailable(RuntimeError):
@@ -103,7 +104,11 @@ def _heads(
     """Per story: its best hit under the query, in full (fields, highlights), with the
     number and a sample of its other matching copies; None if it no longer matches."""
     response = _call(
-        lambda: es.search(index=alias_name(), preference=preference, **heads_body(params, clusters))
+        lambda: es.search(
+            index=alias_name(),
+            preference=preference,
+            **heads_body(params, clusters, _COPIES_SAMPLE),
+        )
     )
     heads: dict[str, dict[str, Any] | None] = dict.fromkeys(clusters)
     stories = {b["key"]: b for b in response["aggregations"]["stories"]["buckets"]}
@@ -116,7 +121,7 @@ def _heads(
             "copies": story["doc_count"] - 1 if story else 0,
             "copies_sample": [
                 {"id": c["_id"], **c.get("_source", {})} for c in copies if c["_id"] != head["_id"]
-            ][: max(0, len(copies) - 1)],
+            ][:_COPIES_SAMPLE],
         }
     return heads
 

@@ -48,6 +48,7 @@ _SEED = 1  # fixed: stored signatures must stay comparable across processes and 
 _WORD = re.compile(r"\w+")
 # States whose articles are settled originals or near copies: what a new article may copy.
 _SETTLED = (ArticleState.INGESTED, ArticleState.ENRICHED, ArticleState.INDEXED)
+_BAND_ROWS_PER_INSERT = 5000
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,11 @@ class BatchDeduplicator:
         if ids:
             self.session.execute(delete(ArticleBand).where(ArticleBand.article_id.in_(ids)))
         rows = [{"band": k, "article_id": i} for i, keys in self.bands.items() for k in keys]
-        if rows:
-            self.session.execute(self._insert_bands(), rows)
+        # One multi-row INSERT per few thousand rows: an executemany of row-sized statements
+        # costs more than the rest of the dedup (and stays under every bind-parameter limit).
+        for start in range(0, len(rows), _BAND_ROWS_PER_INSERT):
+            chunk = rows[start : start + _BAND_ROWS_PER_INSERT]
+            self.session.execute(self._insert_bands().values(chunk))
 
     def _insert_bands(self) -> Insert:
         # Two workers that both got the same redelivered article write the same bands:

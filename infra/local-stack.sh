@@ -7,8 +7,11 @@
 #   infra/local-stack.sh down             stop everything this script started
 #   infra/local-stack.sh status           what runs, and where
 #   infra/local-stack.sh env              the NEWSFLOW_* settings of the local stack
+#   infra/local-stack.sh stop|start|restart redis|postgres|elasticsearch
+#                                         one dependency (the reliability tests use these)
 #
 # The README, the tests and CI all use this one script. State lives in .local/ (git-ignored).
+# Another stack beside it: NEWSFLOW_STACK_DIR, NEWSFLOW_STACK_{REDIS,PG,ES,ES_TRANSPORT,API}_PORT.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -156,6 +159,7 @@ cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 EOF
   as_root chown -R "$SERVICE_USER" "$STATE/elasticsearch"
+  rm -f "$STATE/elasticsearch/es.pid"  # a stale one would be taken for the new node's
   local java_home
   java_home="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
   as_root runuser -u "$SERVICE_USER" -- env ES_JAVA_HOME="$java_home" \
@@ -213,15 +217,42 @@ stop_pidfile() {  # stop_pidfile NAME [SIGNAL]
   say "stopped $1"
 }
 
-cmd_down() {
-  for name in scheduler worker-index worker-enrich worker-ingest api elasticsearch redis; do
-    stop_pidfile "$name"
-  done
+stop_postgres() {
   local bin; bin="$(pg_bin)"
   if [ -n "$bin" ] && [ -f "$STATE/postgres/data/PG_VERSION" ] &&
     pg "$bin/pg_ctl" -D "$STATE/postgres/data" status >/dev/null 2>&1; then
     pg "$bin/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null
     say "stopped postgres"
+  fi
+}
+
+cmd_down() {
+  for name in scheduler worker-index worker-enrich worker-ingest api elasticsearch redis; do
+    stop_pidfile "$name"
+  done
+  stop_postgres
+}
+
+# stop|start|restart one dependency, leaving the rest of the stack as it is.
+cmd_service() {  # cmd_service ACTION SERVICE
+  local action=$1 service=${2:-}
+  case "$service" in
+    redis|postgres|elasticsearch) ;;
+    *) die "usage: $0 $action redis|postgres|elasticsearch" ;;
+  esac
+  mkdir -p "$RUN" "$LOGS"
+  if [ "$action" = stop ] || [ "$action" = restart ]; then
+    case "$service" in
+      postgres) stop_postgres ;;
+      *) stop_pidfile "$service" ;;
+    esac
+  fi
+  if [ "$action" = start ] || [ "$action" = restart ]; then
+    case "$service" in
+      redis) start_redis ;;
+      postgres) start_postgres ;;
+      elasticsearch) start_elasticsearch ;;
+    esac
   fi
 }
 
@@ -242,5 +273,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) stack_env ;;
-  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  stop|start|restart) cmd_service "$@" ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -1,0 +1,416 @@
+"""Fault-injection helpers: drive the stack's services and real workers, make articles,
+and compare the store with Elasticsearch afterwards."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tests.support import ROOT, WorkerPool, wait_until
+
+STACK_SCRIPT = ROOT / "infra" / "local-stack.sh"
+
+# Short timeouts so recovery fits in a test: the sweeper looks every 2 s for articles stuck
+# 5 s, and retries back off 2 s at most.
+FAST_RECOVERY_ENV = {
+    "NEWSFLOW_SWEEPER_STUCK_AFTER_S": "5",
+    "NEWSFLOW_SWEEPER_INTERVAL_S": "2",
+    "NEWSFLOW_RETRY_BACKOFF_MAX_S": "2",
+    "NEWSFLOW_TASK_MAX_RETRIES": "5",
+    "NEWSFLOW_STAGE_BATCH_SIZE": "16",
+    "NEWSFLOW_ELASTICSEARCH_TIMEOUT_S": "5",
+}
+
+
+# --- the fault table ---------------------------------------------------------------------
+
+
+@dataclass
+class FaultResult:
+    fault: str
+    in_flight: int
+    indexed: int
+    failed: int
+    lost: int
+    duplicated: int
+    recovery_s: float
+    notes: str = ""
+
+
+@dataclass
+class FaultTable:
+    rows: list[FaultResult] = field(default_factory=list)
+
+
+FAULT_TABLE = FaultTable()
+
+
+# --- the stack ---------------------------------------------------------------------------
+
+
+def url_port(url: str, default: int) -> int:
+    return urlsplit(url).port or default
+
+
+def script_env() -> dict[str, str]:
+    out = subprocess.run(
+        [str(STACK_SCRIPT), "env"], capture_output=True, text=True, check=True, env=os.environ
+    ).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+class Stack:
+    """Stop, start and restart the stack's dependencies; remembers what it stopped."""
+
+    SERVICES = ("redis", "postgres", "elasticsearch")
+
+    def __init__(self) -> None:
+        self.stopped: set[str] = set()
+
+    def _run(self, action: str, service: str) -> None:
+        subprocess.run(
+            [str(STACK_SCRIPT), action, service],
+            check=True,
+            env=os.environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=300,
+        )
+
+    def stop(self, service: str) -> None:
+        self.stopped.add(service)
+        self._run("stop", service)
+
+    def start(self, service: str) -> None:
+        self._run("start", service)
+        self.stopped.discard(service)
+
+    def restart(self, service: str) -> None:
+        self.stopped.add(service)
+        self._run("restart", service)
+        self.stopped.discard(service)
+
+    def restore_all(self) -> None:
+        for service in self.SERVICES:
+            # Idempotent: a running service is left as it is.
+            self._run("start", service)
+        self.stopped.clear()
+
+
+# --- workers -----------------------------------------------------------------------------
+
+
+class ChaosPool(WorkerPool):
+    """Real workers of the test harness app (tests/reliability/harness.py), with fast
+    recovery settings; they can be SIGKILLed as a group or SIGTERMed like a container."""
+
+    APPS = dict.fromkeys(WorkerPool.APPS, "tests.reliability.harness")
+
+    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
+        super().__init__(log_dir)
+        self.env = env
+        self.stage_env: dict[str, dict[str, str]] = {}
+
+    def start(  # type: ignore[override]
+        self, stage: str, *, concurrency: int = 1, beat: bool = False, **_: Any
+    ) -> subprocess.Popen[bytes]:
+        env = {**self.env, **self.stage_env.get(stage, {})}
+        return super().start(stage, concurrency=concurrency, extra_env=env, beat=beat)
+
+    def start_pipeline(self) -> None:
+        for stage in ("ingest", "enrich", "index"):
+            self.start(stage)
+        self.start("scheduler", beat=True)
+
+    def sigkill(self, stage: str) -> None:
+        """SIGKILL the worker's whole process group: no warm shutdown, no acks."""
+        self.kill(stage, signal.SIGKILL)
+
+    def sigterm_main(self, stage: str, timeout: float = 120) -> float:
+        """SIGTERM the main process only (what a container runtime does); returns the
+        seconds it took to exit."""
+        process = self.processes.pop(stage)
+        started = time.monotonic()
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+        with _suppress_lookup():
+            os.killpg(process.pid, signal.SIGKILL)  # any orphan left in its group
+        return time.monotonic() - started
+
+    def stop_all(self) -> None:
+        for stage in list(self.processes):
+            with _suppress_lookup():
+                self.kill(stage, signal.SIGKILL)
+
+
+class _suppress_lookup:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, *_: Any) -> bool:
+        return exc_type is not None and issubclass(exc_type, ProcessLookupError)
+
+
+# --- articles ----------------------------------------------------------------------------
+
+_PEOPLE = ["Maria Keller", "Tomas Berg", "Aiko Tanaka", "Samuel Osei", "Lena Novak",
+           "Rafael Ortiz", "Nadia Haddad", "Jonas Lind", "Priya Raman", "Oscar Dahl"]  # fmt: skip
+_PLACES = ["Lisbon", "Nairobi", "Oslo", "Montreal", "Hanoi", "Valparaiso", "Tbilisi",
+           "Kraków", "Reykjavík", "Brisbane", "Accra", "Bergen"]  # fmt: skip
+_ORGS = ["the World Health Organization", "the city council", "Northwind Shipping",
+         "the national rail operator", "the central bank", "Helios Energy"]  # fmt: skip
+_TOPICS = ["harbour expansion", "water rationing", "tram strike", "solar auction",
+           "library reopening", "bridge inspection", "fishing quota", "flood defences",
+           "bus fares", "school meals", "wind farm", "museum heist"]  # fmt: skip
+_VERBS = ["announced", "criticised", "defended", "postponed", "approved", "questioned",
+          "welcomed", "rejected", "reviewed", "funded"]  # fmt: skip
+_WORDS = [
+    "residents",
+    "officials",
+    "engineers",
+    "budget",
+    "contract",
+    "season",
+    "weather",
+    "council",
+    "report",
+    "deadline",
+    "survey",
+    "shipment",
+    "market",
+    "union",
+    "transport",
+    "funding",
+    "proposal",
+    "hearing",
+    "vote",
+    "coast",
+    "river",
+    "district",
+    "harbour",
+    "station",
+    "airport",
+    "factory",
+    "clinic",
+    "festival",
+    "archive",
+    "turbine",
+    "tunnel",
+    "ferry",
+    "ministry",
+    "tender",
+    "audit",
+    "pilot",
+    "scheme",
+]
+
+
+def synthetic_article(n: int, seed: int, marker: str = "") -> dict[str, str]:
+    """One plausible, unique news article (plain text: title line, blank line, body)."""
+    rng = random.Random(seed * 100_003 + n)
+    place, topic = rng.choice(_PLACES), rng.choice(_TOPICS)
+    person, org = rng.choice(_PEOPLE), rng.choice(_ORGS)
+    title = f"{place} {topic}: {person} {rng.choice(_VERBS)} plan no. {seed}-{n}"
+    paragraphs = []
+    for p in range(rng.randint(3, 5)):
+        sentences = []
+        for _ in range(rng.randint(2, 4)):
+            words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 12)))
+            who = rng.choice([person, rng.choice(_PEOPLE), org])
+            sentences.append(f"{who} {rng.choice(_VERBS)} the {words} in {rng.choice(_PLACES)}.")
+        if p == 1:
+            sentences.append(f'"We will keep going," said {person}, reference {seed}-{n}-{p}.')
+        paragraphs.append(" ".join(sentences))
+    if marker:
+        paragraphs.append(f"Editor's note {marker}.")
+    return {
+        "text": f"{title}\n\n" + "\n\n".join(paragraphs),
+        "source": rng.choice(["wire", "gazette", "courier"]),
+        "external_id": f"rel-{seed}-{n}",
+    }
+
+
+def submit(payloads: list[dict[str, str]]) -> list[str]:
+    """Submit through the same function as the API and CLI; returns the accepted ids."""
+    from shared.db import session_scope
+    from shared.schemas import ArticleIn
+    from shared.submission import submit_articles
+
+    with session_scope() as session:
+        results = submit_articles(session, [ArticleIn(**p) for p in payloads])
+    bad = [r for r in results if r.status != "accepted"]
+    assert not bad, bad[:3]
+    return [r.id for r in results if r.id]
+
+
+# --- observing the store -----------------------------------------------------------------
+
+
+def store_states(ids: list[str]) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from shared.db import session_scope
+    from shared.models import Article
+
+    with session_scope() as session:
+        rows = session.execute(select(Article.id, Article.state).where(Article.id.in_(ids)))
+        return {row.id: row.state for row in rows}
+
+
+def count_in_state(ids: list[str], state: str) -> int:
+    return sum(1 for s in _safe_states(ids).values() if s == state)
+
+
+def _safe_states(ids: list[str]) -> dict[str, str]:
+    try:
+        return store_states(ids)
+    except Exception:  # a fault may be in progress: no answer is not an answer
+        return {}
+
+
+def batch_in_flight(stage_input_state: str) -> bool:
+    """Whether a worker holds claimed rows of this state right now (mid-batch)."""
+    from sqlalchemy import func, select
+
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+
+    session = get_sessionmaker()()
+    try:
+        claimed = (Article.state == stage_input_state) & (Article.attempts > 0)
+        total = session.scalar(select(func.count()).where(claimed)) or 0
+        if not total:
+            return False
+        unlocked = session.scalars(
+            select(Article.id).where(claimed).with_for_update(skip_locked=True)
+        ).all()
+        return total > len(unlocked)
+    finally:
+        session.rollback()
+        session.close()
+
+
+def claimed_unfinished(stage_input_state: str) -> int:
+    """Articles with a counted attempt at a stage that never finished it."""
+    from sqlalchemy import func, select
+
+    from shared.db import session_scope
+    from shared.models import Article
+
+    with session_scope() as session:
+        return (
+            session.scalar(
+                select(func.count()).where(Article.state == stage_input_state, Article.attempts > 0)
+            )
+            or 0
+        )
+
+
+FINAL = {"indexed", "failed", "duplicate"}
+
+
+def wait_all_final(ids: list[str], timeout: float) -> float:
+    """Seconds until every article reached a final state."""
+    started = time.monotonic()
+    wait_until(
+        lambda: _all_final(ids),
+        timeout=timeout,
+        interval=0.5,
+        message=f"articles not final: {_pending_summary(ids)}",
+    )
+    return time.monotonic() - started
+
+
+def _all_final(ids: list[str]) -> bool:
+    states = _safe_states(ids)
+    return len(states) == len(ids) and set(states.values()) <= FINAL
+
+
+def _pending_summary(ids: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for state in _safe_states(ids).values():
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+@dataclass
+class Verdict:
+    states: dict[str, int]
+    lost: list[str]
+    duplicated: int
+    failures: dict[str, tuple[str | None, str | None]]
+    indexed: int
+
+
+def verify(ids: list[str], alias: str) -> Verdict:
+    """Compare the store with Elasticsearch: every article final, each indexed article in
+    the index exactly once, nothing in the index that the store does not call indexed."""
+    from sqlalchemy import select
+
+    from shared.db import session_scope
+    from shared.models import Article
+    from shared.search.client import get_client
+
+    with session_scope() as session:
+        rows = session.execute(
+            select(Article.id, Article.state, Article.failed_stage, Article.error_class).where(
+                Article.id.in_(ids)
+            )
+        ).all()
+    state = {r.id: r.state for r in rows}
+    failures = {r.id: (r.failed_stage, r.error_class) for r in rows if r.state == "failed"}
+    es = get_client()
+    es.indices.refresh(index=alias)
+    docs: dict[str, int] = {}
+    response = es.search(
+        index=alias,
+        size=10_000,
+        query={"match_all": {}},
+        source=["article_id"],
+        track_total_hits=True,
+    )
+    for hit in response["hits"]["hits"]:
+        article_id = hit["_source"].get("article_id", hit["_id"])
+        docs[article_id] = docs.get(article_id, 0) + 1
+    indexed = {i for i, s in state.items() if s == "indexed"}
+    lost = sorted(
+        {i for i in ids if state.get(i) not in FINAL}
+        | {i for i in indexed if i not in docs}
+        | {i for i in failures if not failures[i][1]}  # failed without a reason
+    )
+    duplicated = sum(n - 1 for n in docs.values() if n > 1) + len(set(docs) - indexed)
+    counts: dict[str, int] = {}
+    for s in state.values():
+        counts[s] = counts.get(s, 0) + 1
+    return Verdict(counts, lost, duplicated, failures, len(indexed))
+
+
+def record_fault(
+    table: FaultTable,
+    fault: str,
+    ids: list[str],
+    verdict: Verdict,
+    recovery_s: float,
+    notes: str = "",
+) -> None:
+    table.rows.append(
+        FaultResult(
+            fault=fault,
+            in_flight=len(ids),
+            indexed=verdict.indexed,
+            failed=verdict.states.get("failed", 0),
+            lost=len(verdict.lost),
+            duplicated=verdict.duplicated,
+            recovery_s=recovery_s,
+            notes=notes,
+        )
+    )
+    sys.stderr.write(f"\n[fault] {fault}: {verdict.states}, recovery {recovery_s:.1f}s {notes}\n")

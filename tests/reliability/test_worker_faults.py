@@ -1,0 +1,138 @@
+"""Nothing is lost when workers die: SIGKILL of each worker type mid-batch (repeatedly),
+poison articles that kill or break the enrich stage every time, and a warm shutdown on
+SIGTERM. Afterwards every accepted article is `indexed` exactly once (store ==
+Elasticsearch, no duplicate) or `failed` with a reason, within a bounded time.
+
+The fault table is printed at the end of the session (tests/reliability/conftest.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.reliability.chaos import (
+    ChaosPool,
+    FaultTable,
+    batch_in_flight,
+    claimed_unfinished,
+    record_fault,
+    submit,
+    synthetic_article,
+    verify,
+    wait_all_final,
+)
+from tests.support import wait_until
+
+pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.e2e]
+
+ARTICLES = 240
+RECOVERY_TIMEOUT_S = 180
+
+
+def _articles(seed: int, n: int = ARTICLES) -> list[dict[str, str]]:
+    return [synthetic_article(i, seed) for i in range(n)]
+
+
+def _assert_nothing_lost(verdict_lost: list[str], duplicated: int) -> None:
+    assert verdict_lost == [], f"lost articles: {verdict_lost[:10]}"
+    assert duplicated == 0, "an article has more than one document, or one it should not have"
+
+
+def test_sigkill_of_each_worker_type_mid_batch_repeatedly(
+    chaos: ChaosPool, stack: dict[str, str], fault_table: FaultTable
+) -> None:
+    # A short pause after each claim makes "mid-batch" a window a test can hit.
+    chaos.env["NEWSFLOW_HARNESS_DELAY_S"] = "0.4"
+    chaos.start_pipeline()
+    ids = submit(_articles(seed=1))
+    kills: list[str] = []
+    for _round in range(2):
+        for stage, input_state in (
+            ("ingest", "received"),
+            ("enrich", "ingested"),
+            ("index", "enriched"),
+        ):
+            try:
+                wait_until(lambda s=input_state: batch_in_flight(s), timeout=60, interval=0.05)
+            except AssertionError:
+                continue  # this stage already drained: nothing in flight to kill
+            chaos.sigkill(stage)
+            kills.append(stage)
+            chaos.start(stage)
+    assert len(kills) >= 3, f"could not catch enough batches in flight: {kills}"
+    recovery = wait_all_final(ids, RECOVERY_TIMEOUT_S)
+    verdict = verify(ids, stack["alias"])
+    record_fault(
+        fault_table,
+        f"SIGKILL workers mid-batch x{len(kills)}",
+        ids,
+        verdict,
+        recovery,
+        notes="killed: " + ",".join(kills),
+    )
+    _assert_nothing_lost(verdict.lost, verdict.duplicated)
+    assert verdict.states == {"indexed": len(ids)}, verdict.failures
+
+
+def test_poison_articles_are_failed_and_never_block_the_others(
+    chaos: ChaosPool, stack: dict[str, str], fault_table: FaultTable
+) -> None:
+    # Each death of the enrich worker process costs a model reload: allow two attempts.
+    chaos.env["NEWSFLOW_MAX_STAGE_ATTEMPTS"] = "2"
+    chaos.stage_env["enrich"] = {
+        "NEWSFLOW_HARNESS_POISON_EXIT": "POISON-EXIT-7f3a",
+        "NEWSFLOW_HARNESS_POISON_RAISE": "POISON-RAISE-91c2",
+    }
+    chaos.start_pipeline()
+    payloads = _articles(seed=5)
+    payloads[7] = synthetic_article(7, 5, marker="POISON-EXIT-7f3a")
+    payloads[40] = synthetic_article(40, 5, marker="POISON-RAISE-91c2")
+    payloads[200] = synthetic_article(200, 5, marker="POISON-RAISE-91c2")
+    started = time.monotonic()
+    ids = submit(payloads)
+    wait_all_final(ids, RECOVERY_TIMEOUT_S)
+    verdict = verify(ids, stack["alias"])
+    record_fault(
+        fault_table,
+        "poison articles (1 kills its worker, 2 raise)",
+        ids,
+        verdict,
+        time.monotonic() - started,
+        notes="recovery = submit to all final",
+    )
+    _assert_nothing_lost(verdict.lost, verdict.duplicated)
+    assert verdict.failures == {
+        ids[7]: ("enrich", "attempts_exhausted"),
+        ids[40]: ("enrich", "stage_error"),
+        ids[200]: ("enrich", "stage_error"),
+    }
+    assert verdict.states == {"indexed": len(ids) - 3, "failed": 3}
+
+
+def test_sigterm_finishes_the_batch_in_flight_and_requeues_the_rest(
+    chaos: ChaosPool, stack: dict[str, str], fault_table: FaultTable
+) -> None:
+    """Warm shutdown, without the sweeper: nothing may depend on it here."""
+    chaos.env["NEWSFLOW_HARNESS_DELAY_S"] = "1.0"
+    for stage in ("ingest", "enrich", "index"):
+        chaos.start(stage)
+    ids = submit(_articles(seed=6, n=120))
+    wait_until(lambda: batch_in_flight("received"), timeout=120, interval=0.05)
+    shutdown_s = chaos.sigterm_main("ingest")
+    # Whatever the stopped worker had claimed was finished, not abandoned.
+    assert claimed_unfinished("received") == 0
+    chaos.start("ingest")
+    recovery = wait_all_final(ids, RECOVERY_TIMEOUT_S)
+    verdict = verify(ids, stack["alias"])
+    record_fault(
+        fault_table,
+        "SIGTERM ingest mid-batch (no sweeper)",
+        ids,
+        verdict,
+        recovery,
+        notes=f"warm shutdown took {shutdown_s:.1f}s",
+    )
+    _assert_nothing_lost(verdict.lost, verdict.duplicated)
+    assert verdict.states == {"indexed": len(ids)}, verdict.failures

@@ -81,6 +81,14 @@ _NAME_KEYWORD: dict[str, Any] = {
 }
 
 
+# Inside nested objects: exact and folded only; words in names are searched on the
+# top-level `persons.text` etc., which spares one text field per nested document.
+_NESTED_NAME: dict[str, Any] = {
+    **_KEYWORD,
+    "fields": {"folded": {**_KEYWORD, "normalizer": "folding"}},
+}
+
+
 def _language_text_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for suffix, analyzer in LANGUAGE_SUFFIXES.items():
@@ -162,7 +170,7 @@ MAPPINGS: dict[str, Any] = {
         "entities": {
             "type": "nested",
             "properties": {
-                "name": _NAME_KEYWORD,
+                "name": _NESTED_NAME,
                 "type": {"type": "keyword"},
                 "mentions": {"type": "integer"},
                 "first_offset": {"type": "integer"},
@@ -172,7 +180,7 @@ MAPPINGS: dict[str, Any] = {
             "type": "nested",
             "properties": {
                 "text": {"type": "text", "analyzer": "folding"},
-                "speaker": _NAME_KEYWORD,
+                "speaker": _NESTED_NAME,
                 "offset": {"type": "integer"},
             },
         },

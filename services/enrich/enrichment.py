@@ -26,7 +26,14 @@ from services.enrich.entities import (
 from services.enrich.keywords import extract_keywords, keywords_version
 from services.enrich.language import DetectedLanguage, detect_languages, detector_version
 from services.enrich.models import LanguageModels, models_for
-from services.enrich.quotes import Quote, SpeakerResolver, attribute, carry_over, find_quotes
+from services.enrich.quotes import (
+    Quote,
+    SpeakerResolver,
+    attribute,
+    attribute_adjacent,
+    carry_over,
+    find_quotes,
+)
 from services.enrich.quotes import worth_listing as quote_worth_listing
 from services.enrich.segments import ArticleText, Segment, SegmentKind, segment_article
 from services.enrich.summary import Sentence, summarize
@@ -100,6 +107,8 @@ def _windows(article: _Article) -> list[tuple[int, str]]:
     spans: list[tuple[int, int]] = []
     sentences_of: dict[int, list[Span]] = {}
     for quote in article.quotes:
+        if quote.speaker:  # settled without a parse
+            continue
         segment = article.segments[quote.segment]
         base = segment.start or 0
         sentences = sentences_of.setdefault(quote.segment, list(article.docs[quote.segment].sents))
@@ -136,10 +145,18 @@ def _windows(article: _Article) -> list[tuple[int, str]]:
 
 
 def _attribute_quotes(batch: list[_Article]) -> None:
-    """Parse every quotation's sentences, per language in one pipe, and find the speakers."""
+    """Find the speakers: next to the marks first, else from a parse of the quotation's
+    sentences (per language, in one pipe), else from the neighbouring quotations."""
     by_model: dict[str, list[_Article]] = defaultdict(list)
+    resolvers: dict[int, SpeakerResolver] = {}
     for article in batch:
-        if article.quotes and article.models.parser is not None:
+        resolver = resolvers[id(article)] = SpeakerResolver(article.entities, article.quotes)
+        for quote in article.quotes:
+            doc = article.docs[quote.segment]
+            attribute_adjacent(
+                quote, doc, article.segments[quote.segment].start or 0, article.quotes, resolver
+            )
+        if any(not q.speaker for q in article.quotes) and article.models.parser is not None:
             by_model[article.models.language].append(article)
     for articles in by_model.values():
         parser = articles[0].models.parser
@@ -152,9 +169,11 @@ def _attribute_quotes(batch: list[_Article]) -> None:
         for doc, (article, offset) in parser.pipe(items, as_tuples=True, batch_size=_PIPE_BATCH):
             parsed[id(article)].append((offset, doc))
         for article in articles:
-            resolver = SpeakerResolver(article.entities, article.quotes)
+            resolver = resolvers[id(article)]
             windows = parsed[id(article)]
             for quote in article.quotes:
+                if quote.speaker:
+                    continue
                 for offset, doc in windows:
                     if offset <= quote.outer_start < offset + len(doc.text):
                         attribute(quote, doc, offset, article.quotes, resolver)

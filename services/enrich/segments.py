@@ -24,7 +24,7 @@ _HEADING_MAX_WORDS = 12
 # optional agency, then a dash, at the start of the body.
 _NAME = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}"  # noqa: RUF001 - typographic marks
 _DATELINE = re.compile(
-    rf"({_NAME}(?:, {_NAME}){{0,2}}(?: \([^)]{{1,40}}\))?)\s+[—–-]{{1,2}}\s+(?=\S)"  # noqa: RUF001 - typographic marks
+    rf"({_NAME}(?:, {_NAME}){{0,2}}(?: \([^)]{{1,40}}\))?)\s+([—–-]{{1,2}})\s+(?=\S)"  # noqa: RUF001 - typographic marks
 )
 # A line ending like this is prose (or a boilerplate "Share."), never a heading.
 _PROSE_ENDINGS = tuple(".!?…:;,\"'”’»)")  # noqa: RUF001 - typographic marks
@@ -97,6 +97,15 @@ def split_long(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, str
     return [(offset, chunk) for offset, chunk in chunks if chunk.strip()]
 
 
+def _dateline_prefix(line: str) -> re.Match[str] | None:
+    """A dateline opening the first line; a plain hyphen only after capitals ("WASHINGTON -")
+    or an agency, since "Ryanair - the airline..." is prose."""
+    match = _DATELINE.match(line)
+    if match and match.group(2) == "-" and not (match.group(1).isupper() or "(" in match.group(1)):
+        return None
+    return match
+
+
 def _normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -112,6 +121,7 @@ def segment_article(article: ArticleText) -> list[Segment]:
     paragraph = -1
     previous_end = 0
     dateline = " ".join(article.dateline.split()) if article.dateline else None
+    first_line = True
     for match in _LINE.finditer(article.body):
         line = match.group()
         stripped = line.strip()
@@ -121,8 +131,8 @@ def segment_article(article: ArticleText) -> list[Segment]:
             paragraph += 1
         previous_end = match.end()
         start = match.start() + (len(line) - len(line.lstrip()))
-        first_line = all(s.start is None for s in segments)
-        prefix = _DATELINE.match(stripped) if first_line else None
+        prefix = _dateline_prefix(stripped) if first_line else None
+        first_line = False
         if prefix:  # the dateline is still in the body: read it apart from the prose
             segments.append(Segment(SegmentKind.DATELINE, prefix.group(1), start, paragraph))
             if dateline and _normalise(dateline) == _normalise(prefix.group(1)):

@@ -179,3 +179,15 @@ def test_the_summary_opens_with_the_lead_and_keeps_article_order() -> None:
         start += len(text) + 1
     summary = summarize(sentences, ["budget", "schools"], [])
     assert summary == f"{texts[0]} {texts[3]}"
+
+
+def test_a_dateline_left_in_the_body_is_read_apart_but_prose_is_not() -> None:
+    def dateline(body: str) -> list[str]:
+        segments = segment_article(ArticleText(None, body))
+        return [s.text for s in segments if s.kind is SegmentKind.DATELINE]
+
+    assert dateline("WASHINGTON (Reuters) - The Senate voted.") == ["WASHINGTON (Reuters)"]
+    assert dateline("Anchorage, Alaska — In their first summit.") == ["Anchorage, Alaska"]
+    assert dateline("Ryanair - the low-cost airline - cut fares.") == []
+    # Only the first line of the body can open with a dateline.
+    assert dateline("First line.\n\nParis — Second line.") == []

@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.celery_app import enqueue
-from shared.models import Article, StageEvent, utcnow
+from shared.models import Article, StageEvent
 from shared.pipeline import replay
 from shared.states import ArticleState, Stage
 
@@ -128,35 +128,29 @@ def failure_counts(session: Session) -> list[dict[str, Any]]:
 def replay_failures(session: Session, failures: FailureFilter) -> dict[str, Any]:
     """Send matching failures back to the stage that failed them.
 
-    Each chunk is committed before it is enqueued (the pipeline's rule): if Redis is down the
-    articles wait in the store and the sweeper sends them.
+    The matching ids are taken first, so an article that fails again while the replay runs
+    waits for the next replay instead of looping through this one. Each chunk is committed
+    before it is enqueued (the pipeline's rule): if Redis is down, the articles wait in the
+    store and the sweeper sends them.
     """
+    matching = list(
+        session.scalars(
+            failures.where(select(Article.id)).order_by(Article.state_changed_at, Article.id)
+        ).all()
+    )
+    session.commit()
     by_stage: dict[str, int] = {}
     ids: list[str] = []
-    last: tuple[datetime, str] | None = None
-    # Only what had failed when the replay began: an article that fails again meanwhile
-    # waits for the next replay instead of looping through this one.
-    started = utcnow()
-    while True:
-        query = failures.where(select(Article)).where(Article.state_changed_at <= started)
-        if last is not None:
-            # Replayed rows leave `failed`; the keyset only skips rows that stayed behind.
-            query = query.where(
-                or_(
-                    Article.state_changed_at > last[0],
-                    and_(Article.state_changed_at == last[0], Article.id > last[1]),
-                )
+    for start in range(0, len(matching), _REPLAY_CHUNK):
+        chunk = session.scalars(
+            select(Article)
+            .where(
+                Article.id.in_(matching[start : start + _REPLAY_CHUNK]),
+                Article.state == ArticleState.FAILED,
             )
-        chunk = list(
-            session.scalars(
-                query.order_by(Article.state_changed_at, Article.id)
-                .limit(_REPLAY_CHUNK)
-                .with_for_update(skip_locked=True)
-            ).all()
-        )
-        if not chunk:
-            break
-        last = (chunk[-1].state_changed_at, chunk[-1].id)
+            .order_by(Article.id)
+            .with_for_update(skip_locked=True)
+        ).all()
         stages: dict[Stage, list[str]] = {}
         for article in chunk:
             stages.setdefault(replay(session, article), []).append(article.id)

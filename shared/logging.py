@@ -18,6 +18,17 @@ def _drop_secrets(_logger: object, _name: str, event: dict[str, object]) -> dict
     return event
 
 
+class _CurrentStderr:
+    """`sys.stderr` as it is at each write: the CLI under test runners, pytest's capture and
+    daemons swap it, and a logger cached on first use must not keep writing to a closed one."""
+
+    def write(self, message: str) -> int:
+        return sys.stderr.write(message)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging() -> None:
     settings = get_settings()
     level = logging.getLevelName(settings.log_level.upper())
@@ -36,7 +47,7 @@ def configure_logging() -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")

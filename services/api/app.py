@@ -32,6 +32,7 @@ def create_app() -> FastAPI:
     api.include_router(health.router)
     # Outermost first: refuse strangers, then oversized bodies, before any parsing.
     api.add_middleware(security.BodySizeLimit)
+    api.add_middleware(security.RejectNulInUrl)
     api.add_middleware(security.LoopbackOnlyWithoutKeys)
     install_error_handlers(api)
 

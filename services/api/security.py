@@ -8,7 +8,8 @@
 - No keys configured means no authentication, which is only safe on loopback: the API then
   refuses to start on another host, and answers 403 to clients that are not local, unless
   `api_allow_unauthenticated` says the network in front of it is trusted.
-- Request bodies are capped at `max_request_bytes` before anything parses them (413).
+- Request bodies are capped at `max_request_bytes` before anything parses them (413), and
+  URLs with NUL characters are refused (400).
 """
 
 from __future__ import annotations
@@ -238,6 +239,29 @@ class LoopbackOnlyWithoutKeys:
                 },
             )
             return
+        await self.app(scope, receive, send)
+
+
+# --- request shape -----------------------------------------------------------------------
+
+
+class RejectNulInUrl:
+    """400 for a NUL character in the path or query: no identifier or filter has one, and
+    PostgreSQL refuses them in text (which would otherwise surface as a 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string") or b""
+            if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+                await _send_json(
+                    send,
+                    400,
+                    {"reason": "invalid_characters", "detail": "NUL characters in the URL"},
+                )
+                return
         await self.app(scope, receive, send)
 
 

@@ -93,7 +93,8 @@ def list_command(
         _dump({"total": total, "items": items, "next_cursor": next_cursor})
         return
     table = Table(title=f"{total} failed article(s)", show_lines=False)
-    for column in ("id", "stage", "reason", "attempts", "failed at", "error"):
+    table.add_column("id", no_wrap=True)
+    for column in ("stage", "reason", "attempts", "failed at", "error"):
         table.add_column(column, overflow="fold")
     for item in items:
         table.add_row(

@@ -41,20 +41,23 @@ def search(
     from shared.search.service import SearchUnavailable, search_articles
 
     try:
-        params = SearchParams(
-            q=q,
-            person=person or [],
-            organization=organization or [],
-            place=place or [],
-            source=source or [],
-            language=language or [],
-            speaker=speaker or [],
-            since=since,
-            until=until,
-            sort=sort,  # type: ignore[arg-type] - validated by the model
-            size=size,
-            cursor=cursor,
-            facets=full,
+        # Validated by the same model as the API's query parameters (sort included).
+        params = SearchParams.model_validate(
+            {
+                "q": q,
+                "person": person or [],
+                "organization": organization or [],
+                "place": place or [],
+                "source": source or [],
+                "language": language or [],
+                "speaker": speaker or [],
+                "since": since,
+                "until": until,
+                "sort": sort,
+                "size": size,
+                "cursor": cursor,
+                "facets": full,
+            }
         )
         page = search_articles(get_client(), params)
     except (ValidationError, InvalidCursor) as exc:

@@ -126,8 +126,12 @@ def _send(
     stats.per_request_docs.append(len(chunk))
     stats.bytes += sum(len(line) + 1 for line in lines)
     try:
+        # Lines are serialised once, up front (to size requests by bytes); the client
+        # sends bytes as they are, whatever its type hints say.
         response = es.options(request_timeout=120).bulk(
-            operations=lines, require_alias=require_alias, filter_path=_FILTER_PATH
+            operations=lines,  # type: ignore[arg-type]
+            require_alias=require_alias,
+            filter_path=_FILTER_PATH,
         )
     except ApiError as exc:
         if exc.meta.status not in RETRYABLE_STATUSES:

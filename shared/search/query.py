@@ -118,7 +118,7 @@ class InvalidCursor(ValueError):
 class SearchParams(BaseModel):
     """Everything `GET /v1/search` accepts, validated; the CLI uses the same model."""
 
-    q: str = Field("", description='Full text: words, "phrases", -exclusion, a | b (OR).')
+    q: str = Field(default="", description='Full text: words, "phrases", -exclusion, a | b (OR).')
     person: list[str] = Field(default_factory=list, description="Exact person names (any).")
     organization: list[str] = Field(default_factory=list)
     place: list[str] = Field(default_factory=list)
@@ -127,15 +127,17 @@ class SearchParams(BaseModel):
     language: list[str] = Field(default_factory=list, description="ISO 639-1 codes.")
     speaker: list[str] = Field(default_factory=list, description="Quoted speakers (any).")
     keyword: list[str] = Field(default_factory=list)
-    since: datetime | None = Field(None, description="Dated at or after (published_at).")
-    until: datetime | None = Field(None, description="Dated at or before.")
-    sort: SortMode | None = Field(None, description="Default: relevance, newest if no `q`.")
-    size: int = Field(10, ge=1)
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
-    collapse: bool = Field(True, description="One hit per story (near-duplicates folded).")
-    facets: bool = Field(True, description="Facets with the first page.")
-    facet_size: int = Field(10, ge=1, le=50)
-    interval: Interval | None = Field(None, description="Date histogram bucket size.")
+    since: datetime | None = Field(
+        default=None, description="Dated on or after (published, else received)."
+    )
+    until: datetime | None = Field(default=None, description="Dated on or before.")
+    sort: SortMode | None = Field(default=None, description="Default: relevance, newest if no `q`.")
+    size: int = Field(default=10, ge=1)
+    cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
+    collapse: bool = Field(default=True, description="One hit per story (near-duplicates folded).")
+    facets: bool = Field(default=True, description="Facets with the first page.")
+    facet_size: int = Field(default=10, ge=1, le=50)
+    interval: Interval | None = Field(default=None, description="Date histogram bucket size.")
 
     @model_validator(mode="after")
     def _check(self) -> SearchParams:

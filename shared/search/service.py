@@ -145,7 +145,7 @@ def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
     preference = params.fingerprint()
     size = params.size
 
-    def ranked(size: int, light: bool, aggs: bool) -> dict[str, Any]:
+    def ranked(size: int, light: bool, aggs: bool) -> Any:
         body = search_body(params, size=size, search_after=after, with_aggs=aggs, light=light)
         return _call(lambda: es.search(index=alias_name(), preference=preference, **body))
 

@@ -118,14 +118,14 @@ def stub_enrichment(title: str | None, body: str) -> dict[str, Any]:
         {"text": m.group(1), "speaker": m.group(2), "offset": m.start()}
         for m in _QUOTE.finditer(text)
     ]
-    words = Counter(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+    frequent = Counter(w for w in _WORD.findall(text.lower()) if w not in _STOP)
     word_count = len(body.split())
     return {
         "language": "en",
         "language_confidence": 1.0,
         "entities": entities,
         "quotes": quotes,
-        "keywords": [w for w, _ in words.most_common(8)],
+        "keywords": [w for w, _ in frequent.most_common(8)],
         "summary": body[:300],
         "word_count": word_count,
         "reading_time_min": max(1, round(word_count / 230)),
@@ -310,11 +310,11 @@ def main() -> None:
             )
         from services.indexer.reindex import reindex_from_store
 
-        result = reindex_from_store(swap_grace_s=0)
+        reindexed = reindex_from_store(swap_grace_s=0)
         print(
-            f"reindex from the store: {result.documents} docs in {result.seconds:.2f}s = "
-            f"{result.docs_per_second:.0f} docs/s ({result.bulk.requests} bulk requests, "
-            f"{result.bulk.bytes / 1e6:.1f} MB)"
+            f"reindex from the store: {reindexed.documents} docs in {reindexed.seconds:.2f}s = "
+            f"{reindexed.docs_per_second:.0f} docs/s ({reindexed.bulk.requests} bulk requests, "
+            f"{reindexed.bulk.bytes / 1e6:.1f} MB)"
         )
     finally:
         if not args.keep:

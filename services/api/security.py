@@ -48,7 +48,7 @@ class KeyTable:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KeyTable:
-        entries = []
+        entries: list[tuple[bytes, frozenset[str]]] = []
         for digest, scopes in settings.api_keys.items():
             normalised = digest.strip().lower()
             if len(normalised) != 64 or any(c not in "0123456789abcdef" for c in normalised):

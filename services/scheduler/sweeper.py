@@ -80,16 +80,16 @@ def pending_ids(redis: Redis, older_than_s: float) -> dict[Stage, set[str] | Non
                 continue
         pending[stage] = ids
     fresh_after = time.time() - older_than_s
-    delivered_at = dict(redis.zrangebyscore(_UNACKED_INDEX, fresh_after, "+inf", withscores=True))
+    recent = set(redis.zrangebyscore(_UNACKED_INDEX, fresh_after, "+inf"))
     for tag, raw in redis.hgetall(_UNACKED).items():
-        if tag not in delivered_at:
+        if tag not in recent:
             continue  # delivered long ago: its worker is most likely gone
         try:
             payload, _exchange, routing_key = json.loads(raw)
-            stage = by_queue.get(routing_key)
-            ids_of_stage = pending.get(stage) if stage else None
-            if stage is not None and ids_of_stage is not None:
-                ids_of_stage.update(_message_ids(payload, TASK_NAMES[stage]))
+            owner = by_queue.get(routing_key)
+            ids_of_stage = pending.get(owner) if owner else None
+            if owner is not None and ids_of_stage is not None:
+                ids_of_stage.update(_message_ids(payload, TASK_NAMES[owner]))
         except (ValueError, KeyError, TypeError, IndexError):
             continue
     return pending

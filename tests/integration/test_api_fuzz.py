@@ -59,7 +59,7 @@ HOSTILE_TEXT = st.sampled_from(
     ]
 )
 TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(codec="utf-8", exclude_characters="\x00"),
     max_size=80,
 )
 SAFE_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_.:/", max_size=40)
@@ -98,7 +98,7 @@ class Spec:
                 return st.from_regex(schema["pattern"], fullmatch=True)
             low, high = schema.get("minLength", 0), schema.get("maxLength", 60)
             return st.text(
-                alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                alphabet=st.characters(codec="utf-8", exclude_characters="\x00"),
                 min_size=low,
                 max_size=min(high, low + 60),
             )

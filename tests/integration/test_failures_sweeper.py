@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from redis import Redis
@@ -37,7 +38,7 @@ def _drain(redis: Redis, stage: str) -> list[str]:
     ids: list[str] = []
     queue = f"{NAMESPACE}.{stage}"
     while (raw := redis.lpop(queue)) is not None:
-        ids += _message_ids(json.loads(raw), TASK_NAMES[Stage(stage)])
+        ids += _message_ids(json.loads(cast(bytes, raw)), TASK_NAMES[Stage(stage)])
     return ids
 
 

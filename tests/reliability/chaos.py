@@ -245,7 +245,7 @@ def submit(payloads: list[dict[str, str]]) -> list[str]:
     from shared.submission import submit_articles
 
     with session_scope() as session:
-        results = submit_articles(session, [ArticleIn(**p) for p in payloads])
+        results = submit_articles(session, [ArticleIn.model_validate(p) for p in payloads])
     bad = [r for r in results if r.status != "accepted"]
     assert not bad, bad[:3]
     return [r.id for r in results if r.id]
@@ -314,6 +314,22 @@ def claimed_unfinished(stage_input_state: str) -> int:
         )
 
 
+def history_outcomes(ids: list[str]) -> dict[str, int]:
+    """How many stage events of each outcome these articles recorded."""
+    from sqlalchemy import func, select
+
+    from shared.db import session_scope
+    from shared.models import StageEvent
+
+    with session_scope() as session:
+        rows = session.execute(
+            select(StageEvent.outcome, func.count())
+            .where(StageEvent.article_id.in_(ids))
+            .group_by(StageEvent.outcome)
+        ).all()
+    return {str(outcome): int(count) for outcome, count in rows}
+
+
 FINAL = {"indexed", "failed", "duplicate"}
 
 
@@ -374,7 +390,7 @@ def verify(ids: list[str], alias: str) -> Verdict:
         index=alias,
         size=10_000,
         query={"match_all": {}},
-        source=["article_id"],
+        source={"includes": ["article_id"]},
         track_total_hits=True,
     )
     for hit in response["hits"]["hits"]:

@@ -57,6 +57,14 @@ def _add(
     return ids
 
 
+def _recorder(sent: list[tuple[Stage, list[str]]]) -> Any:
+    def enqueue(stage: Stage, ids: list[str]) -> bool:
+        sent.append((stage, ids))
+        return True
+
+    return enqueue
+
+
 def _get(sessions: sessionmaker[Session], article_id: str) -> Article:
     with sessions() as session:
         article = session.get(Article, article_id)
@@ -162,7 +170,7 @@ def test_replay_puts_a_failure_back_before_its_stage(sessions: sessionmaker[Sess
 
         sent: list[tuple[Stage, list[str]]] = []
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr("shared.failures.enqueue", lambda s, i: sent.append((s, i)) or True)
+            mp.setattr("shared.failures.enqueue", _recorder(sent))
             result = replay_failures(session, FailureFilter(reason="enrichment_error"))
     assert result["replayed"] == 1
     assert result["by_stage"] == {"enrich": 1}
@@ -208,7 +216,7 @@ def stage_env(
 
     sent: list[tuple[Stage, list[str]]] = []
     monkeypatch.setattr(worker, "session_scope", scope)
-    monkeypatch.setattr(worker, "enqueue", lambda stage, ids: sent.append((stage, ids)) or True)
+    monkeypatch.setattr(worker, "enqueue", _recorder(sent))
     return sent
 
 

@@ -63,7 +63,11 @@ def test_sigkill_of_each_worker_type_mid_batch_repeatedly(
             chaos.sigkill(stage)
             kills.append(stage)
             chaos.start(stage)
-    assert len(kills) >= 3, f"could not catch enough batches in flight: {kills}"
+        # The scheduler too (beat and the sweeper, maybe mid-sweep).
+        chaos.sigkill("scheduler")
+        kills.append("scheduler")
+        chaos.start("scheduler", beat=True)
+    assert len(kills) >= 5, f"could not catch enough batches in flight: {kills}"
     recovery = wait_all_final(ids, RECOVERY_TIMEOUT_S)
     verdict = verify(ids, stack["alias"])
     interrupted = history_outcomes(ids).get("interrupted", 0)

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 
 from services.cli import failures_commands
+from services.cli.enrich_commands import enrich
+from services.cli.extract_commands import extract
 from services.cli.ingest_commands import feeds_app, ingest
 from services.cli.search_commands import index_app, reindex, search
 from shared.logging import configure_logging
@@ -28,6 +30,8 @@ app.add_typer(failures_commands.failures_app, name="failures")
 app.add_typer(failures_commands.apikey_app, name="apikey")
 app.command()(search)
 app.command()(reindex)
+app.command()(extract)
+app.command()(enrich)
 console = Console(stderr=True)
 
 
@@ -131,9 +135,6 @@ def worker(
         argv += ["--beat", "--schedule", str(schedule)]
     os.execv(sys.executable, argv)  # noqa: S606 - argv is built here, not from input
 
-
-app.command("extract")(__import__("services.cli.extract_commands", fromlist=["_"]).extract)
-app.command("enrich")(__import__("services.cli.enrich_commands", fromlist=["_"]).enrich)
 
 if __name__ == "__main__":
     app()

@@ -63,10 +63,11 @@ def test_articles_flow_through_real_workers_and_are_found_once(
         message=f"articles not indexed: {_states(api, ids)}",
     )
 
-    # Indexed means written; it becomes searchable at the next refresh (1s).
+    # Indexed means written; it becomes searchable at the next refresh (1s). The articles
+    # may have come in separate bulk requests, so wait for all three to be visible.
     wait_until(
-        lambda: api.get("/v1/search", params={"q": "Putin Alaska"}).json()["total"] > 0,
-        timeout=10,
+        lambda: api.get("/v1/search", params={"q": "", "size": 10}).json()["total"] == 3,
+        timeout=15,
     )
     hits = api.get("/v1/search", params={"q": "Putin Alaska"}).json()["hits"]
     assert hits[0]["id"] == ids[0]

@@ -80,9 +80,9 @@ def wait(
 @app.command()
 def show(article_id: str) -> None:
     """Print one article's state and fields from the store."""
-    from services.api.routes.articles import article_view
     from shared.db import session_scope
     from shared.models import Article
+    from shared.views import article_view
 
     with session_scope() as session:
         article = session.get(Article, article_id)

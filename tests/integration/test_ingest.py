@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.api.routes.articles import article_view
 from services.ingest.dedup import current_scheme
 from services.ingest.stage import ingest_articles
 from shared.models import Article, ArticleBand
 from shared.schemas import ArticleIn
 from shared.states import ArticleState
 from shared.submission import submit_articles
+from shared.views import article_view
 from tests.support import FIXTURES
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_store")]

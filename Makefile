@@ -22,12 +22,13 @@ status:
 
 test:  ## start Redis, PostgreSQL and Elasticsearch, then run every test
 	$(STACK) up --deps-only
-	$(VENV)/ruff check .
+	$(MAKE) --no-print-directory lint
 	$(VENV)/pytest
 
 test-unit:
 	$(VENV)/pytest tests/unit
 
-lint:
+lint:  ## ruff, the import layering contract
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/lint-imports

@@ -21,7 +21,8 @@ TASK_NAMES: dict[Stage, str] = {
     Stage.INDEX: "newsflow.indexer.index_articles",
 }
 SWEEP_TASK = "newsflow.scheduler.sweep_stuck_articles"
-POLL_FEEDS_TASK = "newsflow.scheduler.poll_feeds"
+# Scheduled by beat (the scheduler), run by the ingest worker: feeds submit articles.
+POLL_FEEDS_TASK = "newsflow.ingest.poll_feeds"
 SCHEDULER_QUEUE = "scheduler"
 
 
@@ -47,7 +48,7 @@ def create_app() -> Celery:
         task_routes={
             **{TASK_NAMES[stage]: {"queue": settings.queue_name(stage)} for stage in Stage},
             SWEEP_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
-            POLL_FEEDS_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
+            POLL_FEEDS_TASK: {"queue": settings.queue_name(Stage.INGEST)},
         },
         beat_schedule={
             "sweep-stuck-articles": {"task": SWEEP_TASK, "schedule": settings.sweeper_interval_s},

@@ -21,13 +21,11 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
-from typing import Any
 
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shared.celery_app import SCHEDULER_QUEUE
 from shared.metrics import STAGE_PROCESSED
 from shared.models import Article, StageEvent, utcnow
 from shared.settings import get_settings
@@ -247,14 +245,3 @@ def replay(session: Session, article: Article) -> Stage:
     article.attempts = 0
     record(session, article, stage, "replay", f"{article.error_class}: {article.error}"[:4000])
     return stage
-
-
-def queue_depths(redis: Any) -> dict[str, int]:
-    """Messages waiting in each stage queue (and the scheduler's), by Redis `LLEN`."""
-    settings = get_settings()
-    names = [settings.queue_name(stage) for stage in Stage]
-    names.append(settings.queue_name(SCHEDULER_QUEUE))
-    pipe = redis.pipeline(transaction=False)
-    for name in names:
-        pipe.llen(name)
-    return dict(zip(names, (int(n) for n in pipe.execute()), strict=True))

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from services.api import security
 from services.api.errors import install_error_handlers
 from services.api.routes import articles, failures, health, search
+from shared.apikeys import INGEST, SEARCH
 from shared.logging import configure_logging
 from shared.settings import get_settings
 
@@ -22,12 +23,10 @@ def create_app() -> FastAPI:
         description="Ingest news articles and search the enriched index.",
     )
     # Scopes by router: writes to articles need `ingest`, reads `ingest` or `search`.
-    read = (security.INGEST, security.SEARCH)
-    articles_scope = security.require_scope_by_method({"POST": (security.INGEST,), "GET": read})
+    read = (INGEST, SEARCH)
+    articles_scope = security.require_scope_by_method({"POST": (INGEST,), "GET": read})
     api.include_router(articles.router, dependencies=[Depends(articles_scope)])
-    api.include_router(
-        search.router, dependencies=[Depends(security.require_scope(security.SEARCH))]
-    )
+    api.include_router(search.router, dependencies=[Depends(security.require_scope(SEARCH))])
     api.include_router(failures.router)
     api.include_router(health.router)
     # Outermost first: refuse strangers, then oversized bodies, before any parsing.

@@ -1,10 +1,8 @@
 """Who may call the API, and how much they may send.
 
-- API keys with scopes. `settings.api_keys` maps the sha256 hex digest of each key to its
-  scopes (`ingest`, `search`, `admin`; admin may do everything). A client sends its key as
-  `X-API-Key: KEY` or `Authorization: Bearer KEY`. Only digests are stored; a presented key is
-  hashed and compared with every configured digest in constant time (`hmac.compare_digest`).
-  Keys are never logged. `newsflow apikey hash KEY` prints the digest of a key.
+- API keys with scopes (`shared.apikeys`). A client sends its key as `X-API-Key: KEY` or
+  `Authorization: Bearer KEY`. Keys are never logged. `newsflow apikey hash KEY` prints the
+  digest of a key.
 - No keys configured means no authentication, which is only safe on loopback: the API then
   refuses to start on another host, and answers 403 to clients that are not local, unless
   `api_allow_unauthenticated` says the network in front of it is trusted.
@@ -14,12 +12,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
@@ -27,55 +22,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.apikeys import ADMIN, SCOPES, KeyTable
 from shared.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
-
-INGEST, SEARCH, ADMIN = "ingest", "search", "admin"
-SCOPES = frozenset({INGEST, SEARCH, ADMIN})
-
-
-def hash_api_key(key: str) -> str:
-    """The digest stored in `api_keys` for `key`."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class KeyTable:
-    """The configured key digests and their scopes, validated once."""
-
-    entries: tuple[tuple[bytes, frozenset[str]], ...]
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> KeyTable:
-        entries: list[tuple[bytes, frozenset[str]]] = []
-        for digest, scopes in settings.api_keys.items():
-            normalised = digest.strip().lower()
-            if len(normalised) != 64 or any(c not in "0123456789abcdef" for c in normalised):
-                # Say which entry, never what it holds: it might be a key pasted by mistake.
-                raise ValueError(
-                    f"api_keys entry #{len(entries) + 1} is not a sha256 hex digest "
-                    "(store `newsflow apikey hash KEY`, never the key itself)"
-                )
-            unknown = set(scopes) - SCOPES
-            if unknown:
-                raise ValueError(f"api_keys: unknown scopes {sorted(unknown)}")
-            entries.append((normalised.encode(), frozenset(scopes)))
-        return cls(tuple(entries))
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.entries)
-
-    def scopes_of(self, key: str) -> frozenset[str] | None:
-        """The scopes of a presented key, or None; the time taken does not depend on which
-        digest matched, if any."""
-        presented = hash_api_key(key).encode()
-        found: frozenset[str] | None = None
-        for digest, scopes in self.entries:
-            if hmac.compare_digest(presented, digest):
-                found = scopes
-        return found
 
 
 def key_table() -> KeyTable:

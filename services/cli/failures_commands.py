@@ -1,4 +1,4 @@
-"""`newsflow failures list|replay|history` and `newsflow apikey hash`."""
+"""`newsflow failures list|summary|replay|history`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 failures_app = typer.Typer(no_args_is_help=True, help="Failed articles: list and replay.")
-apikey_app = typer.Typer(no_args_is_help=True, help="API keys.")
 console = Console(stderr=True)
 
 StageOption = Annotated[
@@ -174,43 +173,3 @@ def history_command(article_id: str) -> None:
             raise typer.Exit(1)
         events = article_history(session, article_id)
         _dump({"id": article.id, "state": article.state, "events": events})
-
-
-@apikey_app.command("hash")
-def hash_command(
-    key: Annotated[str | None, typer.Argument(help="The key (default: read stdin).")] = None,
-    scopes: Annotated[
-        list[str] | None, typer.Option("--scope", help="Print an api_keys entry with scopes.")
-    ] = None,
-) -> None:
-    """Print the sha256 digest to store in NEWSFLOW_API_KEYS for KEY."""
-    from services.api.security import SCOPES, hash_api_key
-
-    if key is None:
-        key = sys.stdin.readline().rstrip("\n")
-    if not key:
-        raise typer.BadParameter("empty key")
-    digest = hash_api_key(key)
-    if not scopes:
-        sys.stdout.write(digest + "\n")
-        return
-    unknown = set(scopes) - SCOPES
-    if unknown:
-        raise typer.BadParameter(f"unknown scopes {sorted(unknown)}", param_hint="--scope")
-    sys.stdout.write(json.dumps({digest: sorted(set(scopes))}) + "\n")
-
-
-@apikey_app.command("new")
-def new_command(
-    scopes: Annotated[list[str], typer.Option("--scope", help="ingest, search or admin.")],
-) -> None:
-    """Make a random key: prints the key (give it to the client) and its api_keys entry."""
-    import secrets
-
-    from services.api.security import SCOPES, hash_api_key
-
-    unknown = set(scopes) - SCOPES
-    if unknown:
-        raise typer.BadParameter(f"unknown scopes {sorted(unknown)}", param_hint="--scope")
-    key = secrets.token_urlsafe(32)
-    _dump({"key": key, "api_keys_entry": {hash_api_key(key): sorted(set(scopes))}})

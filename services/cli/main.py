@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from services.cli import failures_commands
+from services.cli.apikey_commands import apikey_app
 from services.cli.enrich_commands import enrich
 from services.cli.extract_commands import extract
 from services.cli.ingest_commands import feeds_app, ingest
@@ -27,7 +28,7 @@ db_app = typer.Typer(no_args_is_help=True, help="The article store.")
 app.add_typer(db_app, name="db")
 app.add_typer(index_app, name="index")
 app.add_typer(failures_commands.failures_app, name="failures")
-app.add_typer(failures_commands.apikey_app, name="apikey")
+app.add_typer(apikey_app, name="apikey")
 app.command()(search)
 app.command()(reindex)
 app.command()(extract)

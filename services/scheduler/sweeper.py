@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from shared.celery_app import TASK_NAMES, enqueue
 from shared.metrics import ARTICLES_BY_STATE, QUEUE_DEPTH
 from shared.models import Article, utcnow
-from shared.pipeline import queue_depths
+from shared.queues import queue_depths
 from shared.settings import get_settings
 from shared.states import STAGE_INPUT_STATE, Stage
 

@@ -1,11 +1,15 @@
-"""Periodic tasks run by Celery beat on the scheduler queue."""
+"""The sweeper's task, run on the scheduler queue.
+
+Beat (in this worker) also schedules feed polling, by task name only: that task belongs to
+ingest (`services.ingest.tasks`) and runs on the ingest queue.
+"""
 
 from __future__ import annotations
 
 import structlog
 
 from services.scheduler.sweeper import sweep_once
-from shared.celery_app import POLL_FEEDS_TASK, SWEEP_TASK, app
+from shared.celery_app import SWEEP_TASK, app
 from shared.db import session_scope
 from shared.settings import get_settings
 
@@ -22,18 +26,3 @@ def sweep_task() -> dict[str, int]:
     except Exception as exc:  # noqa: BLE001 - the next sweep retries whatever this one missed
         log.warning("sweep_failed", error=f"{type(exc).__name__}: {exc}"[:500])
         return {}
-
-
-@app.task(name=POLL_FEEDS_TASK, acks_late=True, ignore_result=True)
-def poll_feeds_task() -> dict[str, int]:
-    """Poll the feeds that are due. Never raises, like the sweeper: the next beat retries."""
-    # The feed logic belongs to ingest (it submits articles); beat only schedules it.
-    from services.ingest.feeds import poll_due_feeds
-
-    try:
-        with session_scope() as session:
-            reports = poll_due_feeds(session)
-    except Exception as exc:  # noqa: BLE001 - a feed outage must not stop the next polls
-        log.warning("poll_feeds_failed", error=f"{type(exc).__name__}: {exc}"[:500])
-        return {}
-    return {"feeds": len(reports), "articles": sum(len(r.results) for r in reports)}

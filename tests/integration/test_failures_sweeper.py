@@ -125,7 +125,7 @@ def test_a_duplicate_message_waits_for_the_worker_and_then_does_nothing(
 
 
 def test_queue_depths_are_read_from_redis(redis: Redis) -> None:
-    from shared.pipeline import queue_depths
+    from shared.queues import queue_depths
 
     submit([synthetic_article(i, seed=44) for i in range(3)])
     depths = queue_depths(redis)

@@ -266,7 +266,7 @@ def test_a_broken_feed_is_recorded_on_the_feed(
 @pytest.mark.usefixtures("local_fetching")
 def test_feeds_cli_and_the_scheduled_task(site: str, session: Session) -> None:
     from services.cli.main import app
-    from services.scheduler.tasks import poll_feeds_task
+    from services.ingest.tasks import poll_feeds_task
 
     runner = CliRunner()
     url = f"{site}/feeds/atom.xml"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from services.api.security import hash_api_key
+from shared.apikeys import hash_api_key
 from shared.settings import get_settings
 from tests.reliability.chaos import synthetic_article
 

@@ -9,8 +9,9 @@ import pytest
 
 from services.ingest.feeds import parse_entries
 from services.ingest.fetch import Fetcher, FetchError
-from shared.celery_app import POLL_FEEDS_TASK, SCHEDULER_QUEUE, app
-from shared.settings import Settings
+from shared.celery_app import POLL_FEEDS_TASK, app
+from shared.settings import Settings, get_settings
+from shared.states import Stage
 
 PUBLIC = "http://93.184.216.34"  # a public address literal: the guard needs no DNS for it
 
@@ -175,7 +176,7 @@ def test_something_that_is_no_feed_is_an_error() -> None:
     assert parse_entries(b'<rss version="2.0"><channel><title>t</title></channel></rss>') == []
 
 
-def test_feed_polling_is_scheduled_on_the_scheduler_queue() -> None:
+def test_feed_polling_is_scheduled_by_beat_and_run_by_the_ingest_worker() -> None:
     schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert POLL_FEEDS_TASK in schedule
-    assert app.conf.task_routes[POLL_FEEDS_TASK]["queue"].endswith(SCHEDULER_QUEUE)
+    assert app.conf.task_routes[POLL_FEEDS_TASK]["queue"] == get_settings().queue_name(Stage.INGEST)

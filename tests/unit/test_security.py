@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from services.api import security
 from services.api.errors import install_error_handlers
+from shared import apikeys
 from shared.settings import Settings, get_settings
 
 INGEST_KEY, SEARCH_KEY, ADMIN_KEY = "ingest-key-1", "search-key-2", "admin-key-3"
@@ -20,9 +21,9 @@ INGEST_KEY, SEARCH_KEY, ADMIN_KEY = "ingest-key-1", "search-key-2", "admin-key-3
 def _keys() -> str:
     return json.dumps(
         {
-            security.hash_api_key(INGEST_KEY): ["ingest"],
-            security.hash_api_key(SEARCH_KEY): ["search"],
-            security.hash_api_key(ADMIN_KEY): ["admin"],
+            apikeys.hash_api_key(INGEST_KEY): ["ingest"],
+            apikeys.hash_api_key(SEARCH_KEY): ["search"],
+            apikeys.hash_api_key(ADMIN_KEY): ["admin"],
         }
     )
 
@@ -64,21 +65,21 @@ def _app() -> FastAPI:
 
 
 def test_hash_is_sha256_hex() -> None:
-    assert security.hash_api_key("secret") == (
+    assert apikeys.hash_api_key("secret") == (
         "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
     )
 
 
 def test_key_table_refuses_a_plain_key_and_unknown_scopes() -> None:
     with pytest.raises(ValueError, match="not a sha256 hex digest") as info:
-        security.KeyTable.from_settings(Settings(api_keys={"my-plain-key": ["admin"]}))
+        apikeys.KeyTable.from_settings(Settings(api_keys={"my-plain-key": ["admin"]}))
     assert "my-plain-key" not in str(info.value)  # never echo what might be a key
     with pytest.raises(ValueError, match="unknown scopes"):
-        security.KeyTable.from_settings(Settings(api_keys={"a" * 64: ["root"]}))
+        apikeys.KeyTable.from_settings(Settings(api_keys={"a" * 64: ["root"]}))
 
 
 def test_key_table_finds_scopes_by_digest() -> None:
-    table = security.KeyTable.from_settings(Settings(api_keys=json.loads(_keys())))
+    table = apikeys.KeyTable.from_settings(Settings(api_keys=json.loads(_keys())))
     assert table.scopes_of(SEARCH_KEY) == frozenset({"search"})
     assert table.scopes_of("wrong") is None
     assert table.scopes_of("") is None
@@ -139,7 +140,7 @@ def test_check_exposure_refuses_a_public_host_without_keys() -> None:
     security.check_exposure(Settings(api_host="127.0.0.1", api_keys={}))
     security.check_exposure(Settings(api_host="::1", api_keys={}))
     security.check_exposure(Settings(api_host="0.0.0.0", api_allow_unauthenticated=True))
-    keys = {security.hash_api_key("k"): ["admin"]}
+    keys = {apikeys.hash_api_key("k"): ["admin"]}
     security.check_exposure(Settings(api_host="0.0.0.0", api_keys=keys))
 
 
@@ -180,6 +181,6 @@ def test_cli_hashes_a_key_without_echoing_it() -> None:
 
     result = CliRunner().invoke(app, ["apikey", "hash", "secret", "--scope", "search"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {security.hash_api_key("secret"): ["search"]}
+    assert json.loads(result.stdout) == {apikeys.hash_api_key("secret"): ["search"]}
     piped = CliRunner().invoke(app, ["apikey", "hash"], input="secret\n")
-    assert piped.stdout.strip() == security.hash_api_key("secret")
+    assert piped.stdout.strip() == apikeys.hash_api_key("secret")

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.api.deps import SessionDep
-from services.api.security import ADMIN, INGEST, SEARCH, require_scope
+from services.api.security import require_scope
+from shared.apikeys import ADMIN, INGEST, SEARCH
 from shared.failures import (
     MAX_PAGE,
     FailureFilter,

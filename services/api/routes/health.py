@@ -10,11 +10,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis import Redis
 from sqlalchemy import func, select, text
 
-from services.api.security import ADMIN, require_scope
+from services.api.security import require_scope
+from shared.apikeys import ADMIN
 from shared.db import get_engine
 from shared.metrics import ARTICLES_BY_STATE, QUEUE_DEPTH
 from shared.models import Article
-from shared.pipeline import queue_depths
+from shared.queues import queue_depths
 from shared.search.client import get_client
 from shared.search.indices import alias_name
 from shared.settings import get_settings

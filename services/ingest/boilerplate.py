@@ -65,6 +65,9 @@ _LIST_ITEM = re.compile(r"^(?:[-*\u2022\u2013]\s|\d{1,3}[.)]\s)")
 _SHORT_WORDS = 8
 _TINY_WORDS = 3
 _CALL_TO_ACTION_MAX_WORDS = 40
+# Furniture is short: a "line" of a few words but thousands of characters is not furniture,
+# and must not be searched (pathological input: one 1 MB word).
+_FURNITURE_MAX_CHARS = 1000
 # "Home » News » World": a navigation trail.
 _SEPARATORS = "\u00bb\u203a>|/"  # guillemet, single guillemet, >, |, /
 _BREADCRUMB = re.compile(
@@ -82,6 +85,8 @@ def is_furniture(text: str, *, after_article: bool = False) -> bool:
     Inside the article only a line of a few words counts as chrome ("Advertisement", "Share
     this"); after its last paragraph any short line without sentence punctuation can.
     """
+    if len(text) > _FURNITURE_MAX_CHARS:
+        return False
     words = len(text.split())
     if words <= _CALL_TO_ACTION_MAX_WORDS and (_CALL_TO_ACTION.search(text) or _TEASER.match(text)):
         return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
@@ -27,6 +28,7 @@ from services.ingest.boilerplate import is_furniture
 from services.ingest.cleaning import clean_line, join_paragraphs
 from services.ingest.dates import parse_date
 from services.ingest.extracted import Extracted
+from services.ingest.html_bounds import bound_html
 
 # htmldate keeps the time of day when asked for it; trafilatura only asks for the day. Its
 # extensive search guesses from free text (a copyright year becomes 1 January): no guesses.
@@ -127,14 +129,14 @@ def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
             data = orjson.loads(script.text or "")
         except orjson.JSONDecodeError:
             continue  # a broken block on one page is common and harmless
-        stack = [data]
-        while stack:
-            value = stack.pop(0)
+        queue = deque([data])
+        while queue:
+            value = queue.popleft()
             if isinstance(value, list):
-                stack[:0] = value
+                queue.extendleft(reversed(value))
             elif isinstance(value, dict):
                 objects.append(value)
-                stack.extend(v for k, v in value.items() if k in ("@graph", "mainEntity"))
+                queue.extend(v for k, v in value.items() if k in ("@graph", "mainEntity"))
     return objects
 
 
@@ -287,6 +289,7 @@ def _canonical_url(tree: HtmlElement, fallback: str | None) -> str | None:
 
 
 def extract_html(content: str, *, url: str | None = None) -> Extracted:
+    content = bound_html(content)  # before any parser: extraction time linear in the size
     if not _FRAGMENT.search(content[:5000]):
         content = f"<html><body><article>{content}</article></body></html>"  # a bare fragment
     tree = load_html(content)

@@ -28,7 +28,8 @@ test:  ## start Redis, PostgreSQL and Elasticsearch, then run every test
 test-unit:
 	$(VENV)/pytest tests/unit
 
-lint:  ## ruff, the import layering contract
+lint:  ## ruff, mypy (strict for shared/ and services/), the import layering contract
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/mypy
 	$(VENV)/lint-imports

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import structlog
 from celery import Celery
-from kombu import Queue
+from kombu.entity import Queue
 
 from shared.settings import get_settings
 from shared.states import Stage

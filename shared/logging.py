@@ -6,13 +6,14 @@ import logging
 import sys
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
 
 from shared.settings import get_settings
 
 _SECRET_KEYS = frozenset({"api_key", "password", "authorization", "secret", "token"})
 
 
-def _drop_secrets(_logger: object, _name: str, event: dict[str, object]) -> dict[str, object]:
+def _drop_secrets(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
     for key in event.keys() & _SECRET_KEYS:
         event[key] = "***"
     return event

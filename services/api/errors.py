@@ -13,8 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 def reason_for(status_code: int, detail: Any) -> str:
     """`detail["reason"]` when the handler gave one, else the status phrase as a slug."""
-    if isinstance(detail, dict) and isinstance(detail.get("reason"), str):
-        return detail["reason"]
+    reason = detail.get("reason") if isinstance(detail, dict) else None
+    if isinstance(reason, str):
+        return reason
     try:
         phrase = HTTPStatus(status_code).phrase
     except ValueError:

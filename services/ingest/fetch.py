@@ -48,14 +48,15 @@ class FetchResult:
 
     @property
     def media_type(self) -> str:
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        content_type: str = self.headers.get("content-type", "")
+        return content_type.split(";", 1)[0].strip().lower()
 
     @property
     def charset(self) -> str | None:
         for param in self.headers.get("content-type", "").split(";")[1:]:
             key, _, value = param.partition("=")
             if key.strip().lower() == "charset" and value.strip():
-                return value.strip().strip("\"'")
+                return str(value).strip().strip("\"'")
         return None
 
 

@@ -116,7 +116,7 @@ def _article_parts(body: etree._Element) -> tuple[list[str], list[str]]:
 def _meta(tree: HtmlElement, names: tuple[str, ...]) -> str | None:
     for meta in tree.iterfind(".//meta[@content]"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if key in names and (content := meta.get("content", "").strip()):
+        if key in names and (content := str(meta.get("content", "")).strip()):
             return content
     return None
 
@@ -282,7 +282,7 @@ def _language(tree: HtmlElement, linked: _LinkedData) -> str | None:
 def _canonical_url(tree: HtmlElement, fallback: str | None) -> str | None:
     for link in tree.iterfind(".//link[@rel][@href]"):
         if "canonical" in link.get("rel", "").lower().split():
-            href = link.get("href", "").strip()
+            href = str(link.get("href", "")).strip()
             if href.startswith(("http://", "https://")):
                 return href
     return fallback

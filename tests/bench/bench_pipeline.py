@@ -74,7 +74,7 @@ def main() -> None:
     from shared.submission import submit_articles
     from tests.support import WorkerPool
 
-    items = [ArticleIn(**p) for p in load_corpus(args.corpus, args.limit)]
+    items = [ArticleIn.model_validate(p) for p in load_corpus(args.corpus, args.limit)]
     words = sum(len(i.content.split()) for i in items)
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{NAMESPACE}"')

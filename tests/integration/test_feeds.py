@@ -175,9 +175,7 @@ def test_rss2_feed_is_polled_politely_and_its_pages_submitted(site: str, session
     assert roof.submitted["title"] == "Market hall roof repaired in time for winter"
     assert roof.submitted["published_at"] == "2026-03-02T08:30:00Z"
     ingest_articles(session, [a.id for a in articles.values()])
-    session.expire_all()
-    roof = session.get(Article, roof.id)
-    assert roof is not None
+    session.refresh(roof)
     assert roof.state == "ingested"
     assert roof.published_at == datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
     assert "Victorian market hall" in (roof.body or "")

@@ -295,13 +295,12 @@ def test_429s_are_retried_with_backoff(whole: bool) -> None:
 def test_the_stage_leaves_overloaded_articles_enriched_for_a_retry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import services.indexer.bulk as bulk
     from services.indexer import stage
     from shared.errors import TransientError
 
     real = _es()
     monkeypatch.setattr(stage, "get_client", lambda: Overloaded(real, fail=100))
-    monkeypatch.setattr(bulk.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("services.indexer.bulk.time.sleep", lambda _s: None)
     monkeypatch.setattr(stage, "write_targets", lambda _es: [_alias()])
     with pytest.raises(TransientError):
         store_and_index([make_article("busy-1", "Busy", "Busy cluster.")])

@@ -115,8 +115,7 @@ def test_an_extraction_crash_fails_that_article_only(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import services.ingest.stage as stage
-
-    real_extract = stage.extract
+    from services.ingest.extraction import extract as real_extract
 
     def extract(content: str, input_format: str, *, url: str | None = None) -> Any:
         if "cycle lane" in content:
@@ -252,9 +251,8 @@ def test_indexed_article_revised_into_a_copy_still_reaches_the_index(session: Se
 
     # The second article's page now carries the first one's text: an exact copy, but its
     # previous revision is searchable and must be replaced, so it goes on to the index.
-    assert submit_articles(session, [ArticleIn(**story, url="https://b.example/2")])[0].status == (
-        "revised"
-    )
+    revised = ArticleIn.model_validate({**story, "url": "https://b.example/2"})
+    assert submit_articles(session, [revised])[0].status == ("revised")
     assert ingest(session, second) == [second]
     article = row(session, second)
     assert (article.state, article.duplicate_kind, article.duplicate_of, article.cluster_id) == (

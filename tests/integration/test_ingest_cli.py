@@ -53,7 +53,7 @@ def test_ingest_a_directory_of_every_kind(inputs: Path) -> None:
     for line in lines:
         by_file.setdefault(Path(str(line["path"])).name, []).append(line)
 
-    def statuses(name: str) -> list[object]:
+    def statuses(name: str) -> list[tuple[object, object]]:
         return [(line["status"], line["reason"]) for line in by_file[name]]
 
     assert statuses("story.txt") == [("accepted", None)]
@@ -87,7 +87,7 @@ def test_ingest_a_directory_of_every_kind(inputs: Path) -> None:
     assert "8 accepted, 2 unchanged, 0 revised, 1 duplicate, 8 rejected" in summary
 
     with session_scope() as session:
-        sources = dict(session.execute(select(Article.external_id, Article.source)).all())
+        sources = dict(session.execute(select(Article.external_id, Article.source)).tuples().all())
     # --source names the articles that do not name their own.
     assert sources["vh-2026-0401"] == "valley-herald"
     assert sources[None] == "cli-test"

@@ -168,7 +168,10 @@ def purge_unacked() -> None:
             except (ValueError, IndexError, TypeError):
                 continue
             if isinstance(routing_key, str) and routing_key.startswith(f"{NAMESPACE}."):
-                redis.pipeline().hdel("unacked", tag).zrem("unacked_index", tag).execute()
+                pipe = redis.pipeline()
+                pipe.hdel("unacked", tag)
+                pipe.zrem("unacked_index", tag)
+                pipe.execute()
     finally:
         redis.close()
 

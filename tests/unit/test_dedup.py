@@ -155,7 +155,9 @@ def test_near_copies_are_found_across_sessions_through_the_stored_bands(engine: 
         banded = dict(
             session.execute(
                 select(ArticleBand.article_id, func.count()).group_by(ArticleBand.article_id)
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     bands = len(current_scheme().hashranges)
     # Exact copies keep no bands: their original already matches whatever would match them.

@@ -10,6 +10,7 @@ import structlog
 from celery import Celery
 from kombu.entity import Queue
 
+from shared.failure_policy import ENQUEUE_RETRY
 from shared.settings import get_settings
 from shared.states import Stage
 
@@ -20,10 +21,22 @@ TASK_NAMES: dict[Stage, str] = {
     Stage.ENRICH: "newsflow.enrich.enrich_articles",
     Stage.INDEX: "newsflow.indexer.index_articles",
 }
+STAGE_OF_TASK: dict[str, Stage] = {name: stage for stage, name in TASK_NAMES.items()}
 SWEEP_TASK = "newsflow.scheduler.sweep_stuck_articles"
 # Scheduled by beat (the scheduler), run by the ingest worker: feeds submit articles.
 POLL_FEEDS_TASK = "newsflow.ingest.poll_feeds"
 SCHEDULER_QUEUE = "scheduler"
+
+
+def stage_time_limits(stage: Stage) -> tuple[float, float]:
+    """(soft, hard) time limit in seconds of one task of `stage` (see shared/worker.py)."""
+    settings = get_settings()
+    soft = {
+        Stage.INGEST: settings.ingest_time_limit_s,
+        Stage.ENRICH: settings.enrich_time_limit_s,
+        Stage.INDEX: settings.index_time_limit_s,
+    }[stage]
+    return soft, soft + settings.time_limit_grace_s
 
 
 def create_app() -> Celery:
@@ -41,6 +54,15 @@ def create_app() -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # Every stage task has a time budget; `StageRequest` splits or fails what overruns it.
+        task_annotations={
+            TASK_NAMES[stage]: {
+                "soft_time_limit": stage_time_limits(stage)[0],
+                "time_limit": stage_time_limits(stage)[1],
+                "Request": "shared.worker:StageRequest",
+            }
+            for stage in Stage
+        },
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
         broker_connection_retry_on_startup=True,
         task_queues=[Queue(name) for name in queues],
@@ -81,7 +103,7 @@ def enqueue(stage: Stage, article_ids: list[str]) -> bool:
                 args=[article_ids[start : start + size]],
                 queue=settings.queue_name(stage),
                 retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+                retry_policy=ENQUEUE_RETRY.kombu_policy(),
             )
     except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the sweeper
         log.warning("enqueue_failed", stage=stage.value, count=len(article_ids), error=str(exc))

@@ -58,9 +58,18 @@ def submission_fingerprint(input_format: str, content: str, title: str | None) -
 def article_id(
     *, source: str | None, external_id: str | None, url: str | None, content: str
 ) -> str:
-    """From the source's own id, else the canonical URL, else the normalised content."""
+    """From the source's own id, else the canonical URL, else the normalised content.
+
+    Sources are namespaces for the last two kinds of id, as for external ids: the same text
+    from another source is another article (stored as a `duplicate` of the first one at
+    submission), never a revision that would overwrite the first one's source. Without a
+    source the id is the content hash alone.
+    """
+    namespace = (source or "").strip().lower()
     if external_id:
-        return _digest("ext", (source or "").strip().lower(), external_id.strip())[:ID_LENGTH]
+        return _digest("ext", namespace, external_id.strip())[:ID_LENGTH]
     if url:
         return _digest("url", normalize_url(url))[:ID_LENGTH]
-    return content_hash(content)[:ID_LENGTH]
+    if not namespace:
+        return content_hash(content)[:ID_LENGTH]
+    return _digest("text", namespace, normalize_text(content))[:ID_LENGTH]

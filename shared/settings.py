@@ -26,9 +26,25 @@ class Settings(BaseSettings):
 
     # Celery. The visibility timeout must exceed the slowest task, or Redis redelivers it.
     visibility_timeout_s: int = 3600
-    task_max_retries: int = 8
-    retry_backoff_max_s: int = 300
     max_stage_attempts: int = 10
+
+    # Failure policy (shared/failure_policy.py): retry budgets and backoff. A stage batch that
+    # meets a transient error is retried `task_max_retries` times, waiting base * 2^n seconds
+    # (jittered) up to the cap, so work resumes within the cap once the dependency is back.
+    task_max_retries: int = 8
+    retry_backoff_base_s: float = 2.0
+    retry_backoff_max_s: float = 15.0
+    bulk_item_retries: int = 4  # bulk items refused for overload, re-sent within one call
+    reindex_bulk_retries: int = 8
+
+    # Time budget of one stage task (soft limit, seconds): a batch over it is split and each
+    # article runs alone with the same budget; an article alone over it fails with `timeout`.
+    # The hard limit (soft + grace) kills the worker process when the code does not stop.
+    # Set well above measured batch durations (64 articles: ingest ~2 s, enrich ~6 s, index ~1 s).
+    ingest_time_limit_s: float = 60.0
+    enrich_time_limit_s: float = 120.0
+    index_time_limit_s: float = 60.0
+    time_limit_grace_s: float = 15.0
     # Ids per stage message: big enough for nlp.pipe and bulk requests to pay off.
     stage_batch_size: int = 64
 

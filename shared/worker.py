@@ -1,13 +1,18 @@
 """The one way a stage runs as a Celery task: retries, metrics, logging, then enqueue next.
 
 Tasks stay thin: each service's `tasks.py` hands its plain stage function to `run_stage`.
+Failure isolation lives here and only here; what is transient and how long to wait is the
+failure policy's (shared/failure_policy.py, with the table of outcomes per kind of trouble).
 
 What happens to a batch, by kind of trouble:
 - a dependency is down (database, Redis, Elasticsearch, a 429/503): the batch is retried with
-  exponential backoff and jitter, and the attempts it counted are given back; once the retries
-  are used up the articles simply wait in the store for the sweeper;
+  exponential backoff and jitter (`stage_retry`), and the attempts it counted are given back;
+  once the retries are used up the articles simply wait in the store for the sweeper;
 - the stage raised on the batch (a bug, a bad article): the batch is split and each article
   runs alone, so the bad one is failed with the error and its neighbours go on;
+- the batch ran out of time (the task's soft time limit, or the hard one that kills the
+  worker process when the code does not stop): the batch is split the same way, and an
+  article alone over the budget is failed with reason `timeout`;
 - the worker died mid-batch (SIGKILL, OOM, a segfault): the message comes back (acks_late,
   redelivery or the sweeper); its articles carry a counted, unfinished attempt, so the batch
   is split the same way, and an article that kills its worker every time is failed after
@@ -16,76 +21,28 @@ What happens to a batch, by kind of trouble:
 
 from __future__ import annotations
 
-import random
+import threading
 from collections.abc import Callable, Sequence
 
 import structlog
+from billiard.exceptions import SoftTimeLimitExceeded
 from celery import Task
 from celery.signals import worker_process_init
-from elasticsearch import ApiError
-from elasticsearch import ConnectionError as ESConnectionError
-from elasticsearch import ConnectionTimeout as ESConnectionTimeout
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from celery.worker.request import Request
 from sqlalchemy.orm import Session
 
-from shared.celery_app import enqueue
+from shared.celery_app import STAGE_OF_TASK, enqueue, stage_time_limits
 from shared.db import get_engine, session_scope
-from shared.errors import PermanentError, TransientError
+from shared.errors import PermanentError
+from shared.failure_policy import is_transient, stage_retry
 from shared.logging import configure_logging
 from shared.metrics import STAGE_DURATION, STAGE_PROCESSED, STAGE_RETRIED
 from shared.pipeline import fail_unclaimed, interrupted, release_attempts, track_claims
-from shared.settings import get_settings
 from shared.states import Stage
 
 log = structlog.get_logger(__name__)
 
-# Errors that say "a dependency is down", not "this article is bad": retry the batch.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    TransientError,
-    OperationalError,
-    InterfaceError,
-    DisconnectionError,
-    PoolTimeoutError,
-    ESConnectionError,
-    ESConnectionTimeout,
-    RedisConnectionError,
-    RedisTimeoutError,
-    BusyLoadingError,
-    KombuOperationalError,
-    ConnectionError,
-    TimeoutError,
-)
-# Elasticsearch answers that mean "not now" rather than "never".
-TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
-
 StageFunction = Callable[[Session, Sequence[str]], list[str]]
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether `exc` (or what caused it) says a dependency is unavailable or overloaded."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, TRANSIENT_ERRORS):
-            return True
-        if isinstance(current, ApiError) and current.meta.status in TRANSIENT_STATUSES:
-            return True
-        if isinstance(current, DBAPIError) and current.connection_invalidated:
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def backoff_seconds(retries: int) -> float:
-    """Exponential backoff with jitter, capped: retries of many workers spread out."""
-    cap = min(get_settings().retry_backoff_max_s, 2 ** (retries + 1))
-    return random.uniform(cap / 2, cap)
 
 
 def _describe(exc: BaseException) -> str:
@@ -135,6 +92,8 @@ def _run_stage(
                 return 0
         with STAGE_DURATION.labels(stage.value).time(), session_scope() as session:
             next_ids = process(session, article_ids)
+    except SoftTimeLimitExceeded as exc:
+        return _timed_out(stage, article_ids, exc)
     except Exception as exc:  # noqa: BLE001 - sorted below: retry, or isolate and fail
         if is_transient(exc):
             return _retry(task, stage, article_ids, claimed, exc)
@@ -156,13 +115,13 @@ def _retry(
             release_attempts(session, stage, claimed, error)
     except Exception as release_exc:  # noqa: BLE001 - the store may be the thing that is down
         log.warning("release_attempts_failed", error=_describe(release_exc))
-    max_retries = get_settings().task_max_retries
-    if task.request.retries >= max_retries:
+    policy = stage_retry()
+    if task.request.retries >= policy.times:
         # The articles are safe in the store, still in the state this stage expects: the
         # sweeper sends them again once they have waited `sweeper_stuck_after_s`.
         log.warning("stage_retries_exhausted", count=len(article_ids), error=error)
         return 0
-    countdown = backoff_seconds(task.request.retries)
+    countdown = policy.backoff_s(task.request.retries)
     log.warning(
         "stage_retry",
         count=len(article_ids),
@@ -170,7 +129,7 @@ def _retry(
         countdown=round(countdown, 2),
         error=error,
     )
-    raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
+    raise task.retry(exc=exc, countdown=countdown, max_retries=policy.times) from exc
 
 
 def _crashed(stage: Stage, article_ids: list[str], exc: BaseException) -> int:
@@ -181,14 +140,53 @@ def _crashed(stage: Stage, article_ids: list[str], exc: BaseException) -> int:
         _split(stage, article_ids, article_ids)
         return 0
     reason = exc.reason if isinstance(exc, PermanentError) else "stage_error"
+    if _fail_alone(stage, article_ids[0], reason, error, exc):
+        log.error("stage_crashed", article_id=article_ids[0], reason=reason, error=error)
+    return 0
+
+
+def _fail_alone(
+    stage: Stage, article_id: str, reason: str, message: str, exc: BaseException | None = None
+) -> bool:
     try:
         with session_scope() as session:
-            fail_unclaimed(session, stage, article_ids[0], reason=reason, message=error, exc=exc)
+            return fail_unclaimed(
+                session, stage, article_id, reason=reason, message=message, exc=exc
+            )
     except Exception as fail_exc:  # noqa: BLE001 - the sweeper retries; attempts bound it
-        log.error("mark_failed_failed", article_id=article_ids[0], error=_describe(fail_exc))
+        log.error("mark_failed_failed", article_id=article_id, error=_describe(fail_exc))
+        return False
+
+
+def _timed_out(stage: Stage, article_ids: list[str], exc: BaseException | None) -> int:
+    """The batch used up its time budget (soft limit, or the hard one that killed the worker
+    process): each article runs alone with the full budget, and one that still cannot finish
+    in it is failed with reason `timeout`, so it never holds its neighbours or a worker again."""
+    if len(article_ids) > 1:
+        log.warning("stage_timeout_batch_split", count=len(article_ids))
+        _split(stage, article_ids, article_ids)
         return 0
-    log.error("stage_crashed", article_id=article_ids[0], reason=reason, error=error)
+    limit = stage_time_limits(stage)[0]
+    message = f"{stage.value} took longer than its time budget of {limit:g}s on this article"
+    if _fail_alone(stage, article_ids[0], "timeout", message, exc):
+        log.error("stage_timeout", article_id=article_ids[0], limit_s=limit)
     return 0
+
+
+class StageRequest(Request):  # type: ignore[misc]
+    """A stage task's request in the worker's main process. When the hard time limit kills
+    the process running it, Celery acknowledges the message and forgets it; here the batch is
+    split (or its one article failed with `timeout`) instead of waiting for the sweeper."""
+
+    def on_timeout(self, soft: bool, timeout: float) -> None:
+        super().on_timeout(soft, timeout)
+        stage = STAGE_OF_TASK.get(self.task.name)
+        if soft or stage is None or not self.args or not isinstance(self.args[0], list):
+            return
+        ids = list(dict.fromkeys(str(i) for i in self.args[0]))
+        log.error("stage_hard_time_limit", stage=stage.value, count=len(ids), limit_s=timeout)
+        # Off the worker's event loop: the store may be slow to answer.
+        threading.Thread(target=_timed_out, args=(stage, ids, None), daemon=True).start()
 
 
 @worker_process_init.connect

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from services.enrich.enrichment import ArticleText, enrich_texts
-from shared.pipeline import advance, claim, mark_failed
+from shared.pipeline import advance, claim
 from shared.states import ArticleState, Stage
 
 
@@ -25,23 +25,9 @@ def enrich_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
         )
         for a in articles
     ]
-    try:
-        results = enrich_texts(texts)
-    except Exception:  # noqa: BLE001 - isolate the article that breaks the batch
-        results = []
-        for article, text in zip(articles, texts, strict=True):
-            try:
-                results.append(enrich_texts([text])[0])
-            except Exception as exc:  # noqa: BLE001
-                mark_failed(
-                    session,
-                    article,
-                    Stage.ENRICH,
-                    reason="enrichment_error",
-                    message=f"{type(exc).__name__}: {exc}",
-                    exc=exc,
-                )
-                results.append({})
+    # An article that breaks enrichment fails the batch; the stage runner (shared/worker.py)
+    # then runs each article alone, so only that one is failed.
+    results = enrich_texts(texts)
     ready = []
     for article, enrichment in zip(articles, results, strict=True):
         if not enrichment:

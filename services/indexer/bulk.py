@@ -3,13 +3,13 @@
 Documents are cut into bulk requests by count and by bytes (big batches stay at a size
 Elasticsearch digests well); every document goes to each target in the same request, so a
 request either sees the aliases before or after a swap, never half of each. Items refused
-for overload (429) or an unavailable shard are re-sent alone, with backoff; every other
-item result is final and returned to the caller, one per document and target.
+for overload (429) or an unavailable shard are re-sent alone, with the caller's retry policy
+(shared/failure_policy.py); every other item result is final and returned to the caller, one
+per document and target.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +19,9 @@ import orjson
 import structlog
 from elasticsearch import ApiError, Elasticsearch
 
-log = structlog.get_logger(__name__)
+from shared.failure_policy import Retry, bulk_item_retry, is_transient_status
 
-# Statuses that say "not now", for one item or the whole request.
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+log = structlog.get_logger(__name__)
 # Elasticsearch's own guidance is 5-15 MB per request; 500 news articles are ~3-5 MB.
 MAX_DOCS_PER_REQUEST = 500
 MAX_BYTES_PER_REQUEST = 10 * 1024 * 1024
@@ -52,7 +51,7 @@ class ItemResult:
 
     @property
     def retryable(self) -> bool:
-        return self.status in RETRYABLE_STATUSES
+        return is_transient_status(self.status)
 
     def describe(self) -> str:
         return f"{self.status} {self.error_type}: {self.reason} ({self.target})"
@@ -134,7 +133,7 @@ def _send(
             filter_path=_FILTER_PATH,
         )
     except ApiError as exc:
-        if exc.meta.status not in RETRYABLE_STATUSES:
+        if not is_transient_status(exc.meta.status):
             raise
         # The whole request was refused (overload): every item is retryable.
         return [
@@ -160,36 +159,35 @@ def bulk_write(
     require_alias: bool = True,
     max_docs: int = MAX_DOCS_PER_REQUEST,
     max_bytes: int = MAX_BYTES_PER_REQUEST,
-    max_retries: int = 4,
-    backoff_s: float = 0.5,
+    retry: Retry | None = None,
     stats: BulkStats | None = None,
 ) -> dict[str, list[ItemResult]]:
     """Write every document to every target; returns the final item results by document id.
 
-    Connection errors propagate (the caller retries the batch); a 429 or 5xx, for an item or
-    a whole request, is retried here up to `max_retries` times and then returned as is.
+    Connection errors propagate (the caller retries the batch); a transient status (429,
+    503, ...), for an item or a whole request, is retried here as `retry` says (default:
+    `bulk_item_retry()`) and then returned as is.
     """
+    policy = retry or bulk_item_retry()
     stats = stats if stats is not None else BulkStats()
     started = time.perf_counter()
     results: dict[str, list[ItemResult]] = {doc.id: [] for doc in documents}
     pending = [_Pending(doc, orjson.dumps(doc.source), list(targets)) for doc in documents]
     stats.documents += len(pending)
-    for attempt in range(max_retries + 1):
-        retry: dict[str, _Pending] = {}
+    for attempt in range(policy.times + 1):
+        again: dict[str, _Pending] = {}
         for chunk in _chunks(pending, max_docs, max_bytes):
             for item, result in _send(es, chunk, require_alias, stats):
-                if result.retryable and attempt < max_retries:
-                    again = retry.setdefault(item.doc.id, _Pending(item.doc, item.payload, []))
-                    again.targets.append(result.target)
+                if result.retryable and attempt < policy.times:
+                    entry = again.setdefault(item.doc.id, _Pending(item.doc, item.payload, []))
+                    entry.targets.append(result.target)
                 else:
                     results[item.doc.id].append(result)
-        if not retry:
+        if not again:
             break
-        pending = list(retry.values())
+        pending = list(again.values())
         stats.retried_items += sum(len(p.targets) for p in pending)
-        delay = min(30.0, backoff_s * 2**attempt)
-        # Full jitter: workers that were refused together do not come back together.
-        delay = random.uniform(delay / 2, delay)
+        delay = policy.backoff_s(attempt)
         log.warning("bulk_items_retry", items=len(pending), attempt=attempt + 1, delay=delay)
         time.sleep(delay)
     stats.seconds += time.perf_counter() - started

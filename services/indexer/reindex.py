@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from services.indexer.bulk import BulkStats, Document, bulk_write
 from shared.db import get_sessionmaker
+from shared.failure_policy import reindex_bulk_retry
 from shared.models import Article
 from shared.pipeline import mark_failed
 from shared.search.client import get_client
@@ -120,8 +121,9 @@ def _read_batch(sessions: sessionmaker[Session], after_id: str, batch_size: int)
 
 def _write(es: Elasticsearch, index: str, documents: list[Document]) -> tuple[Any, BulkStats]:
     stats = BulkStats()
-    # Generous retries: a reindex competes with live traffic and may meet 429s.
-    results = bulk_write(es, documents, [index], require_alias=False, max_retries=8, stats=stats)
+    results = bulk_write(
+        es, documents, [index], require_alias=False, retry=reindex_bulk_retry(), stats=stats
+    )
     return results, stats
 
 

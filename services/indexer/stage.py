@@ -8,11 +8,10 @@ index being built (see shared/search/indices.py), so nothing indexed meanwhile i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import structlog
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import Elasticsearch
 from sqlalchemy.orm import Session
 
 from services.indexer.bulk import Document, ItemResult, bulk_write
@@ -56,18 +55,6 @@ def ensure_ready(es: Elasticsearch) -> None:
     _ready[alias_name()] = True
 
 
-@contextmanager
-def _transient_es_errors() -> Iterator[None]:
-    """Elasticsearch overloaded or not ready (429, 5xx, a health wait timing out): retry the
-    batch later. Connection errors are already transient for the worker."""
-    try:
-        yield
-    except ApiError as exc:
-        if exc.meta.status in (408, 429) or exc.meta.status >= 500:
-            raise TransientError(f"Elasticsearch answered {exc.meta.status}: {exc}") from exc
-        raise
-
-
 def outcome(results: Sequence[ItemResult]) -> tuple[str, str | None]:
     """ "indexed", "retry" or "rejected" (with the reason) from one article's item results.
 
@@ -93,10 +80,11 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     articles = claim(session, Stage.INDEX, article_ids)
     if not articles:
         return []
+    # Elasticsearch unreachable or overloaded here or in the bulk write: the error goes up
+    # to the stage runner, and the failure policy says whether the batch is retried.
     es = get_client()
-    with _transient_es_errors():
-        ensure_ready(es)
-        targets = write_targets(es)
+    ensure_ready(es)
+    targets = write_targets(es)
     now = utcnow()
     documents: list[Document] = []
     by_id: dict[str, Article] = {}
@@ -115,8 +103,7 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
                 message=f"{type(exc).__name__}: {exc}",
                 exc=exc,
             )
-    with _transient_es_errors():
-        results = bulk_write(es, documents, targets) if documents else {}
+    results = bulk_write(es, documents, targets) if documents else {}
     indexed, retry = [], []
     for article_id, article in by_id.items():
         verdict, reason = outcome(results.get(article_id, []))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import structlog
+from billiard.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.orm import Session
 
 from services.ingest.dedup import BatchDeduplicator, Match
@@ -38,6 +39,8 @@ def _extract(session: Session, article: Article) -> bool:
     except PermanentError as exc:
         mark_failed(session, article, Stage.INGEST, reason=exc.reason, message=str(exc), exc=exc)
         return False
+    except SoftTimeLimitExceeded:
+        raise  # the batch's time is up, not this article's fault: shared/worker.py splits it
     except Exception as exc:  # noqa: BLE001 - one bad article must not sink its batch
         mark_failed(
             session,

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
+from shared.failure_policy import is_dependency_failure
 from shared.search.indices import alias_name
 from shared.search.mapping import ENTITY_FIELDS
 from shared.search.query import (
@@ -50,7 +51,7 @@ def _call(action: Callable[[], T]) -> T:
             raise SearchUnavailable(f"the index {alias_name()} does not exist yet") from exc
         raise
     except ApiError as exc:
-        if exc.meta.status == 429 or exc.meta.status >= 500:
+        if is_dependency_failure(exc):
             raise SearchUnavailable(f"Elasticsearch answered {exc.meta.status}") from exc
         raise
     except TransportError as exc:

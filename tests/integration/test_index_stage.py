@@ -273,6 +273,7 @@ class Overloaded:
 @pytest.mark.parametrize("whole", [False, True])
 def test_429s_are_retried_with_backoff(whole: bool) -> None:
     from services.indexer.bulk import BulkStats, Document, bulk_write
+    from shared.failure_policy import Retry
     from shared.search.documents import from_db
 
     documents = [
@@ -281,13 +282,13 @@ def test_429s_are_retried_with_backoff(whole: bool) -> None:
     ]
     client = Overloaded(_es(), fail=2, whole=whole)
     stats = BulkStats()
-    results = bulk_write(client, documents, [_alias()], backoff_s=0.05, stats=stats)  # type: ignore[arg-type]
+    results = bulk_write(client, documents, [_alias()], retry=Retry(4, 0.05), stats=stats)  # type: ignore[arg-type]
     assert client.calls == 3
     assert stats.retried_items == 10
     assert all(r[0].status == 201 for r in results.values())
     # Still overloaded after every retry: the items come back as 429 for the caller.
     client = Overloaded(_es(), fail=10, whole=whole)
-    results = bulk_write(client, documents, [_alias()], max_retries=2, backoff_s=0.01)  # type: ignore[arg-type]
+    results = bulk_write(client, documents, [_alias()], retry=Retry(2, 0.01))  # type: ignore[arg-type]
     assert client.calls == 3
     assert all(r[0].status == 429 for r in results.values())
 

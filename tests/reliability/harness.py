@@ -9,7 +9,11 @@ attempt was counted, as a real crash in the middle of a batch would:
 - NEWSFLOW_HARNESS_POISON_EXIT: an article whose text holds this marker kills the enrich
   worker process (`os._exit`) every time it is claimed;
 - NEWSFLOW_HARNESS_POISON_RAISE: an article whose text holds this marker makes the enrich
-  stage raise every time.
+  stage raise every time;
+- NEWSFLOW_HARNESS_SLOW: an article whose raw content holds this marker makes the ingest stage
+  sleep far beyond its time budget (the soft time limit interrupts it);
+- NEWSFLOW_HARNESS_HANG: the same, but the stage ignores the soft time limit, like native code
+  that never returns to Python (only the hard limit, killing the process, stops it).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import time
 from collections.abc import Sequence
 
+from billiard.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.orm import Session
 
 from shared import pipeline
@@ -28,12 +33,29 @@ _real_claim = pipeline.claim
 _DELAY_S = float(os.environ.get("NEWSFLOW_HARNESS_DELAY_S") or 0)
 _POISON_EXIT = os.environ.get("NEWSFLOW_HARNESS_POISON_EXIT") or None
 _POISON_RAISE = os.environ.get("NEWSFLOW_HARNESS_POISON_RAISE") or None
+_SLOW = os.environ.get("NEWSFLOW_HARNESS_SLOW") or None
+_HANG = os.environ.get("NEWSFLOW_HARNESS_HANG") or None
+
+
+def _hang() -> None:
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        try:
+            time.sleep(1)
+        except SoftTimeLimitExceeded:
+            continue  # native code would not even notice
 
 
 def _claim_with_faults(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Article]:
     articles = _real_claim(session, stage, article_ids)
     if articles and _DELAY_S:
         time.sleep(_DELAY_S)
+    if stage == Stage.INGEST:
+        for article in articles:
+            if _SLOW and _SLOW in article.raw_content:
+                time.sleep(3600)
+            if _HANG and _HANG in article.raw_content:
+                _hang()
     if stage == Stage.ENRICH:
         for article in articles:
             text = article.body or ""

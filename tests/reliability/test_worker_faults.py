@@ -145,3 +145,36 @@ def test_sigterm_finishes_the_batch_in_flight_and_requeues_the_rest(
     )
     _assert_nothing_lost(verdict.lost, verdict.duplicated)
     assert verdict.states == {"indexed": len(ids)}, verdict.failures
+
+
+def test_an_article_over_its_time_budget_fails_alone_with_timeout(
+    chaos: ChaosPool, stack: dict[str, str], fault_table: FaultTable
+) -> None:
+    """One article sleeps past the ingest budget (the soft limit stops it), another ignores
+    the soft limit like native code (the hard limit kills its worker process): each fails
+    alone with `timeout`, and every other article of their batch goes on."""
+    chaos.env["NEWSFLOW_INGEST_TIME_LIMIT_S"] = "3"
+    chaos.env["NEWSFLOW_TIME_LIMIT_GRACE_S"] = "2"
+    chaos.stage_env["ingest"] = {
+        "NEWSFLOW_HARNESS_SLOW": "SLOW-5d1e",
+        "NEWSFLOW_HARNESS_HANG": "HANG-0b7c",
+    }
+    chaos.start_pipeline()
+    payloads = _articles(seed=7, n=24)
+    payloads[3] = synthetic_article(3, 7, marker="SLOW-5d1e")
+    payloads[20] = synthetic_article(20, 7, marker="HANG-0b7c")
+    started = time.monotonic()
+    ids = submit(payloads)
+    wait_all_final(ids, RECOVERY_TIMEOUT_S)
+    verdict = verify(ids, stack["alias"])
+    record_fault(
+        fault_table,
+        "articles over their time budget (1 soft, 1 hard limit)",
+        ids,
+        verdict,
+        time.monotonic() - started,
+        notes="recovery = submit to all final; ingest budget 3 s + 2 s grace",
+    )
+    _assert_nothing_lost(verdict.lost, verdict.duplicated)
+    assert verdict.failures == {ids[3]: ("ingest", "timeout"), ids[20]: ("ingest", "timeout")}
+    assert verdict.states == {"indexed": len(ids) - 2, "failed": 2}

@@ -56,7 +56,13 @@ def test_id_comes_from_external_id_then_url_then_content() -> None:
     )
 
     by_content = article_id(source="s", external_id=None, url=None, content="Some text")
-    assert by_content == article_id(source="t", external_id=None, url=None, content="some  TEXT")
+    assert by_content == article_id(source=" S", external_id=None, url=None, content="some  TEXT")
+    # Sources are namespaces: the same text from another source is another article.
+    assert by_content != article_id(source="t", external_id=None, url=None, content="Some text")
+    # Without a source, the id is the content hash (the ids stored before sources counted).
+    assert article_id(source=None, external_id=None, url=None, content="Some text") == (
+        "2896f8ce366fdc3dadaf3967b7be2726"
+    )
     assert len({by_external, by_url, by_content}) == 3
     assert all(len(i) == ID_LENGTH for i in (by_external, by_url, by_content))
 

@@ -13,11 +13,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
-from elasticsearch import ApiError
+from billiard.exceptions import SoftTimeLimitExceeded
 from elasticsearch import ConnectionError as ESConnectionError
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import pipeline, worker
@@ -320,43 +318,53 @@ def test_a_batch_with_an_interrupted_attempt_is_split(
     assert {_get(sessions, i).state for i in ids} == {"ingested"}
 
 
-def _api_error(status: int) -> ApiError:
-    meta = ApiResponseMeta(
-        status=status,
-        http_version="1.1",
-        headers=HttpHeaders(),
-        duration=0.0,
-        node=NodeConfig("http", "localhost", 9200),
+def test_a_batch_over_its_time_budget_is_split_into_single_articles(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    ids = _add(sessions, 3)
+
+    def slow(session: Session, batch: Any) -> list[str]:
+        pipeline.claim(session, Stage.ENRICH, batch)
+        raise SoftTimeLimitExceeded()
+
+    assert worker.run_stage(FakeTask(), Stage.ENRICH, ids, slow, Stage.INDEX) == 0  # type: ignore[arg-type]
+    assert sorted(stage_env) == sorted([(Stage.ENRICH, [i]) for i in ids] + [(Stage.ENRICH, [])])
+    # Nobody is blamed for a batch: each article waits for its own run.
+    assert {_get(sessions, i).state for i in ids} == {"ingested"}
+
+
+def test_an_article_alone_over_its_time_budget_fails_with_timeout(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    (article_id,) = _add(sessions, 1)
+
+    def slow(session: Session, batch: Any) -> list[str]:
+        pipeline.claim(session, Stage.ENRICH, batch)
+        raise SoftTimeLimitExceeded()
+
+    assert worker.run_stage(FakeTask(), Stage.ENRICH, [article_id], slow, Stage.INDEX) == 0  # type: ignore[arg-type]
+    failed = _get(sessions, article_id)
+    assert (failed.state, failed.failed_stage, failed.error_class) == (
+        "failed",
+        "enrich",
+        "timeout",
     )
-    return ApiError("error", meta=meta, body={})
+    assert "time budget of 120s" in (failed.error or "")
+    assert stage_env == []
 
 
-@pytest.mark.parametrize(
-    ("exc", "transient"),
-    [
-        (TransientError("x"), True),
-        (OperationalError("SELECT 1", {}, Exception("server closed the connection")), True),
-        (ESConnectionError("refused"), True),
-        (_api_error(429), True),
-        (_api_error(503), True),
-        (_api_error(400), False),
-        (KeyError("bug"), False),
-        (PermanentError("bad"), False),
-    ],
-)
-def test_transient_errors_are_told_apart(exc: BaseException, transient: bool) -> None:
-    assert worker.is_transient(exc) is transient
-
-
-def test_a_wrapped_transient_error_is_transient() -> None:
-    outer = RuntimeError("wrapper")
-    outer.__cause__ = ConnectionRefusedError("redis")
-    assert worker.is_transient(outer)
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    cap = get_settings().retry_backoff_max_s
-    for retries in range(12):
-        delay = worker.backoff_seconds(retries)
-        bound = min(cap, 2 ** (retries + 1))
-        assert bound / 2 <= delay <= bound
+def test_the_hard_time_limit_splits_the_batch_or_fails_the_one_article(
+    sessions: sessionmaker[Session], stage_env: list[tuple[Stage, list[str]]]
+) -> None:
+    """What `StageRequest.on_timeout` runs after the hard limit killed the worker process."""
+    ids = _add(sessions, 2)
+    worker._timed_out(Stage.INGEST, ids, None)
+    assert sorted(stage_env) == sorted([(Stage.INGEST, [i]) for i in ids] + [(Stage.INGEST, [])])
+    (alone,) = _add(sessions, 1, ArticleState.RECEIVED, start=50)
+    worker._timed_out(Stage.INGEST, [alone], None)
+    failed = _get(sessions, alone)
+    assert (failed.state, failed.failed_stage, failed.error_class) == (
+        "failed",
+        "ingest",
+        "timeout",
+    )

@@ -161,6 +161,31 @@ def test_new_article_is_stored_then_enqueued_and_resubmission_is_unchanged(
     assert len(enqueued) == 1
 
 
+def test_the_same_text_from_another_source_is_a_duplicate_never_an_overwrite(
+    session: Session, enqueued: list[tuple[Stage, list[str]]]
+) -> None:
+    """No url, no external id: sources are namespaces (issue 9). The copy points at the first
+    article, whose source and revision stay as they were."""
+    first = submit_one(session, text=STORY, source="herald")
+    copy = submit_one(session, text=STORY, source="gazette")
+    assert (copy.status, copy.duplicate_of, copy.revision) == ("duplicate", first.id, 1)
+    assert copy.id != first.id
+    original = session.get(Article, first.id)
+    assert original is not None
+    assert (original.source, original.revision, original.state) == (
+        "herald",
+        1,
+        ArticleState.RECEIVED,
+    )
+    row = session.get(Article, copy.id)
+    assert row is not None
+    assert (row.source, row.state, row.duplicate_of) == ("gazette", "duplicate", first.id)
+    # Posted again, each is unchanged: the copy keeps its own id.
+    again = submit_one(session, text=STORY, source="gazette")
+    assert (again.id, again.status) == (copy.id, "unchanged")
+    assert enqueued == [(Stage.INGEST, [first.id])]
+
+
 def test_changed_version_bumps_the_revision_and_goes_through_ingest_again(
     session: Session, enqueued: list[tuple[Stage, list[str]]]
 ) -> None:

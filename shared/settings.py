@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # Search API caps.
     search_max_size: int = 100
     search_max_query_chars: int = 1000
+    # Server-side budget of one search request: Elasticsearch returns what it found by then
+    # (the answer says `partial`); a timed-out search is never retried.
+    search_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     # Sweeper: articles stuck in a non-final state longer than this are re-enqueued.
     sweeper_stuck_after_s: int = 300

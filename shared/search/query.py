@@ -1,8 +1,9 @@
 """Search requests built only from safe constructs; never user DSL, scripts or `query_string`.
 
-User text reaches Elasticsearch only as the text of a `simple_query_string` (which never
-raises on bad syntax) with a fixed set of operators, as `term`/`terms` filter values, as
-completion prefixes and as `search_after` values taken from a cursor we validate.
+User text reaches Elasticsearch only as the text of `multi_match` queries built from our own
+parse of `q` (shared/search/query_language.py: words, phrases, bounded prefixes, and/or/not),
+as `term`/`terms` filter values, as completion prefixes and as `search_after` values taken
+from a cursor we validate. Every search carries a server-side `timeout`.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, LANGUAGE_SUFFIXES
+from shared.search.query_language import QueryTooComplex, parse, to_elasticsearch
 from shared.settings import get_settings
 
 SortMode = Literal["relevance", "newest"]
@@ -51,9 +54,9 @@ def search_fields(languages: list[str] | None = None) -> list[str]:
 
 
 SEARCH_FIELDS = search_fields()
-# Operators users may type: "phrase", -exclusion, a | b (OR), (grouping), prefix*, escapes.
-# Not FUZZY, SLOP or NEAR: `~` has no meaning for readers and fuzzy terms are costly.
-SAFE_FLAGS = "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|WHITESPACE|ESCAPE"
+# Prefixes expand on the language-neutral fields only: stems make poor prefixes, and each
+# field is one more term-dictionary walk.
+PREFIX_FIELDS: list[str] = NEUTRAL_FIELDS
 
 # What a hit carries: everything but the big or internal fields.
 HIT_FIELDS = [
@@ -109,6 +112,9 @@ SORTS: dict[str, list[dict[str, Any]]] = {
     "newest": [_BY_DATE, {"article_id": "asc"}],
 }
 _CURSOR_VERSION = 1
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The last millisecond of a day: dates in the index have millisecond precision.
+_END_OF_DAY = (datetime.min + timedelta(days=1, milliseconds=-1)).time()
 
 
 class InvalidCursor(ValueError):
@@ -118,7 +124,12 @@ class InvalidCursor(ValueError):
 class SearchParams(BaseModel):
     """Everything `GET /v1/search` accepts, validated; the CLI uses the same model."""
 
-    q: str = Field(default="", description='Full text: words, "phrases", -exclusion, a | b (OR).')
+    q: str = Field(
+        default="",
+        description='Full text: words (all of them), "phrases", -exclusion, a OR b (also a | b), '
+        "(grouping), prefix* (at least 2 letters, at most 4 per query), at most 32 words. "
+        "See docs/query-language.md.",
+    )
     person: list[str] = Field(default_factory=list, description="Exact person names (any).")
     organization: list[str] = Field(default_factory=list)
     place: list[str] = Field(default_factory=list)
@@ -128,9 +139,14 @@ class SearchParams(BaseModel):
     speaker: list[str] = Field(default_factory=list, description="Quoted speakers (any).")
     keyword: list[str] = Field(default_factory=list)
     since: datetime | None = Field(
-        default=None, description="Dated on or after (published, else received)."
+        default=None,
+        description="Dated on or after (published, else received). ISO 8601; a date alone "
+        "(2025-06-01) means the start of that day in UTC; no zone means UTC.",
     )
-    until: datetime | None = Field(default=None, description="Dated on or before.")
+    until: datetime | None = Field(
+        default=None,
+        description="Dated on or before. A date alone (2025-06-01) covers that whole day in UTC.",
+    )
     sort: SortMode | None = Field(default=None, description="Default: relevance, newest if no `q`.")
     size: int = Field(default=10, ge=1)
     cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
@@ -148,19 +164,40 @@ class SearchParams(BaseModel):
             raise ValueError(f"size must be at most {settings.search_max_size}")
         if self.since and self.until and self.since > self.until:
             raise ValueError("since must not be after until")
+        try:
+            parse(self.q)
+        except QueryTooComplex as exc:
+            raise ValueError(f"q is too complex: {exc}") from exc
         for name in FILTER_FIELDS | {"language": ""}:
             values = getattr(self, name)
             if len(values) > 20 or any(len(v) > 200 for v in values):
                 raise ValueError(f"{name}: at most 20 values of at most 200 characters")
         return self
 
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _whole_days(cls, value: Any, info: ValidationInfo) -> Any:
+        # A date alone covers the whole day (UTC): `until=2025-06-01` includes 10:00 that day.
+        if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
+            day = date.fromisoformat(value.strip())
+            if info.field_name == "until":
+                return datetime.combine(day, _END_OF_DAY, tzinfo=UTC)
+            return datetime.combine(day, time(), tzinfo=UTC)
+        return value
+
     @field_validator("since", "until")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        # A date without a zone means UTC, like every date in the index.
-        if value is not None and value.tzinfo is None:
+        # A date without a zone means UTC, like every date in the index; the index's dates
+        # are years 1-9999 in UTC, so a zone that pushes a date out of them is refused.
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("date is out of range (years 1 to 9999 in UTC)") from exc
 
     @property
     def sort_mode(self) -> SortMode:
@@ -211,19 +248,11 @@ def decode_cursor(params: SearchParams) -> list[Any] | None:
 
 
 def full_text_query(q: str, languages: list[str] | None = None) -> dict[str, Any] | None:
-    text = q.strip()
-    if not text:
+    """The query of `q` (None for no words); QueryTooComplex beyond the language's bounds."""
+    node = parse(q)
+    if node is None:
         return None
-    return {
-        "simple_query_string": {
-            "query": text,
-            "fields": search_fields(languages),
-            "default_operator": "and",
-            "flags": SAFE_FLAGS,
-            # Never fail on odd input (a word against a numeric field, say).
-            "lenient": True,
-        }
-    }
+    return to_elasticsearch(node, search_fields(languages), PREFIX_FIELDS)
 
 
 def filters(params: SearchParams) -> list[dict[str, Any]]:

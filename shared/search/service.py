@@ -25,6 +25,7 @@ from shared.search.query import (
     similar_body,
     suggest_body,
 )
+from shared.settings import get_settings
 
 T = TypeVar("T")
 
@@ -56,6 +57,29 @@ def _call(action: Callable[[], T]) -> T:
         raise
     except TransportError as exc:
         raise SearchUnavailable(f"Elasticsearch is unreachable ({type(exc).__name__})") from exc
+
+
+class _Searcher:
+    """Runs the requests of one search: each with the server-side timeout, none retried on
+    a timeout (a timed-out search would only time out again, holding a thread each time);
+    remembers whether any answer was partial (timed out, or shards failed)."""
+
+    def __init__(self, es: Elasticsearch) -> None:
+        timeout = get_settings().search_timeout_s
+        # The client waits a little longer than the server, so the server's partial answer
+        # arrives instead of a client-side timeout.
+        self.es = es.options(request_timeout=timeout + 5, retry_on_timeout=False)
+        self.timeout = f"{int(timeout * 1000)}ms"
+        self.partial = False
+
+    def search(self, **request: Any) -> Any:
+        response = _call(
+            lambda: self.es.search(index=alias_name(), timeout=self.timeout, **request)
+        )
+        shards = response.get("_shards") or {}
+        if response.get("timed_out") or shards.get("failed"):
+            self.partial = True
+        return response
 
 
 def _highlights(hit: dict[str, Any]) -> dict[str, list[str]]:
@@ -100,16 +124,12 @@ def _cluster(hit: dict[str, Any]) -> str:
 
 
 def _heads(
-    es: Elasticsearch, params: SearchParams, clusters: list[str], preference: str
+    searcher: _Searcher, params: SearchParams, clusters: list[str], preference: str
 ) -> dict[str, dict[str, Any] | None]:
     """Per story: its best hit under the query, in full (fields, highlights), with the
     number and a sample of its other matching copies; None if it no longer matches."""
-    response = _call(
-        lambda: es.search(
-            index=alias_name(),
-            preference=preference,
-            **heads_body(params, clusters, _COPIES_SAMPLE),
-        )
+    response = searcher.search(
+        preference=preference, **heads_body(params, clusters, _COPIES_SAMPLE)
     )
     heads: dict[str, dict[str, Any] | None] = dict.fromkeys(clusters)
     stories = {b["key"]: b for b in response["aggregations"]["stories"]["buckets"]}
@@ -139,7 +159,12 @@ def _totals(params: SearchParams, response: dict[str, Any]) -> dict[str, Any]:
 
 def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
     """One page of results: hits (one per story unless `collapse` is off), the cursor of
-    the next page, totals, and facets with the first page. InvalidCursor on a bad cursor."""
+    the next page, totals, facets with the first page, and `partial` when Elasticsearch
+    stopped at the search timeout. InvalidCursor on a bad cursor."""
+    return _search_page(_Searcher(es), params)
+
+
+def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
     after = decode_cursor(params)
     with_aggs = after is None and params.facets
     # Same shard copies for every request of a page: scores, hence story leaders, agree.
@@ -148,7 +173,7 @@ def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
 
     def ranked(size: int, light: bool, aggs: bool) -> Any:
         body = search_body(params, size=size, search_after=after, with_aggs=aggs, light=light)
-        return _call(lambda: es.search(index=alias_name(), preference=preference, **body))
+        return searcher.search(preference=preference, **body)
 
     if not params.collapse:
         response = ranked(size, light=False, aggs=with_aggs)
@@ -158,6 +183,7 @@ def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
         result["next_cursor"] = (
             encode_cursor(params, hits[-1]["sort"]) if len(hits) == size else None
         )
+        result["partial"] = searcher.partial
         return result
 
     # Collapsed: a light ranking pass in the usual order, `search_after` for the cursor; a
@@ -185,7 +211,7 @@ def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
                         break
                     wanted.append(cluster)
             if wanted:
-                known.update(_heads(es, params, wanted, preference))
+                known.update(_heads(searcher, params, wanted, preference))
             for hit in hits[position:]:
                 cluster = _cluster(hit)
                 if cluster not in known:
@@ -204,6 +230,7 @@ def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
             break
     result["hits"] = page
     result["next_cursor"] = None if exhausted or after is None else encode_cursor(params, after)
+    result["partial"] = searcher.partial
     return result
 
 
@@ -216,9 +243,10 @@ def similar_articles(es: Elasticsearch, article_id: str, size: int = 10) -> dict
     except NotFoundError as exc:
         raise ArticleNotIndexed(article_id) from exc
     cluster_id = doc["_source"].get("cluster_id") or article_id
-    body = similar_body(doc["_index"], article_id, cluster_id, size)
-    response = _call(lambda: es.search(index=alias_name(), **body))
-    return {"id": article_id, "hits": [_hit(h) for h in response["hits"]["hits"]]}
+    searcher = _Searcher(es)
+    response = searcher.search(**similar_body(doc["_index"], article_id, cluster_id, size))
+    hits = [_hit(h) for h in response["hits"]["hits"]]
+    return {"id": article_id, "hits": hits, "partial": searcher.partial}
 
 
 def _fold(text: str) -> str:
@@ -230,9 +258,7 @@ def suggest(
     es: Elasticsearch, prefix: str, size: int = 5, entity_type: str | None = None
 ) -> dict[str, Any]:
     """Titles and entity names starting with `prefix` (at any word of them)."""
-    response = _call(
-        lambda: es.search(index=alias_name(), **suggest_body(prefix, size, entity_type))
-    )
+    response = _Searcher(es).search(**suggest_body(prefix, size, entity_type))
     titles: dict[str, dict[str, Any]] = {}
     for option in response["suggest"]["titles"][0]["options"]:
         title = option["_source"].get("title") or option["text"]

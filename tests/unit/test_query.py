@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from shared.search.documents import language_code, language_suffix
 from shared.search.mapping import LANGUAGE_SUFFIXES, MAPPINGS
 from shared.search.query import (
-    SAFE_FLAGS,
     SEARCH_FIELDS,
     InvalidCursor,
     SearchParams,
@@ -35,16 +34,31 @@ def _walk(node: Any) -> list[str]:
     return []
 
 
-def test_user_text_only_reaches_simple_query_string_with_safe_flags() -> None:
-    body = search_body(SearchParams(q='"a b" -c | d* {"script": 1}'), size=10, with_aggs=True)
+def test_user_text_only_reaches_multi_match_text() -> None:
+    body = search_body(SearchParams(q='"a b" -c | dd* {script:1}'), size=10, with_aggs=True)
     keys = set(_walk(body))
-    assert not keys & {"query_string", "script", "script_score", "regexp", "wildcard", "fuzzy"}
-    sqs = body["query"]["bool"]["must"][0]["simple_query_string"]
-    assert sqs["query"] == '"a b" -c | d* {"script": 1}'
-    assert sqs["flags"] == SAFE_FLAGS
-    assert "FUZZY" not in SAFE_FLAGS
-    assert "SLOP" not in SAFE_FLAGS
-    assert sqs["lenient"] is True
+    assert not keys & {
+        "query_string",
+        "simple_query_string",
+        "script",
+        "script_score",
+        "regexp",
+        "wildcard",
+        "fuzzy",
+        "prefix",
+    }
+    leaves = [v["query"] for k, v in _iter_items(body["query"]) if k == "multi_match"]
+    assert sorted(leaves) == sorted(["a b", "c", "dd", "{script:1}"])
+
+
+def _iter_items(node: Any) -> list[tuple[str, Any]]:
+    if isinstance(node, dict):
+        return [(k, v) for k, v in node.items()] + [
+            i for v in node.values() for i in _iter_items(v)
+        ]
+    if isinstance(node, list):
+        return [i for v in node for i in _iter_items(v)]
+    return []
 
 
 def test_search_fields_exist_in_the_mapping() -> None:
@@ -216,10 +230,10 @@ def test_language_codes_pick_the_language_fields(
 
 def test_a_language_filter_narrows_the_language_fields_searched() -> None:
     every = search_body(SearchParams(q="haus"), size=5)
-    fields = every["query"]["bool"]["must"][0]["simple_query_string"]["fields"]
+    fields = every["query"]["bool"]["must"][0]["multi_match"]["fields"]
     assert {"body_en", "body_de", "body_cjk"} <= set(fields)
     german = search_body(SearchParams(q="haus", language=["DE", "xx"]), size=5)
-    fields = german["query"]["bool"]["must"][0]["simple_query_string"]["fields"]
+    fields = german["query"]["bool"]["must"][0]["multi_match"]["fields"]
     assert [f for f in fields if f.startswith(("title_", "body_"))] == ["title_de^3", "body_de"]
     assert "body" in fields, "the language-neutral fields are always searched"
     assert {"terms": {"language": ["de", "xx"]}} in german["query"]["bool"]["filter"]

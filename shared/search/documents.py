@@ -7,21 +7,24 @@ degrade to empty fields instead of failing the article.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from shared.models import Article, utcnow
+from shared.names import canonical_name, surname
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, OTHER_ENTITIES_FIELD
 from shared.states import ArticleState
 
 # Rows in these states are (or are about to be) in the index; `reindex` projects them all.
 SEARCHABLE_STATES = (ArticleState.ENRICHED, ArticleState.INDEXED)
 
-# Completion inputs: enough for "type a later word of a title" and an article's main names,
-# few enough that the suggester's FSTs stay a small part of indexing time (they were a third
-# of it with every entity of a news article).
-_TITLE_SUFFIXES = 3
-_SUGGESTED_ENTITIES = 10
+# Completion inputs: every word position of a title and of each entity name, so a prefix
+# may start at any word ("Alas" finds "Trump and Putin meet in Alaska"). The caps only stop
+# pathological rows (a 500-word "title", thousands of entities) from bloating the FSTs.
+_TITLE_SUFFIXES = 30
+_SUGGESTED_ENTITIES = 200
+_CANONICAL_KINDS = ("person", "organization", "place")
 
 
 def language_code(value: str | None) -> str | None:
@@ -67,23 +70,53 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _canonical(kind: str, name: str) -> str:
+    # Enrichment already writes canonical names; projecting through the same function lets a
+    # reindex bring rows enriched before a change of the rules to the current spelling.
+    if kind in _CANONICAL_KINDS:
+        return canonical_name(kind, name) or name  # type: ignore[arg-type]
+    return name
+
+
 def _entities(enrichment: dict[str, Any]) -> list[dict[str, Any]]:
-    entities = []
+    """Entities with canonical names; two spellings of one name become one entity."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
     for raw in enrichment.get("entities") or []:
         if not isinstance(raw, dict):
             continue
         name = _str(raw.get("name"))
         if not name:
             continue
-        entities.append(
-            {
+        kind = _str(raw.get("type")) or "other"
+        name = _canonical(kind, name)
+        mentions = _int(raw.get("mentions")) or 1
+        offset = _int(raw.get("first_offset"))
+        known = merged.get((name, kind))
+        if known is None:
+            merged[(name, kind)] = {
                 "name": name,
-                "type": _str(raw.get("type")) or "other",
-                "mentions": _int(raw.get("mentions")) or 1,
-                "first_offset": _int(raw.get("first_offset")),
+                "type": kind,
+                "mentions": mentions,
+                "first_offset": offset,
             }
-        )
-    return entities
+            continue
+        known["mentions"] += mentions
+        if offset is not None and (known["first_offset"] is None or offset < known["first_offset"]):
+            known["first_offset"] = offset
+    return list(merged.values())
+
+
+def _person_surnames(persons: list[str]) -> list[str]:
+    """Surnames that name exactly one person of the article: `person=Blair` finds an
+    article about Tony Blair, but not one about Tony and Cherie Blair by "Blair" alone."""
+    surnames = [surname(name) for name in persons]
+    counts = Counter(s.casefold() for s in surnames if s)
+    return _strings([s for s in surnames if s and counts[s.casefold()] == 1])
+
+
+def _speaker(value: Any) -> str | None:
+    name = _str(value)
+    return _str(canonical_name("person", name)) if name else None
 
 
 def _quotes(enrichment: dict[str, Any]) -> list[dict[str, Any]]:
@@ -94,7 +127,7 @@ def _quotes(enrichment: dict[str, Any]) -> list[dict[str, Any]]:
         quotes.append(
             {
                 "text": str(raw["text"]),
-                "speaker": _str(raw.get("speaker")),
+                "speaker": _speaker(raw.get("speaker")),
                 "offset": _int(raw.get("offset")),
             }
         )
@@ -104,19 +137,31 @@ def _quotes(enrichment: dict[str, Any]) -> list[dict[str, Any]]:
 def _word_suffixes(text: str, count: int) -> list[str]:
     """`text` and the rest of it from each of its next `count` words: "Trump meets Putin"
     -> ["Trump meets Putin", "meets Putin", "Putin"], so a completion prefix can start at a
-    later word."""
+    later word. Words of one or two characters ("in", "a") start no completion."""
     words = text.split()
     starts = [0, *[i for i in range(1, len(words)) if len(words[i]) > 2][:count]]
     return [" ".join(words[i:]) for i in starts]
+
+
+def _suggest_title(title: str, day: datetime | None) -> dict[str, Any] | None:
+    if not title:
+        return None
+    # Newer articles first: the weight is the article's day number (recency).
+    weight = (day.toordinal() - _EPOCH_DAY) if day else 0
+    return {"input": _word_suffixes(title, _TITLE_SUFFIXES), "weight": max(weight, 0)}
+
+
+_EPOCH_DAY = datetime(1970, 1, 1).toordinal()
 
 
 def _suggest_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # "other" (nationalities, groups: "Russian") makes poor search-box completions.
     named = [e for e in entities if e["type"] in ENTITY_FIELDS]
     top = sorted(named, key=lambda e: -e["mentions"])[:_SUGGESTED_ENTITIES]
+    # The weight ranks an entity by its mentions in the article it is best known from.
     return [
         {
-            "input": _word_suffixes(e["name"], 2),
+            "input": _word_suffixes(e["name"], 10),
             "weight": min(e["mentions"], 1000),
             "contexts": {"type": [e["type"]]},
         }
@@ -164,11 +209,12 @@ def from_db(article: Article, *, indexed_at: datetime | None = None) -> dict[str
         "duplicate_of": article.duplicate_of,
         "word_count": _int(enrichment.get("word_count")),
         "reading_time_min": _int(enrichment.get("reading_time_min")),
-        "suggest_title": {"input": _word_suffixes(title, _TITLE_SUFFIXES)} if title else None,
+        "suggest_title": _suggest_title(title, article.published_at or article.created_at),
         "suggest_entity": _suggest_entities(entities),
     }
     for kind, field in ENTITY_FIELDS.items():
         doc[field] = _strings([e["name"] for e in entities if e["type"] == kind])
+    doc["person_surnames"] = _person_surnames(doc["persons"])
     doc[OTHER_ENTITIES_FIELD] = _strings(
         [e["name"] for e in entities if e["type"] not in ENTITY_FIELDS]
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 
 # ISO 639-1 code -> (field suffix, Elasticsearch language analyzer).
 LANGUAGE_ANALYZERS: dict[str, tuple[str, str]] = {
@@ -135,7 +135,7 @@ MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "_meta": {"mapping_version": MAPPING_VERSION},
     # Language copies and suggester inputs are index structures, not content apps read.
-    "_source": {"excludes": ["title_*", "body_*", "suggest_*"]},
+    "_source": {"excludes": ["title_*", "body_*", "suggest_*", "person_surnames"]},
     "properties": {
         "article_id": {"type": "keyword"},
         "revision": {"type": "integer"},
@@ -166,6 +166,9 @@ MAPPINGS: dict[str, Any] = {
         "indexed_at": {"type": "date"},
         **dict.fromkeys(ENTITY_FIELDS.values(), _NAME_KEYWORD),
         OTHER_ENTITIES_FIELD: _NAME_KEYWORD,
+        # Surnames naming exactly one person of the article, folded: what `person=Blair`
+        # matches besides the full names (shared/names.py says what a surname is).
+        "person_surnames": {**_KEYWORD, "normalizer": "folding"},
         # Nested, so "Putin mentioned at least 5 times" matches one entity, not two.
         "entities": {
             "type": "nested",

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from shared.names import EntityKind, canonical_name
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, LANGUAGE_SUFFIXES
 from shared.search.query_language import QueryTooComplex, parse, to_elasticsearch
 from shared.settings import get_settings
@@ -255,11 +256,42 @@ def full_text_query(q: str, languages: list[str] | None = None) -> dict[str, Any
     return to_elasticsearch(node, search_fields(languages), PREFIX_FIELDS)
 
 
+# Filters whose values are names: read through the same canonical spelling as enrichment
+# (shared/names.py), so `place=UK` is `place=United Kingdom`. Speakers are persons.
+_NAME_KINDS: dict[str, EntityKind] = {
+    "person": "person",
+    "speaker": "person",
+    "organization": "organization",
+    "place": "place",
+}
+
+
+def filter_values(name: str, values: list[str]) -> list[str]:
+    """What a filter matches: each value as given and in its canonical spelling."""
+    kept: dict[str, None] = {}
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        kept.setdefault(value, None)
+        if name in _NAME_KINDS:
+            canonical = canonical_name(_NAME_KINDS[name], value)
+            if canonical:
+                kept.setdefault(canonical, None)
+    return list(kept)
+
+
 def filters(params: SearchParams) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
     for name, field in FILTER_FIELDS.items():
-        values = [v.strip() for v in getattr(params, name) if v.strip()]
-        if values:
+        values = filter_values(name, getattr(params, name))
+        if not values:
+            continue
+        if name == "person":
+            # An unambiguous surname matches the full name: `person=Blair` finds Tony Blair.
+            either = [{"terms": {field: values}}, {"terms": {"person_surnames": values}}]
+            clauses.append({"bool": {"should": either, "minimum_should_match": 1}})
+        else:
             clauses.append({"terms": {field: values}})
     if params.language:
         clauses.append({"terms": {"language": _languages(params)}})

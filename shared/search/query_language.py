@@ -88,8 +88,10 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(("or",))
             i += 1
         elif char in "+-":
-            # Operators at the start of a word only: "e-mail" and "C++" stay words.
-            tokens.append(("and",) if char == "+" else ("not",))
+            # Operators at the start of a word only: "e-mail" and "C++" stay words, and a
+            # dash between spaces ("Putin - Trump") is punctuation.
+            if i + 1 < n and not text[i + 1].isspace():
+                tokens.append(("and",) if char == "+" else ("not",))
             i += 1
         elif char == '"':
             end = text.find('"', i + 1)

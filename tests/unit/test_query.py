@@ -82,7 +82,9 @@ def test_filters_become_terms_on_folded_keywords_and_a_date_range() -> None:
         until=datetime(2025, 2, 1, tzinfo=UTC),
     )
     filters = search_body(params, size=5)["query"]["bool"]["filter"]
-    assert {"terms": {"persons.folded": ["Vladimir Putin"]}} in filters
+    persons = {"terms": {"persons.folded": ["Vladimir Putin"]}}
+    surnames = {"terms": {"person_surnames": ["Vladimir Putin"]}}
+    assert {"bool": {"should": [persons, surnames], "minimum_should_match": 1}} in filters
     assert {"terms": {"places.folded": ["Zürich"]}} in filters
     assert {"terms": {"speakers.folded": ["Donald Trump"]}} in filters
     assert {"terms": {"language": ["en"]}} in filters

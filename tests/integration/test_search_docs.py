@@ -1,0 +1,83 @@
+"""docs/search.md holds true: its example table runs against a real index of its articles,
+and its highlight contract holds for text full of HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.test_search_api import make_article, store_and_index, wipe_store_and_index
+from tests.support import ROOT
+
+pytestmark = pytest.mark.integration
+
+DOC = (ROOT / "docs" / "search.md").read_text()
+
+
+def _table(header: str) -> list[list[str]]:
+    """The rows of the table whose header is `header` (cells with `\\|` unescaped)."""
+    section = DOC.split(header, 1)[1]
+    rows = []
+    for line in section.splitlines():
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if set(cells[0]) <= {"-", " "}:
+            continue
+        rows.append(cells)
+    return rows
+
+
+ARTICLES = _table("| id | title | body |")
+EXAMPLES = _table("| query | finds |")
+HTML_BODY = 'Tom said "Tom & Jerry" <script>alert(1)</script> isn\'t <b>bold</b>, Tom.'
+
+
+def test_the_doc_has_the_articles_and_examples() -> None:
+    assert [a[0] for a in ARTICLES] == ["A", "B", "C", "D"]
+    assert len(EXAMPLES) >= 15
+
+
+@pytest.fixture(scope="module")
+def api(stack: dict[str, str]) -> Iterator[TestClient]:
+    from services.api.app import create_app
+
+    wipe_store_and_index()
+    rows = [make_article(f"doc-{key}", title, body) for key, title, body in ARTICLES]
+    rows.append(make_article("html-escape", "Tom and Jerry", HTML_BODY, language=None))
+    store_and_index(rows)
+    with TestClient(create_app()) as client:
+        yield client
+    wipe_store_and_index()
+
+
+def _found(api: TestClient, q: str) -> set[str]:
+    response = api.get("/v1/search", params={"q": q, "collapse": "false", "size": 50})
+    assert response.status_code == 200, response.text
+    return {h["id"].removeprefix("doc-") for h in response.json()["hits"]} - {"html-escape"}
+
+
+@pytest.mark.parametrize(("q", "finds"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_documented_example(api: TestClient, q: str, finds: str) -> None:
+    query = q.strip("`")
+    expected = set() if finds.startswith("none") else {x.strip() for x in finds.split(",")}
+    assert _found(api, query) == expected
+
+
+def test_highlights_are_escaped_html_with_only_em_tags(api: TestClient) -> None:
+    response = api.get("/v1/search", params={"q": "tom"})
+    hit = response.json()["hits"][0]
+    fragments = hit["highlights"]["body"] + hit["highlights"]["title"]
+    for fragment in fragments:
+        assert set(re.findall(r"</?[a-z]+", fragment)) <= {"<em", "</em"}, fragment
+    body = hit["highlights"]["body"][0]
+    assert "&lt;script&gt;" in body
+    assert "&quot;<em>Tom</em> &amp; Jerry&quot;" in body
+    # What the doc tells clients to do gives back the text.
+    assert html.unescape(re.sub("</?em>", "", body)) == HTML_BODY

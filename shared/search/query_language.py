@@ -159,13 +159,14 @@ class _Parser:
         return _join(And, parts)
 
     def unary(self) -> Node | None:
-        if self.peek() == "not":
+        negations = 0
+        while self.peek() == "not":  # a loop, not recursion: "-" * 999 is a valid query
             self.take()
-            if self.peek() in (None, ")", "or", "and"):
-                return None  # a `-` with nothing after it
-            child = self.unary()
-            return Not(child) if child is not None else None
-        return self.atom()
+            negations += 1
+        if negations and self.peek() in (None, ")", "or", "and"):
+            return None  # a `-` with nothing after it
+        node = self.atom()
+        return Not(node) if node is not None and negations % 2 else node
 
     def atom(self) -> Node | None:
         token = self.take()

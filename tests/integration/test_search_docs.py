@@ -21,7 +21,7 @@ DOC = (ROOT / "docs" / "search.md").read_text()
 def _table(header: str) -> list[list[str]]:
     """The rows of the table whose header is `header` (cells with `\\|` unescaped)."""
     section = DOC.split(header, 1)[1]
-    rows = []
+    rows: list[list[str]] = []
     for line in section.splitlines():
         if not line.startswith("|"):
             if rows:

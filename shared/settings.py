@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     minhash_num_perm: int = Field(default=128, ge=16, le=1024)
 
     # Fetching feeds and their pages: politely, and never into the private network.
-    fetch_timeout_s: float = 10.0
+    fetch_timeout_s: float = 10.0  # connect, and each read
+    fetch_deadline_s: float = 30.0  # one whole fetch, redirects and slow bodies included
     fetch_max_bytes: int = 5_000_000
     fetch_user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
     fetch_per_host_concurrency: int = Field(default=2, ge=1)

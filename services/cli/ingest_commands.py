@@ -147,7 +147,7 @@ def feeds_add(
         try:
             feed = add_feed(session, url, source)
         except RejectedInput as exc:
-            console.print(f"[red]{exc}[/]")
+            console.print(f"[red]{exc}[/]", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except FeedExists as exc:
             console.print(f"feed {exc.feed.id} already polls {exc.feed.url}")
@@ -202,11 +202,13 @@ def feeds_remove(url_or_id: Annotated[str, typer.Argument(help="Feed URL or id."
 
 
 def _print_report(report: PollReport) -> None:
-    counts = ", ".join(f"{v} {k}" for k, v in report.counts().items()) or "nothing new"
-    status = report.status if report.status is not None else "-"
-    console.print(f"feed {report.feed_id} {report.url}: HTTP {status}, {counts}")
-    if report.error:
-        console.print(f"  [red]{report.error}[/]", highlight=False)
+    status = f"HTTP {report.status}, " if report.status is not None else ""
+    if report.error:  # the feed itself could not be had: no count would mean anything
+        line = f"feed {report.feed_id} {report.url}: {status}[red]failed: {report.error}[/]"
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in report.counts().items()) or "nothing new"
+        line = f"feed {report.feed_id} {report.url}: {status}{counts}"
+    console.print(line, highlight=False, soft_wrap=True)
     for link, reason in report.skipped:
         console.print(f"  [yellow]skipped[/] {link}: {reason}", highlight=False)
 

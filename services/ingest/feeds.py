@@ -24,7 +24,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from services.ingest.decoding import UndecodableInput, decode_bytes
-from services.ingest.fetch import Fetcher, FetchError, FetchResult
+from services.ingest.fetch import Fetcher, FetchError, FetchResult, check_url
 from shared.errors import RejectedInput
 from shared.identity import article_id, is_web_url
 from shared.models import Article, Feed, utcnow
@@ -74,9 +74,19 @@ class PollReport:
 
 
 def add_feed(session: Session, url: str, source: str | None = None) -> Feed:
+    """Register a feed. Refused at once (`RejectedInput`) when the fetcher would refuse it at
+    every poll: not http(s), a host that does not resolve or resolves into the private
+    network (unless `fetch_allow_private`)."""
     url = url.strip()
     if not is_web_url(url):
         raise RejectedInput("a feed URL must be an absolute http(s) URL", reason="invalid_url")
+    try:
+        check_url(url, allow_private=get_settings().fetch_allow_private)
+    except FetchError as exc:
+        hint = ""
+        if exc.reason == "blocked_address":
+            hint = " (for an intranet feed, set NEWSFLOW_FETCH_ALLOW_PRIVATE=true)"
+        raise RejectedInput(f"refusing {url}: {exc}{hint}", reason=exc.reason) from None
     existing = session.scalar(select(Feed).where(Feed.url == url))
     if existing is not None:
         raise FeedExists(existing)

@@ -5,18 +5,22 @@
   or multicast, unless `fetch_allow_private` is set (tests on 127.0.0.1, intranet feeds).
   A host could still resolve differently between our check and httpx's connect (DNS
   rebinding); an egress firewall is the complete answer, this guard the cheap first line.
-- Timeouts, a byte cap checked on Content-Length and again while streaming, a User-Agent,
-  at most `fetch_per_host_concurrency` requests at a time per host, and robots.txt
-  (urllib.robotparser) for pages.
+- A timeout per read and a deadline for the whole fetch (a server that sends one byte
+  every few seconds is cut at the deadline), a byte cap checked on Content-Length and again
+  while streaming, a User-Agent, at most `fetch_per_host_concurrency` requests at a time
+  per host, and robots.txt (urllib.robotparser) for pages.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -60,11 +64,124 @@ class FetchResult:
         return None
 
 
-def _blocked(address: str) -> bool:
+_IPV4_IN_LAST_32_BITS = [
+    ipaddress.IPv6Network(prefix)
+    for prefix in (
+        "::/96",  # IPv4-compatible, ::a.b.c.d (deprecated)
+        "::ffff:0:0/96",  # IPv4-mapped, ::ffff:a.b.c.d
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT), ::ffff:0:a.b.c.d
+        "64:ff9b::/96",  # NAT64, well-known prefix
+        "64:ff9b:1::/48",  # NAT64, local-use prefix (RFC 8215), when used as a /96
+    )
+]
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+_ISATAP_ID = 0x0000_5EFE  # interface identifier ::0:5efe:a.b.c.d (or ::200:5efe:...)
+_U_G_BITS = 0x0200_0000
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries, in every standard embedding: a gateway
+    or translator may deliver to them, so each must pass the guard too."""
+    value = int(ip)
+    found = [
+        ipaddress.IPv4Address(value & 0xFFFF_FFFF)
+        for network in _IPV4_IN_LAST_32_BITS
+        if ip in network
+    ]
+    if ip in _NAT64_LOCAL:  # RFC 6052 /48 layout: bits 48-63 and 72-87 (skipping "u")
+        found.append(ipaddress.IPv4Address(((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF))
+    if ip in _SIX_TO_FOUR:  # 2002:AABB:CCDD::/48
+        found.append(ipaddress.IPv4Address((value >> 80) & 0xFFFF_FFFF))
+    if ip.teredo is not None:  # 2001::/32: (server, client)
+        found.extend(ip.teredo)
+    if ((value >> 32) & 0xFFFF_FFFF) & ~_U_G_BITS == _ISATAP_ID:
+        found.append(ipaddress.IPv4Address(value & 0xFFFF_FFFF))
+    return found
+
+
+def is_blocked_address(address: str) -> bool:
+    """Whether an address (or an IPv4 address embedded in it) is not a public unicast one."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        candidates += embedded_ipv4(ip)
+    return any(not c.is_global or c.is_multicast for c in candidates)
+
+
+def check_url(url: str, *, allow_private: bool = False) -> None:
+    """Refuse URLs we must never fetch: other schemes, hosts in the private network.
+
+    Raises `FetchError` (reason `invalid_url`, `unsupported_scheme`, `dns_failed` or
+    `blocked_address`). The fetcher checks every hop; `feeds add` checks before registering.
+    """
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise FetchError(f"invalid URL {url!r}: {exc}", reason="invalid_url") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise FetchError(
+            f"refusing the {parts.scheme or 'missing'} scheme: only http(s) is fetched",
+            reason="unsupported_scheme",
+        )
+    if not host:
+        raise FetchError(f"no host in {url!r}", reason="invalid_url")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {host}: {exc}", reason="dns_failed") from None
+    blocked = sorted({str(info[4][0]) for info in infos if is_blocked_address(str(info[4][0]))})
+    if blocked:
+        raise FetchError(
+            f"{host} resolves to a non-public address ({', '.join(blocked)})",
+            reason="blocked_address",
+        )
+
+
+class _Deadline:
+    """Cuts a request's connection when its deadline passes.
+
+    A read timeout bounds each wait, not the whole: a server that sends one byte every few
+    seconds (headers included) would keep a fetch alive for hours. Shutting the socket down
+    from a timer ends whatever read is in progress at once. httpcore reports each new TCP
+    connection through its `trace` extension; a duplicate of the socket is kept, so the timer
+    never touches a descriptor that was closed and reused meanwhile.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._cut)
+        self._timer.daemon = True
+        self.cut = False
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+            sock = info["return_value"].get_extra_info("socket")
+            if isinstance(sock, socket.socket):
+                with self._lock:
+                    self._sockets.append(sock.dup())
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.cut = True
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
 
 
 @dataclass
@@ -85,6 +202,9 @@ class Fetcher:
                 headers={"User-Agent": self.settings.fetch_user_agent},
                 follow_redirects=False,  # each hop goes through the address guard
                 trust_env=False,  # an environment proxy would bypass the guard
+                # A fresh connection per request: the deadline watches the connections it
+                # sees opened (and a reused one could lead to an address no longer checked).
+                limits=httpx.Limits(max_keepalive_connections=0),
             )
 
     def __enter__(self) -> Fetcher:
@@ -103,31 +223,7 @@ class Fetcher:
             self.client.close()
 
     def check_url(self, url: str) -> None:
-        """Refuse URLs we must never fetch: other schemes, hosts in the private network."""
-        try:
-            parts = urlsplit(url)
-            host, port = parts.hostname, parts.port
-        except ValueError as exc:
-            raise FetchError(f"invalid URL {url!r}: {exc}", reason="invalid_url") from None
-        if parts.scheme.lower() not in ("http", "https"):
-            raise FetchError(
-                f"refusing the {parts.scheme or 'missing'} scheme: only http(s) is fetched",
-                reason="unsupported_scheme",
-            )
-        if not host:
-            raise FetchError(f"no host in {url!r}", reason="invalid_url")
-        if self.settings.fetch_allow_private:
-            return
-        try:
-            infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError(f"cannot resolve {host}: {exc}", reason="dns_failed") from None
-        blocked = sorted({str(info[4][0]) for info in infos if _blocked(str(info[4][0]))})
-        if blocked:
-            raise FetchError(
-                f"{host} resolves to a non-public address ({', '.join(blocked)})",
-                reason="blocked_address",
-            )
+        check_url(url, allow_private=self.settings.fetch_allow_private)
 
     def _slot(self, url: str) -> threading.BoundedSemaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -151,12 +247,13 @@ class Fetcher:
         """
         assert self.client is not None
         limit = max_bytes or self.settings.fetch_max_bytes
+        deadline = time.monotonic() + self.settings.fetch_deadline_s
         for _hop in range(MAX_REDIRECTS + 1):
             self.check_url(url)
             if check_robots and not self.allowed_by_robots(url):
                 raise FetchError(f"robots.txt disallows {url}", reason="robots_disallowed")
             with self._slot(url):
-                result = self._get_once(url, headers or {}, limit)
+                result = self._get_once(url, headers or {}, limit, deadline)
             location = result.headers.get("location")
             if result.status in (301, 302, 303, 307, 308) and location:
                 url = urljoin(url, location)
@@ -168,10 +265,25 @@ class Fetcher:
             )
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}", reason="redirects")
 
-    def _get_once(self, url: str, headers: dict[str, str], limit: int) -> FetchResult:
+    def _get_once(
+        self, url: str, headers: dict[str, str], limit: int, deadline: float
+    ) -> FetchResult:
         assert self.client is not None
+        # No single wait may outlast the deadline; the body loop checks it between reads.
+        timeout = min(self.settings.fetch_timeout_s, deadline - time.monotonic())
+        if timeout <= 0:
+            raise self._past_deadline(url)
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
+            with (
+                _Deadline(deadline) as watchdog,
+                self.client.stream(
+                    "GET",
+                    url,
+                    headers=headers,
+                    timeout=httpx.Timeout(timeout),
+                    extensions={"trace": watchdog.trace},
+                ) as response,
+            ):
                 result = FetchResult(str(response.url), response.status_code, response.headers)
                 if not 200 <= response.status_code < 300:
                     return result  # no body wanted: redirects, 304 and errors
@@ -183,6 +295,8 @@ class Fetcher:
                     )
                 body = bytearray()
                 for chunk in response.iter_bytes():
+                    if time.monotonic() > deadline:
+                        raise self._past_deadline(url)
                     body += chunk
                     if len(body) > limit:
                         raise FetchError(
@@ -192,10 +306,21 @@ class Fetcher:
                 return result
         except httpx.TimeoutException as exc:
             raise FetchError(f"timed out fetching {url}: {exc}", reason="timeout") from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            if time.monotonic() >= deadline:  # the watchdog cut the connection
+                raise self._past_deadline(url) from None
+            if not isinstance(exc, httpx.HTTPError):
+                raise
+
             raise FetchError(
                 f"cannot fetch {url}: {type(exc).__name__}: {exc}", reason="network_error"
             ) from None
+
+    def _past_deadline(self, url: str) -> FetchError:
+        return FetchError(
+            f"fetching {url} took more than {self.settings.fetch_deadline_s:g} s",
+            reason="timeout",
+        )
 
     def allowed_by_robots(self, url: str) -> bool:
         """Whether the site's robots.txt lets our User-Agent fetch `url` (cached per site)."""

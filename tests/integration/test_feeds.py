@@ -227,11 +227,19 @@ def test_atom_feed_with_last_modified(site: str, session: Session) -> None:
 
 def test_the_guard_refuses_loopback_by_default(site: str, session: Session) -> None:
     from services.ingest.feeds import add_feed, poll_due_feeds
+    from shared.errors import RejectedInput
     from shared.models import Feed
 
     get_settings.cache_clear()
     assert get_settings().fetch_allow_private is False
-    feed = add_feed(session, f"{site}/feeds/rss2.xml")
+    with pytest.raises(RejectedInput) as refused:
+        add_feed(session, f"{site}/feeds/rss2.xml")
+    assert refused.value.reason == "blocked_address"
+    # A feed registered while private addresses were allowed (or whose host now resolves
+    # into the private network) is still refused at every poll.
+    feed = Feed(url=f"{site}/feeds/rss2.xml")
+    session.add(feed)
+    session.commit()
     [report] = poll_due_feeds(session)
     assert report.error is not None
     assert report.error.startswith("blocked_address")
@@ -292,3 +300,44 @@ def test_feeds_cli_and_the_scheduled_task(site: str, session: Session) -> None:
     assert removed.exit_code == 0
     assert runner.invoke(app, ["feeds", "remove", url]).exit_code == 1
     assert "[]" not in runner.invoke(app, ["feeds", "list", "--json"]).stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:8000/feed.xml", "blocked_address"),
+        ("http://10.1.2.3/rss", "blocked_address"),
+        ("http://192.168.0.1/rss", "blocked_address"),
+        ("http://[::1]/rss", "blocked_address"),
+        ("http://[64:ff9b::7f00:1]/rss", "blocked_address"),
+        ("http://localhost/rss", "blocked_address"),
+        ("ftp://example.org/rss", "invalid_url"),
+    ],
+)
+def test_feeds_add_refuses_what_the_fetcher_would_refuse(
+    session: Session, url: str, reason: str
+) -> None:
+    from services.cli.main import app
+    from shared.models import Feed
+
+    get_settings.cache_clear()
+    refused = CliRunner().invoke(app, ["feeds", "add", url])
+    assert refused.exit_code == 2
+    assert refused.stdout == ""
+    [line] = refused.stderr.strip().splitlines()  # one line saying why
+    assert url in line or reason == "invalid_url"
+    assert session.scalars(select(Feed)).all() == []
+
+
+def test_a_failed_poll_says_so_instead_of_nothing_new(site: str, session: Session) -> None:
+    from services.cli.main import app
+    from shared.models import Feed
+
+    get_settings.cache_clear()
+    session.add(Feed(url=f"{site}/feeds/rss2.xml"))
+    session.commit()
+    polled = CliRunner().invoke(app, ["feeds", "poll"])
+    assert polled.exit_code == 1
+    assert "failed: blocked_address" in polled.stderr
+    assert "nothing new" not in polled.stderr
+    assert "HTTP -" not in polled.stderr

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.ingest.feeds import parse_entries
-from services.ingest.fetch import Fetcher, FetchError
+from services.ingest.fetch import Fetcher, FetchError, embedded_ipv4, is_blocked_address
 from shared.celery_app import POLL_FEEDS_TASK, app
 from shared.settings import Settings, get_settings
 from shared.states import Stage
@@ -52,6 +52,45 @@ def test_guard_refuses_other_schemes_and_the_private_network(url: str, reason: s
     with fetcher(no_network) as f, pytest.raises(FetchError) as info:
         f.get(url, check_robots=False)
     assert info.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded"),
+    [
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64 well-known prefix
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),  # ... to the cloud metadata service
+        ("64:ff9b:1:7f00:0:100::", "127.0.0.1"),  # NAT64 local-use /48 (RFC 6052 layout)
+        ("64:ff9b:1::a00:1", "10.0.0.1"),  # ... used as a /96
+        ("2002:a9fe:a9fe::", "169.254.169.254"),  # 6to4
+        ("2002:c0a8:101::1", "192.168.1.1"),
+        ("::127.0.0.1", "127.0.0.1"),  # IPv4-compatible
+        ("::a00:1", "10.0.0.1"),
+        ("::ffff:127.0.0.1", "127.0.0.1"),  # IPv4-mapped, dotted
+        ("::ffff:7f00:1", "127.0.0.1"),  # ... hex
+        ("0:0:0:0:0:ffff:a9fe:a9fe", "169.254.169.254"),  # ... written out
+        ("::ffff:0:7f00:1", "127.0.0.1"),  # IPv4-translated (SIIT)
+        ("::ffff:0:10.1.2.3", "10.1.2.3"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1"),  # Teredo client (inverted)
+        ("2a00:1450::5efe:a00:1", "10.0.0.1"),  # ISATAP
+        ("2a00:1450::200:5efe:c0a8:1", "192.168.0.1"),
+    ],
+)
+def test_every_ipv4_embedding_in_ipv6_is_checked(address: str, embedded: str) -> None:
+    import ipaddress
+
+    assert ipaddress.IPv4Address(embedded) in embedded_ipv4(ipaddress.IPv6Address(address))
+    assert is_blocked_address(address)
+    with fetcher(no_network) as f, pytest.raises(FetchError) as info:
+        f.get(f"http://[{address}]/", check_robots=False)
+    assert info.value.reason == "blocked_address"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.216.34", "2a00:1450:4001:82b::200e", "2002:5db8:d822::1", "64:ff9b::5db8:d822"],
+)
+def test_public_addresses_pass_including_embedded_public_ipv4(address: str) -> None:
+    assert not is_blocked_address(address)
 
 
 def test_private_addresses_only_when_the_setting_allows_them() -> None:
@@ -180,3 +219,62 @@ def test_feed_polling_is_scheduled_by_beat_and_run_by_the_ingest_worker() -> Non
     schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert POLL_FEEDS_TASK in schedule
     assert app.conf.task_routes[POLL_FEEDS_TASK]["queue"] == get_settings().queue_name(Stage.INGEST)
+
+
+class _DripServer:
+    """A real loopback server that answers one byte at a time, `interval` apart, for as long
+    as the client listens: in the body, or already in the status line and headers."""
+
+    def __init__(self, *, in_headers: bool, interval: float = 0.2) -> None:
+        import socket
+        import threading
+
+        self.in_headers, self.interval = in_headers, interval
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/feed.xml"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import contextlib
+
+        self.listener.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            with conn, contextlib.suppress(OSError):
+                conn.recv(65536)
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                if not self.in_headers:
+                    conn.sendall(head + b"Content-Length: 100000\r\n\r\n")
+                elif head:
+                    conn.sendall(head[:10])
+                while not self.stop.wait(self.interval):
+                    conn.sendall(b"X-Slow: y\r\n"[:1] if self.in_headers else b"<")
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.listener.close()
+
+
+@pytest.mark.parametrize("in_headers", [False, True], ids=["slow-body", "slow-headers"])
+def test_a_dripping_server_is_cut_at_the_overall_deadline(in_headers: bool) -> None:
+    import time
+
+    server = _DripServer(in_headers=in_headers)
+    settings = Settings(fetch_allow_private=True, fetch_timeout_s=1.0, fetch_deadline_s=1.5)  # type: ignore[call-arg]
+    try:
+        with Fetcher(settings=settings) as f:
+            started = time.monotonic()
+            with pytest.raises(FetchError) as info:
+                f.get(server.url, check_robots=False)
+            elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert info.value.reason == "timeout"
+    # Every read got a byte well within the 1 s read timeout: only the deadline ends it.
+    assert 1.4 < elapsed < 3.0

@@ -191,9 +191,10 @@ start_services() {
   start_app worker-ingest "$VENV/bin/newsflow" worker ingest --concurrency 1
   start_app worker-enrich "$VENV/bin/newsflow" worker enrich --concurrency 1
   start_app worker-index "$VENV/bin/newsflow" worker index --concurrency 1
+  start_app worker-feeds "$VENV/bin/newsflow" worker feeds --concurrency 1
   start_app scheduler "$VENV/bin/newsflow" worker scheduler --beat
   wait_for api 60 curl -fsS "http://127.0.0.1:$API_PORT/readyz"
-  say "api on http://127.0.0.1:$API_PORT, workers: ingest, enrich, index, scheduler"
+  say "api on http://127.0.0.1:$API_PORT, workers: ingest, enrich, index, feeds, scheduler"
 }
 
 cmd_up() {
@@ -227,7 +228,7 @@ stop_postgres() {
 }
 
 cmd_down() {
-  for name in scheduler worker-index worker-enrich worker-ingest api elasticsearch redis; do
+  for name in scheduler worker-feeds worker-index worker-enrich worker-ingest api elasticsearch redis; do
     stop_pidfile "$name"
   done
   stop_postgres
@@ -258,7 +259,7 @@ cmd_service() {  # cmd_service ACTION SERVICE
 
 cmd_status() {
   local name
-  for name in redis elasticsearch api worker-ingest worker-enrich worker-index scheduler; do
+  for name in redis elasticsearch api worker-ingest worker-enrich worker-index worker-feeds scheduler; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"
     else echo "$name: stopped"; fi
   done

@@ -23,9 +23,11 @@ TASK_NAMES: dict[Stage, str] = {
 }
 STAGE_OF_TASK: dict[str, Stage] = {name: stage for stage, name in TASK_NAMES.items()}
 SWEEP_TASK = "newsflow.scheduler.sweep_stuck_articles"
-# Scheduled by beat (the scheduler), run by the ingest worker: feeds submit articles.
+# Scheduled by beat (the scheduler), run by the feeds worker (`newsflow worker feeds`, ingest
+# code): on its own queue, so that slow feed servers hold neither articles nor the sweeper.
 POLL_FEEDS_TASK = "newsflow.ingest.poll_feeds"
 SCHEDULER_QUEUE = "scheduler"
+FEEDS_QUEUE = "feeds"
 
 
 def stage_time_limits(stage: Stage) -> tuple[float, float]:
@@ -43,7 +45,7 @@ def create_app() -> Celery:
     settings = get_settings()
     celery = Celery("newsflow", broker=settings.redis_url)
     queues = [settings.queue_name(stage) for stage in Stage]
-    queues.append(settings.queue_name(SCHEDULER_QUEUE))
+    queues += [settings.queue_name(SCHEDULER_QUEUE), settings.queue_name(FEEDS_QUEUE)]
     celery.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -70,11 +72,17 @@ def create_app() -> Celery:
         task_routes={
             **{TASK_NAMES[stage]: {"queue": settings.queue_name(stage)} for stage in Stage},
             SWEEP_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
-            POLL_FEEDS_TASK: {"queue": settings.queue_name(Stage.INGEST)},
+            POLL_FEEDS_TASK: {"queue": settings.queue_name(FEEDS_QUEUE)},
         },
         beat_schedule={
             "sweep-stuck-articles": {"task": SWEEP_TASK, "schedule": settings.sweeper_interval_s},
-            "poll-feeds": {"task": POLL_FEEDS_TASK, "schedule": settings.feed_check_interval_s},
+            "poll-feeds": {
+                "task": POLL_FEEDS_TASK,
+                "schedule": settings.feed_check_interval_s,
+                # A poll still waiting when the next is sent is dropped: no pile-up behind
+                # a slow poll (each poll takes every feed that is due anyway).
+                "options": {"expires": settings.feed_check_interval_s},
+            },
         },
         worker_hijack_root_logger=False,
         worker_send_task_events=True,

@@ -98,12 +98,13 @@ WORKER_APPS = {
     "enrich": "services.enrich.worker",
     "index": "services.indexer.worker",
     "scheduler": "services.scheduler.worker",
+    "feeds": "services.ingest.worker",  # feed polling, on its own queue (ingest code)
 }
 
 
 @app.command()
 def worker(
-    stage: Annotated[str, typer.Argument(help="ingest, enrich, index or scheduler")],
+    stage: Annotated[str, typer.Argument(help="ingest, enrich, index, scheduler or feeds")],
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     beat: Annotated[bool, typer.Option(help="Also run Celery beat (scheduler only).")] = False,
 ) -> None:

@@ -215,10 +215,21 @@ def test_something_that_is_no_feed_is_an_error() -> None:
     assert parse_entries(b'<rss version="2.0"><channel><title>t</title></channel></rss>') == []
 
 
-def test_feed_polling_is_scheduled_by_beat_and_run_by_the_ingest_worker() -> None:
-    schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
+def test_feed_polling_has_its_own_queue_and_worker() -> None:
+    """A slow feed server must hold neither the sweeper (scheduler queue) nor articles
+    (ingest queue): polls go to the feeds queue, which `newsflow worker feeds` consumes."""
+    from services.cli.main import WORKER_APPS
+    from shared.celery_app import FEEDS_QUEUE, SCHEDULER_QUEUE, SWEEP_TASK
+
+    settings = get_settings()
+    schedule = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
     assert POLL_FEEDS_TASK in schedule
-    assert app.conf.task_routes[POLL_FEEDS_TASK]["queue"] == get_settings().queue_name(Stage.INGEST)
+    assert schedule[POLL_FEEDS_TASK]["options"]["expires"] > 0  # no pile-up behind a slow one
+    feeds_queue = app.conf.task_routes[POLL_FEEDS_TASK]["queue"]
+    assert feeds_queue == settings.queue_name(FEEDS_QUEUE)
+    assert app.conf.task_routes[SWEEP_TASK]["queue"] == settings.queue_name(SCHEDULER_QUEUE)
+    assert feeds_queue not in {settings.queue_name(stage) for stage in Stage}
+    assert WORKER_APPS["feeds"] == "services.ingest.worker"  # where the task is defined
 
 
 class _DripServer:

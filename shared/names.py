@@ -13,8 +13,10 @@ that says "the U.K." all meet on "United Kingdom", and `person=Mr Blair` finds "
 - Persons: honorifics and job titles before the name are dropped ("Mr Blair" -> "Blair",
   "Organiser Maria Kask" -> "Maria Kask", "Shadow Home Secretary David Davis" -> "David Davis"),
   so are post-nominal letters ("MP", "QC") and a possessive ("Blair's" -> "Blair").
-- Organizations: a few well-known abbreviations are spelled out ("EU", "UN"); a possessive is
-  kept, since it is often part of the name ("McDonald's", "Sainsbury's").
+- Organizations: a few well-known abbreviations are spelled out ("EU", "UN") and political
+  parties, a closed class written many ways, get their full name ("Tories", "Conservatives" ->
+  "Conservative Party"; "Lib Dems" -> "Liberal Democrats"; "GOP" -> "Republican Party"); a
+  possessive is kept, since it is often part of the name ("McDonald's", "Sainsbury's").
 
 Case is kept (but for country names): matching without case is the index's job.
 `surname(name)` is the family name search matches a lone surname against ("Tony Blair" ->
@@ -55,6 +57,38 @@ _ORGANIZATION_SHORT_FORMS = {
     "eu": "European Union",
     "un": "United Nations",
 }
+# Political parties, a closed class written many ways ("Tories", "Lib Dems", "GOP"): every
+# form -> the party's full name. Singular US forms are left out ("a Democrat" is a person).
+_PARTY_FORMS = {
+    "conservative": "Conservative Party",
+    "conservatives": "Conservative Party",
+    "tory": "Conservative Party",
+    "tories": "Conservative Party",
+    "tory party": "Conservative Party",
+    "conservative party": "Conservative Party",
+    "labour": "Labour Party",
+    "labour party": "Labour Party",
+    "new labour": "Labour Party",
+    "liberal democrats": "Liberal Democrats",
+    "liberal democrat": "Liberal Democrats",
+    "liberal democrat party": "Liberal Democrats",
+    "lib dems": "Liberal Democrats",
+    "lib dem": "Liberal Democrats",
+    "libdems": "Liberal Democrats",
+    "ukip": "UK Independence Party",
+    "uk independence party": "UK Independence Party",
+    "snp": "Scottish National Party",
+    "scottish national party": "Scottish National Party",
+    "plaid cymru": "Plaid Cymru",
+    "greens": "Green Party",
+    "green party": "Green Party",
+    "democrats": "Democratic Party",
+    "democratic party": "Democratic Party",
+    "republicans": "Republican Party",
+    "republican party": "Republican Party",
+    "gop": "Republican Party",
+}
+PARTIES = frozenset(_PARTY_FORMS.values())
 
 # Words that may stand before a person's name as a title: the last word of the title must be
 # one of _TITLES, the words before it may also be _TITLE_MODIFIERS ("Shadow Home Secretary").
@@ -167,15 +201,18 @@ def _person(name: str) -> str:
 
 
 def _place(name: str) -> str:
-    name = _strip_possessive(name)
-    country = _countries().get(_key(name))
-    if country is None and name[:4].casefold() == "the ":
-        country = _countries().get(_key(name[4:]))
-    return country or name
+    return country(name) or _strip_possessive(name)
 
 
 def _organization(name: str) -> str:
-    return _ORGANIZATION_SHORT_FORMS.get(_key(name), name)
+    key = _key(name)
+    return _ORGANIZATION_SHORT_FORMS.get(key) or _PARTY_FORMS.get(key) or name
+
+
+def country(name: str) -> str | None:
+    """The GeoNames short name of the country `name` names, or None ("U.K." -> "United Kingdom")."""
+    name = _strip_possessive(_tidy(name))
+    return _countries().get(_key(name[4:] if name[:4].casefold() == "the " else name))
 
 
 def canonical_name(kind: EntityKind, name: str) -> str:

@@ -9,6 +9,7 @@ reading_time_min, and `models`: what produced each field, with versions.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,14 @@ def _read(batch: list[_Article]) -> None:
             article.docs[j] = doc
 
 
+_LOWERCASE_WORD = re.compile(r"(?<![\w-])[^\W\d_A-Z][^\W\d_]*(?![\w-])")
+
+
+def _lowercase_words(body: str) -> frozenset[str]:
+    """Words the article writes in lower case ("budget"), to tell common nouns from names."""
+    return frozenset(w for w in _LOWERCASE_WORD.findall(body) if w.islower())
+
+
 def _find_entities(article: _Article) -> ArticleEntities:
     mentions: list[Mention] = []
     if article.models.has_ner:
@@ -83,7 +92,7 @@ def _find_entities(article: _Article) -> ArticleEntities:
     for j, segment in enumerate(article.segments):
         if segment.kind is SegmentKind.DATELINE:
             mentions.extend(dateline_mentions(segment.text, j, segment.start))
-    entities = canonicalise(mentions)
+    entities = canonicalise(mentions, _lowercase_words(article.text.body))
     for j, segment in enumerate(article.segments):
         if segment.is_headline:
             entities.mentions.extend(headline_mentions(entities, segment.text, j, segment.start))

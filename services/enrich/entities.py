@@ -25,12 +25,21 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from services.enrich.gazetteer import is_place
 from services.enrich.wordlists import (
+    DEMONYMS,
     HONORIFICS,
+    INNER_HONORIFICS,
     LEADING_WORDS,
+    LOCATIVE_PREPOSITIONS,
     LOWERCASE_LEADING_WORDS,
     MONTHS,
+    ORGANIZATION_ENDINGS,
+    PERSON_TITLES,
+    PLACE_ENDINGS,
+    WORK_NOUNS,
 )
+from shared.names import PARTIES, canonical_name, country
 
 # spaCy labels (OntoNotes for English, WikiNER for most other languages) -> the types apps
 # filter on. Labels missing here (dates, numbers, money) are not entities for us.
@@ -53,19 +62,6 @@ ENTITY_TYPES: dict[str, str] = {
 _TYPE_PRIORITY = ("person", "organization", "place", "event", "other")
 _PERSON_VOTE = 2
 
-# Abbreviations spelled out so that "U.S." and "the United States" are one place.
-ALIASES: dict[str, tuple[str, str]] = {
-    "U.S.": ("United States", "place"),
-    "US": ("United States", "place"),
-    "U.S.A.": ("United States", "place"),
-    "USA": ("United States", "place"),
-    "U.K.": ("United Kingdom", "place"),
-    "UK": ("United Kingdom", "place"),
-    "EU": ("European Union", "organization"),
-    "E.U.": ("European Union", "organization"),
-    "U.N.": ("United Nations", "organization"),
-    "UN": ("United Nations", "organization"),
-}
 
 _TRAILING_TOKENS = frozenset({"'s", "’s", "'", "’"})  # noqa: RUF001 - typographic marks
 _HYPHEN_COMPOUND = re.compile(r"[A-Z][\w.]*(?:-[A-Z][\w.]*)+")
@@ -81,6 +77,7 @@ class Mention:
     start: int | None  # offsets in the body; None in a title or a heading outside the body
     end: int | None
     honorific: bool = False
+    surface: str | None = None  # as written, when it differs from `name`
 
 
 def _is_leading_word(text: str) -> bool:
@@ -106,6 +103,60 @@ def _trim(span: Span) -> tuple[int, int, bool]:
     return first, last + 1, honorific
 
 
+_OPENING_QUOTES = frozenset("\"'“‘«")  # noqa: RUF001 - typographic marks
+_CLOSING_QUOTES = frozenset("\"'”’»")  # noqa: RUF001
+
+
+def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
+    """The type the words around a name and its own last word give it, else `kind`.
+
+    A title of a work in quotes or after "the album" is no person, organisation or place; a
+    lone name after "in" is a place; "Stata Labs" is an organisation, "Euston Road" a place.
+    """
+    before = doc[first - 1] if first > 0 else None
+    after = doc[end] if end < len(doc) else None
+    if before is not None and before.lower_ in WORK_NOUNS:
+        return "other"
+    if (
+        before is not None
+        and after is not None
+        and before.text in _OPENING_QUOTES
+        and after.text in _CLOSING_QUOTES
+    ):
+        return "other"
+    last = doc[end - 1].lower_
+    if kind in _NAMED or kind == "place":
+        if last in ORGANIZATION_ENDINGS and end - first > 1:
+            return "organization"
+        if last in PLACE_ENDINGS and end - first > 1:
+            return "place"
+    if (
+        kind in _NAMED
+        and before is not None
+        and before.lower_ in LOCATIVE_PREPOSITIONS
+        and (end - first == 1 or is_place(doc[first:end].text))
+    ):
+        return "place"
+    return kind
+
+
+def _pieces(doc: Doc, first: int, end: int, kind: str) -> list[tuple[int, int, str, bool]]:
+    """A span cut where the model glued names together: "Foreign Policy Centre Mr Straw" ->
+    the centre and Straw (a person); "Cepes (Peruvian Centre ...)" -> both names."""
+    for i in range(first + 1, end - 1):
+        word = doc[i].lower_.rstrip(".")
+        if word in INNER_HONORIFICS:
+            return [(first, i, kind, False), (i + 1, end, "person", True)]
+        if doc[i].text == "(":
+            inner_end = next((k for k in range(i + 1, end) if doc[k].text == ")"), end)
+            return [(first, i, kind, False), (i + 1, inner_end, kind, False)]
+    return [(first, end, kind, False)]
+
+
+def _name_of(doc: Doc, first: int, end: int) -> str:
+    return " ".join(doc[first:end].text.split()).strip(',;:"“”‘«»()[]-–—')  # noqa: RUF001
+
+
 def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
     """Entity mentions of one segment's doc; `offset` is where the segment starts in the body."""
     found = []
@@ -114,42 +165,87 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
         if kind is None:
             continue
         first, end, honorific = _trim(span)
-        name_span = doc[first:end]
-        name = " ".join(name_span.text.split()).strip(',;:"“”‘«»()[]')  # noqa: RUF001 - typographic marks
-        # Names are capitalised; "today" or a lone initial is the model's noise.
-        if len(name) < 2 or not any(ch.isupper() for ch in name):
-            continue
+        # Trailing words in lower case or dashes are the model running on ("Broadus - plus").
+        while end - first > 1 and (doc[end - 1].is_punct or doc[end - 1].is_lower):
+            end -= 1
+        opening = doc[first].lower_.rstrip(".")
+        if opening in DEMONYMS:
+            if end - first == 1:
+                continue  # "Briton", "Frenchman": no one's name
+            first += 1
+        elif opening in PERSON_TITLES and end - first > 1 and not doc[first + 1].is_lower:
+            first, honorific = first + 1, True
         if honorific:
             kind = "person"
-        start = None if offset is None else offset + name_span.start_char
-        end_char = None if start is None else start + len(name_span.text)
-        found.append(Mention(name, kind, segment, start, end_char, honorific))
+        kind = _typed_by_context(doc, first, end, kind)
+        for piece_first, piece_end, piece_kind, piece_honorific in _pieces(doc, first, end, kind):
+            name = _name_of(doc, piece_first, piece_end)
+            # Names are capitalised; "today" or a lone initial is the model's noise.
+            if len(name) < 2 or not any(ch.isupper() for ch in name):
+                continue
+            name_span = doc[piece_first:piece_end]
+            start = None if offset is None else offset + name_span.start_char
+            end_char = None if start is None else start + len(name_span.text)
+            found.append(
+                Mention(
+                    name,
+                    piece_kind,
+                    segment,
+                    start,
+                    end_char,
+                    honorific or piece_honorific,
+                    surface=name_span.text,
+                )
+            )
     return found
 
 
+def _canonical(name: str, kind: str) -> tuple[str, str]:
+    """The shared canonical spelling (shared/names.py): parties and known organisations by
+    name whatever the label, countries as places, persons without titles."""
+    organization = canonical_name("organization", name)
+    if organization != name or organization in PARTIES:
+        return organization, "organization"
+    place = country(name)
+    if place is not None:
+        return place, "place" if kind in ("person", "other") else kind
+    if kind in ("person", "organization", "place"):
+        return canonical_name(kind, name) or name, kind  # type: ignore[arg-type]
+    return name, kind
+
+
+def _part_name(part: str, known: dict[str, Counter[str]]) -> tuple[str, str] | None:
+    """The canonical name and type of one part of "U.S.-Russia", if it names something."""
+    if part in known:
+        return part, _majority(known[part])
+    place = country(part)
+    if place is not None:
+        return place, "place"
+    organization = canonical_name("organization", part)
+    return (organization, "organization") if organization != part else None
+
+
 def _spell_out(mentions: list[Mention]) -> list[Mention]:
-    """Apply ALIASES and split "U.S.-Russia" into the names it joins."""
-    known: dict[str, Counter[str]] = {a: Counter({kind: 1}) for a, (_, kind) in ALIASES.items()}
+    """Split "U.S.-Russia" into the names it joins."""
+    known: dict[str, Counter[str]] = {}
     for m in mentions:
         if not _HYPHEN_COMPOUND.fullmatch(m.name):
             known.setdefault(m.name, Counter())[m.type] += 1
     out: list[Mention] = []
     for m in mentions:
-        if _HYPHEN_COMPOUND.fullmatch(m.name) and any(p in known for p in m.name.split("-")):
-            position = 0
-            for part in m.name.split("-"):
-                # Each part takes the type it has elsewhere: the compound's label fits neither.
-                if part in known:
-                    start = None if m.start is None else m.start + position
-                    end = None if start is None else start + len(part)
-                    kind = _majority(known[part])
-                    out.append(Mention(part, kind, m.segment, start, end))
-                position += len(part) + 1
-        else:
+        parts = m.name.split("-") if _HYPHEN_COMPOUND.fullmatch(m.name) else []
+        named = [_part_name(p, known) for p in parts]
+        if not any(named):
             out.append(m)
-    for m in out:
-        if m.name in ALIASES:
-            m.name, m.type = ALIASES[m.name]
+            continue
+        position = 0
+        for part, found in zip(parts, named, strict=True):
+            # Each part takes the type it has elsewhere: the compound's label fits neither.
+            if found is not None:
+                start = None if m.start is None else m.start + position
+                end = None if start is None else start + len(part)
+                out.append(Mention(found[0], found[1], m.segment, start, end, surface=part))
+            position += len(part) + 1
     return out
 
 
@@ -206,18 +302,32 @@ class ArticleEntities:
         return sorted(entities, key=lambda e: (-e["mentions"], e["first_offset"] or big))
 
 
-def canonicalise(mentions: list[Mention]) -> ArticleEntities:
-    """Fold the body's mentions into canonical entities (see the module docstring)."""
+def canonicalise(
+    mentions: list[Mention], common_words: frozenset[str] = frozenset()
+) -> ArticleEntities:
+    """Fold the body's mentions into canonical entities (see the module docstring).
+
+    `common_words` are the article's words written in lower case: a one-word name among them
+    is a common noun capitalised at a sentence start or in a heading ("Broadband", "Budget").
+    """
+    for m in mentions:
+        written = m.name
+        m.name, m.type = _canonical(m.name, m.type)
+        if m.name != written:
+            m.surface = m.surface or written
     mentions = _spell_out(mentions)
     votes: dict[str, Counter[str]] = {}
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
+    honorific: set[str] = set()
     for i, m in enumerate(mentions):
         votes.setdefault(m.name, Counter())[m.type] += (
             _PERSON_VOTE if m.type == "person" else 1
         ) + (_PERSON_VOTE if m.honorific else 0)
         counts[m.name] += 1
         first.setdefault(m.name, m.start if m.start is not None else i)
+        if m.honorific:
+            honorific.add(m.name)
     canonical: dict[str, str] = {}
     types: dict[str, str] = {}
     totals: Counter[str] = Counter()
@@ -236,31 +346,43 @@ def canonicalise(mentions: list[Mention]) -> ArticleEntities:
             types[name] = kind
         canonical[name] = target
         totals[target] += counts[name]
+        if name in honorific:
+            honorific.add(target)
         if not by_prefix:  # "Altria" (PERSON) says nothing about what "Altria Group" is
             group_votes.setdefault(target, Counter()).update(votes[name])
     types = {name: _majority(group_votes[name]) for name in types}
+    for name, kind in list(types.items()):
+        if " " in name or name in honorific or name.isupper() or name in PARTIES:
+            continue
+        if name.casefold() in common_words:
+            del types[name]  # a common noun, capitalised
+        elif kind == "person" and is_place(name):
+            types[name] = "place"  # a lone word the model took for a person: "Birkenhead"
+    kept = []
     for m in mentions:
         m.name = canonical[m.name]
-        m.type = types[m.name]
-    return ArticleEntities(canonical, types, mentions)
+        if m.name in types:
+            m.type = types[m.name]
+            kept.append(m)
+    for m in kept:
+        if m.surface and m.surface not in canonical:
+            canonical[m.surface] = m.name
+    canonical = {surface: name for surface, name in canonical.items() if name in types}
+    return ArticleEntities(canonical, types, kept)
 
 
 def headline_mentions(
     entities: ArticleEntities, text: str, segment: int, offset: int | None
 ) -> list[Mention]:
     """Mentions in a title or heading of names already found in the body, as whole words."""
-    surfaces = sorted(
-        {*entities.canonical, *(a for a, (full, _) in ALIASES.items() if full in entities.types)},
-        key=len,
-        reverse=True,
-    )
+    surfaces = sorted(entities.canonical, key=len, reverse=True)
     if not surfaces:
         return []
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, surfaces)) + r")(?!\w)")
     found = []
     for match in pattern.finditer(text):
         surface = match.group()
-        name = ALIASES[surface][0] if surface in ALIASES else entities.canonical[surface]
+        name = entities.canonical[surface]
         start = None if offset is None else offset + match.start()
         end = None if start is None else start + len(surface)
         found.append(Mention(name, entities.types[name], segment, start, end))
@@ -293,7 +415,9 @@ def dateline_mentions(text: str, segment: int, offset: int | None) -> list[Menti
             continue
         if name.isupper() and len(name) > 3:  # "WASHINGTON" but not "UK"
             name = name.title()
+        written = len(name)
+        name = country(name) or name
         body_start = None if offset is None else offset + start
-        end = None if body_start is None else body_start + len(name)
+        end = None if body_start is None else body_start + written
         found.append(Mention(name, "place", segment, body_start, end))
     return found

@@ -1,4 +1,10 @@
-"""Language detection (ISO 639-1 with confidence), loaded once per process."""
+"""Language detection (ISO 639-1 with confidence), loaded once per process.
+
+lingua in low-accuracy mode (trigram models only), loaded lazily: a process holds the models of
+the scripts it has met, about 120 MB, where every language preloaded in high-accuracy mode
+took 1.3 GB. On news text (a few hundred characters at least) both modes agree: 98.6% of 437
+articles of the BBC and fundus-dev corpora right either way (measured with the sample below).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,8 @@ from importlib.metadata import version
 from lingua import LanguageDetector, LanguageDetectorBuilder
 
 # Enough text to be sure (lingua is reliable on a sentence), short enough to stay fast: the
-# cost grows with the sample and 3,000 chars took 10% of the enrich stage.
-_SAMPLE_CHARS = 1500
+# cost grows with the sample; 1,500 and 500 characters gave the same languages on the corpus.
+_SAMPLE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -21,12 +27,12 @@ class DetectedLanguage:
 
 @lru_cache(maxsize=1)
 def detector_version() -> str:
-    return f"lingua-{version('lingua-language-detector')}"
+    return f"lingua-{version('lingua-language-detector')}-low-accuracy"
 
 
 @lru_cache(maxsize=1)
 def detector() -> LanguageDetector:
-    return LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models().build()
+    return LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
 
 
 def detect_language(text: str) -> DetectedLanguage:

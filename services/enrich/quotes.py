@@ -32,7 +32,14 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Token
 
 from services.enrich.entities import ArticleEntities, Mention
-from services.enrich.wordlists import HONORIFICS, LEADING_WORDS, PRONOUNS, SPEECH_VERBS
+from services.enrich.wordlists import (
+    HONORIFICS,
+    LEADING_WORDS,
+    PRONOUNS,
+    ROLE_NOUNS,
+    SPEECH_VERBS,
+    SPOKESPERSONS,
+)
 
 MIN_UNATTRIBUTED_WORDS = 3
 
@@ -63,6 +70,7 @@ class Quote:
     segment: int
     paragraph: int
     opens_paragraph: bool
+    closed: bool = True  # False: left open, to go on in the next quotation
     speaker: str | None = None
     # A speech verb's subject was found but names no entity ("a spokesman said"): the quote
     # is someone else's, so it takes no speaker from its neighbours.
@@ -126,9 +134,14 @@ def find_quotes(
                     segment=segment,
                     paragraph=paragraph,
                     opens_paragraph=opens_paragraph and not text[:open_mark].strip(),
+                    closed=outer_end > text_end,
                 )
             )
     return quotes
+
+
+_NEAR_QUOTE_CHARS = 200  # a pronoun this close after a quotation refers to its speaker
+_SPEAKING_TYPES = frozenset({"person", "organization"})  # never a place or a work
 
 
 class SpeakerResolver:
@@ -142,6 +155,7 @@ class SpeakerResolver:
         self._starts = [m.start or 0 for m in self._mentions]
         self._persons = [m for m in self._mentions if m.type == "person"]
         self._person_starts = [m.start or 0 for m in self._persons]
+        self._quotes = quotes
 
     def mention_at(self, offset: int) -> Mention | None:
         i = bisect.bisect_right(self._starts, offset) - 1
@@ -150,16 +164,49 @@ class SpeakerResolver:
         return None
 
     def last_person_before(self, offset: int) -> str | None:
+        """Who "he", "she" or "the minister" is: the speaker of a quotation just before (the
+        person the story is quoting), else the last person named."""
+        previous = [
+            q
+            for q in self._quotes
+            if q.outer_end <= offset < q.outer_end + _NEAR_QUOTE_CHARS and q.speaker
+        ]
+        if previous:
+            return previous[-1].speaker
         i = bisect.bisect_left(self._person_starts, offset) - 1
         return self._persons[i].name if i >= 0 else None
 
+    def _spoken_for(self, token: Token, window_offset: int) -> str | None:
+        """The body a spokesman speaks for: "an FA spokesman", "a spokeswoman for the
+        Information Commissioner's Office", "Labour's spokesman"."""
+        for child in token.children:
+            targets = [child]
+            if child.dep_ == "prep" and child.lower_ in ("for", "of", "at"):
+                targets = list(child.subtree)
+            elif child.dep_ not in ("compound", "poss", "amod", "nmod", "npadvmod"):
+                continue
+            for target in targets:
+                mention = self.mention_at(window_offset + target.idx)
+                if mention and mention.type in _SPEAKING_TYPES:
+                    return mention.name
+        return None
+
     def name(self, token: Token, window_offset: int, *, persons_only: bool) -> str | None:
+        wanted = {"person"} if persons_only else _SPEAKING_TYPES
         for candidate in (token, *(c for c in token.children if c.dep_ in ("appos", "flat"))):
             mention = self.mention_at(window_offset + candidate.idx)
-            if mention and (mention.type == "person" or not persons_only):
+            if mention and mention.type in wanted:
                 return mention.name
         if token.lower_ in PRONOUNS:
             return self.last_person_before(window_offset + token.idx)
+        if token.lower_ in ROLE_NOUNS:
+            spoken_for = None if persons_only else self._spoken_for(token, window_offset)
+            if spoken_for:
+                return spoken_for
+            definite = any(c.lower_ in ("the", "le", "la") for c in token.children)
+            # "the minister said": the person the story is about; "a spokesman": someone else.
+            if definite and token.lower_ not in SPOKESPERSONS:
+                return self.last_person_before(window_offset + token.idx)
         return None
 
 
@@ -184,7 +231,7 @@ def _person_named(words: list[Token], offset: int, resolver: SpeakerResolver) ->
     if len(found) != 1:
         return None
     (mention,) = found.values()
-    if mention.type != "person":
+    if mention.type not in _SPEAKING_TYPES:
         return None
     rest = [t for t in words if resolver.mention_at(offset + t.idx) is not mention]
     return mention.name if all(t.lower_.rstrip(".") in HONORIFICS for t in rest) else None
@@ -340,7 +387,28 @@ def attribute(
 
 
 def carry_over(quotes: list[Quote]) -> None:
-    """Unattributed quotations take the speaker of their neighbours (a quote continued)."""
+    """Unattributed quotations take the speaker of their neighbours (a quote continued).
+
+    A quotation left open goes on in the next one (the press convention for a quote running
+    over sentences and paragraphs): the whole run is one speaker's, whoever the words after
+    its last part happen to name.
+    """
+    runs: list[list[Quote]] = []
+    for q in quotes:
+        if (
+            runs
+            and not runs[-1][-1].closed
+            and (q.opens_paragraph or q.paragraph == runs[-1][-1].paragraph)
+        ):
+            runs[-1].append(q)
+        else:
+            runs.append([q])
+    for run in runs:
+        if len(run) > 1:
+            named = [q.speaker for q in run if q.speaker]
+            if named:
+                for q in run:
+                    q.speaker, q.unnamed_speaker = named[0], False
     by_paragraph: dict[int, list[Quote]] = {}
     for q in quotes:
         by_paragraph.setdefault(q.paragraph, []).append(q)

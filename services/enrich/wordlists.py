@@ -24,6 +24,49 @@ HONORIFICS = _words(
     "princess sheikh rev judge justice mayor premier m mme herr frau"
 )
 
+# Words before a name that make its bearer a person whatever the model said ("Rapper 50 Cent",
+# "Organiser Maria Kask"); unlike HONORIFICS, none starts organisation names ("General Motors").
+PERSON_TITLES = _words(
+    "mr mrs ms miss dr sir dame prof professor rapper singer actor actress organiser organizer "
+    "spokesman spokeswoman striker midfielder defender goalkeeper winger coach manager boss "
+    "chairman chairwoman chancellor minister senator governor mayor president premier director "
+    "presenter comedian author novelist economist analyst"
+)
+# Honorifics that start a new name inside a span ("Foreign Policy Centre Mr Straw").
+INNER_HONORIFICS = _words("mr mrs ms dr")
+# Nouns that announce the title of a work ("the album Hopes and Fears", "hit single Candy Shop").
+WORK_NOUNS = _words(
+    "album albums single singles song songs track tracks film films movie movies book books "
+    "novel novels show shows series sitcom programme programmes musical play opera documentary"
+)
+# Prepositions after which a lone name is a place ("in Jonesboro", "near Cobh").
+LOCATIVE_PREPOSITIONS = _words("in near outside inside throughout across")
+# Last words that settle a name's type ("Stata Labs", "Sale Sharks"; "Euston Road").
+ORGANIZATION_ENDINGS = _words(
+    "ltd limited inc plc corp corporation co company group holdings bank party council ministry "
+    "department office commission committee association federation union university college "
+    "institute agency authority board club labs laboratories technologies systems airlines "
+    "airways motors trust foundation fund society league network networks records studios "
+    "united rovers wanderers athletic"
+)
+PLACE_ENDINGS = _words(
+    "street road avenue square park stadium airport station theatre theater museum river valley "
+    "island islands mountains county province region bridge cathedral palace"
+)
+# Nationalities before a name ("Kenyan Susan Chepkemei") and alone (a "Briton" is no name).
+DEMONYMS = _words(
+    """
+    american british briton britons english englishman scottish scot scots welsh welshman irish
+    irishman french frenchman german italian spanish spaniard portuguese dutch dutchman belgian
+    swiss austrian swedish swede norwegian danish dane finnish finn russian ukrainian polish pole
+    czech greek turkish chinese japanese korean indian pakistani australian aussie kenyan
+    ethiopian nigerian ghanaian moroccan algerian egyptian brazilian argentine argentinian
+    mexican canadian jamaican israeli palestinian iranian iraqi syrian saudi afghan
+    zimbabwean zambian ugandan tanzanian cameroonian senegalese ivorian chilean colombian
+    peruvian venezuelan cuban european african asian
+    """
+)
+
 MONTHS = _words(
     "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
     "july august september october november december"
@@ -57,6 +100,18 @@ SPEECH_VERBS = _words(
     confié martelé insisté averti prévenu lancé selon
     sagte sagt sagten sagen erklärte erklärt betonte betont meinte meint warnte warnt fügte
     bekräftigte räumte kritisierte zufolge
+    """
+)
+
+# Who speaks for someone else: "an FA spokesman said" quotes the FA.
+SPOKESPERSONS = _words("spokesman spokeswoman spokesperson representative statement porte-parole")
+# Nouns that stand for a person already named ("the minister said", "the star added").
+ROLE_NOUNS = SPOKESPERSONS | _words(
+    """
+    minister secretary chancellor president premier chairman chairwoman chair manager boss
+    coach director executive chief leader official officer head spokesman star singer rapper
+    actor actress player striker captain champion athlete founder governor senator mayor
+    judge professor economist analyst author
     """
 )
 

@@ -302,6 +302,8 @@ class Fetcher:
                         raise FetchError(
                             f"{url} is more than the limit of {limit} bytes", reason="too_large"
                         )
+                if watchdog.cut:  # a body that ends with the connection looks complete
+                    raise self._past_deadline(url)
                 result.content = bytes(body)
                 return result
         except httpx.TimeoutException as exc:

@@ -8,7 +8,9 @@ the size cap, and an entry with a non-http link. Loopback is allowed explicitly 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +72,15 @@ class NewsSite(BaseHTTPRequestHandler):
             else:
                 headers = {"Content-Type": "application/atom+xml", "Last-Modified": LAST_MODIFIED}
                 self._send(200, self._fixture("atom.xml"), headers)
+        elif self.path == "/feeds/slow.xml":  # one byte every 0.2 s, for up to 10 s
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # cut: fine
+                for _ in range(50):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.2)
         elif self.path == "/feeds/not-a-feed.xml":
             self._send(200, b"<html><body><p>Moved</p></body></html>", html)
         elif self.path == "/news/huge.html":
@@ -341,3 +352,21 @@ def test_a_failed_poll_says_so_instead_of_nothing_new(site: str, session: Sessio
     assert "failed: blocked_address" in polled.stderr
     assert "nothing new" not in polled.stderr
     assert "HTTP -" not in polled.stderr
+
+
+def test_a_slow_feed_is_cut_at_the_fetch_deadline(
+    site: str, session: Session, settings_env: Callable[..., None]
+) -> None:
+    from services.ingest.feeds import poll_feeds
+    from shared.models import Feed
+
+    settings_env(fetch_allow_private="true", fetch_timeout_s=1, fetch_deadline_s=1.5)
+    feed = Feed(url=f"{site}/feeds/slow.xml")
+    session.add(feed)
+    session.commit()
+    started = time.monotonic()
+    [report] = poll_feeds(session, [feed])
+    assert time.monotonic() - started < 4  # the server would go on for 10 s
+    assert report.error is not None
+    assert report.error.startswith("timeout")
+    assert feed.error == report.error

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.identity import is_web_url
+from shared.times import as_utc
 
 SubmitStatus = Literal["accepted", "unchanged", "revised", "duplicate", "rejected"]
 
@@ -61,9 +62,7 @@ class ArticleIn(BaseModel):
     @field_validator("published_at", mode="after")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        return as_utc(value)
 
     @model_validator(mode="after")
     def _one_content_field(self) -> ArticleIn:

@@ -28,11 +28,3 @@ STAGE_INPUT_STATE: dict[Stage, ArticleState] = {
 }
 
 FINAL_STATES = frozenset({ArticleState.INDEXED, ArticleState.DUPLICATE, ArticleState.FAILED})
-
-
-def stage_for_state(state: ArticleState) -> Stage | None:
-    """The stage that moves an article out of `state`, or None for final states."""
-    for stage, expected in STAGE_INPUT_STATE.items():
-        if expected == state:
-            return stage
-    return None

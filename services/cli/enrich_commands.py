@@ -19,9 +19,6 @@ import typer
 from rich.console import Console
 
 console = Console(stderr=True)
-# What the command prints of an enrichment (the stored dict also has offsets, word counts and
-# model versions: `newsflow show` prints those).
-_ENRICHED_FIELDS = ("language", "entities", "quotes", "keywords", "summary")
 
 
 def _batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

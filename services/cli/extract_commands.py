@@ -34,7 +34,7 @@ _CHUNK = 8
 
 def extract_item(item: InputItem) -> dict[str, Any]:
     """The output object for one input: extracted fields, or the error that prevented them."""
-    from services.ingest.extraction import extract, parse_date
+    from services.ingest.extraction import extract
 
     out: dict[str, Any] = {"path": item.path}
     if item.index is not None:
@@ -45,12 +45,9 @@ def extract_item(item: InputItem) -> dict[str, Any]:
         extracted = extract(item.content, item.input_format, url=item.url)
     except Exception as exc:  # noqa: BLE001 - one bad file must not end the run
         return {**out, "error": f"{type(exc).__name__}: {exc}"}
-    data = extracted.to_json()
-    # What the submitter states wins over what we guessed, as in the ingest stage.
-    data["title"] = item.title or data["title"]
-    data["language"] = item.language or data["language"]
-    if stated := parse_date(item.published_at):
-        data["published_at"] = stated.isoformat()
+    data = extracted.with_submitted(
+        title=item.title, published_at=item.published_at, language=item.language
+    ).to_json()
     out.update({key: data[key] for key in _FIELDS})
     if not extracted.body:
         out["error"] = "no article text found"

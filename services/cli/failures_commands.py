@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shared.times import as_utc
+
 failures_app = typer.Typer(no_args_is_help=True, help="Failed articles: list and replay.")
 console = Console(stderr=True)
 
@@ -48,18 +50,10 @@ def _filter(
     return FailureFilter(
         stage=stage_value,
         reason=reason,
-        since=_utc(since),
-        until=_utc(until),
+        since=as_utc(since),
+        until=as_utc(until),
         ids=list(ids or []),
     )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    from datetime import UTC
-
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _dump(data: Any) -> None:

@@ -284,9 +284,6 @@ class ArticleEntities:
     types: dict[str, str]  # canonical name -> type
     mentions: list[Mention]  # every mention, named by its canonical name
 
-    def type_of(self, name: str) -> str | None:
-        return self.types.get(name)
-
     def to_json(self) -> list[dict[str, Any]]:
         counts: Counter[str] = Counter(m.name for m in self.mentions)
         firsts: dict[str, int] = {}

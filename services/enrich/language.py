@@ -35,17 +35,8 @@ def detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
 
 
-def detect_language(text: str) -> DetectedLanguage:
-    sample = text[:_SAMPLE_CHARS]
-    values = detector().compute_language_confidence_values(sample) if sample.strip() else []
-    if not values:
-        return DetectedLanguage(None, 0.0)
-    best = values[0]
-    return DetectedLanguage(best.language.iso_code_639_1.name.lower(), round(best.value, 4))
-
-
 def detect_languages(texts: list[str]) -> list[DetectedLanguage]:
-    """`detect_language` for a batch, spread over lingua's own threads."""
+    """The language of each text (a prefix of it), spread over lingua's own threads."""
     samples = [t[:_SAMPLE_CHARS] for t in texts]
     filled = [i for i, s in enumerate(samples) if s.strip()]
     results = [DetectedLanguage(None, 0.0)] * len(texts)

@@ -13,21 +13,15 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from shared.textlayout import CLOSERS, SENTENCE_MARKS, looks_like_heading, split_dateline
+
 # Far below spaCy's max_length (1,000,000): smaller docs batch better and bound memory.
 MAX_SEGMENT_CHARS = 10_000
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _LINE = re.compile(r"[^\n]+")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")  # noqa: RUF001 - typographic marks
-_HEADING_MAX_WORDS = 12
-# "Anchorage, Alaska — In their first..." / "WASHINGTON (Reuters) - The...": place names, an
-# optional agency, then a dash, at the start of the body.
-_NAME = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}"  # noqa: RUF001 - typographic marks
-_DATELINE = re.compile(
-    rf"({_NAME}(?:, {_NAME}){{0,2}}(?: \([^)]{{1,40}}\))?)\s+([—–-]{{1,2}})\s+(?=\S)"  # noqa: RUF001 - typographic marks
-)
-# A line ending like this is prose (or a boilerplate "Share."), never a heading.
-_PROSE_ENDINGS = tuple(".!?…:;,\"'”’»)")  # noqa: RUF001 - typographic marks
+# A sentence end where a long line may be cut: the mark, closing quotes, then a space.
+_SENTENCE_END = re.compile(rf"[{re.escape(SENTENCE_MARKS)}][{re.escape(CLOSERS)}]*\s+")
 
 
 @dataclass(frozen=True)
@@ -38,10 +32,6 @@ class ArticleText:
     body: str  # paragraphs separated by one blank line
     headings: list[str] = field(default_factory=list)
     dateline: str | None = None  # "Anchorage, Alaska": where the story was filed
-
-    @property
-    def paragraphs(self) -> list[str]:
-        return [p.strip() for p in _BLANK_LINE.split(self.body) if p.strip()]
 
 
 class SegmentKind(StrEnum):
@@ -64,23 +54,6 @@ class Segment:
         return self.kind in (SegmentKind.TITLE, SegmentKind.HEADING)
 
 
-def looks_like_heading(line: str) -> bool:
-    """A short title-cased line without closing punctuation ("Ukraine at the Center").
-
-    Catches headings left in the body when extraction did not report them, so that the
-    heading rules (no NER, no sentences for the summary) apply to them too.
-    """
-    words = line.split()
-    if not 0 < len(words) <= _HEADING_MAX_WORDS or line.rstrip().endswith(_PROSE_ENDINGS):
-        return False
-    content = [w for w in words if len(w.strip(",;:-–—")) > 3 and w[0].isalpha()]  # noqa: RUF001 - typographic marks
-    if not content:
-        return all(w[0].isupper() for w in words if w[0].isalpha()) and any(
-            w[0].isalpha() for w in words
-        )
-    return sum(w[0].isupper() for w in content) / len(content) >= 0.6
-
-
 def split_long(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, str]]:
     """Cut `text` into (offset, chunk) pieces of at most `limit` chars, at sentence ends if any."""
     chunks: list[tuple[int, str]] = []
@@ -95,15 +68,6 @@ def split_long(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, str
         start += cut
     chunks.append((start, text[start:]))
     return [(offset, chunk) for offset, chunk in chunks if chunk.strip()]
-
-
-def _dateline_prefix(line: str) -> re.Match[str] | None:
-    """A dateline opening the first line; a plain hyphen only after capitals ("WASHINGTON -")
-    or an agency, since "Ryanair - the airline..." is prose."""
-    match = _DATELINE.match(line)
-    if match and match.group(2) == "-" and not (match.group(1).isupper() or "(" in match.group(1)):
-        return None
-    return match
 
 
 def _normalise(text: str) -> str:
@@ -131,14 +95,14 @@ def segment_article(article: ArticleText) -> list[Segment]:
             paragraph += 1
         previous_end = match.end()
         start = match.start() + (len(line) - len(line.lstrip()))
-        prefix = _dateline_prefix(stripped) if first_line else None
+        found_dateline, rest = split_dateline(stripped) if first_line else (None, stripped)
         first_line = False
-        if prefix:  # the dateline is still in the body: read it apart from the prose
-            segments.append(Segment(SegmentKind.DATELINE, prefix.group(1), start, paragraph))
-            if dateline and _normalise(dateline) == _normalise(prefix.group(1)):
+        if found_dateline:  # the dateline is still in the body: read it apart from the prose
+            segments.append(Segment(SegmentKind.DATELINE, found_dateline, start, paragraph))
+            if dateline and _normalise(dateline) == _normalise(found_dateline):
                 dateline = None
-            start += prefix.end()
-            stripped = stripped[prefix.end() :]
+            start += len(stripped) - len(rest)
+            stripped = rest
         key = _normalise(stripped)
         if key in headings or looks_like_heading(stripped):
             found.add(key)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from shared.textlayout import LIST_MARKER, ends_sentence
+
 # Calls to action and legal lines (English and German, the corpus's languages).
 _CALL_TO_ACTION = re.compile(
     r"""(?:
@@ -61,7 +63,6 @@ _CHROME_WORD = re.compile(
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )
-_LIST_ITEM = re.compile(r"^(?:[-*\u2022\u2013]\s|\d{1,3}[.)]\s)")
 _SHORT_WORDS = 8
 _TINY_WORDS = 3
 _CALL_TO_ACTION_MAX_WORDS = 40
@@ -73,10 +74,6 @@ _SEPARATORS = "\u00bb\u203a>|/"  # guillemet, single guillemet, >, |, /
 _BREADCRUMB = re.compile(
     rf"^[^{_SEPARATORS}]{{1,40}}(?:\s[{_SEPARATORS}]\s[^{_SEPARATORS}]{{1,40}}){{1,6}}$"
 )
-
-
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip("\"'\u201d\u2019\u00bb)] ")[-1:] in ".!?\u2026"
 
 
 def is_furniture(text: str, *, after_article: bool = False) -> bool:
@@ -92,10 +89,10 @@ def is_furniture(text: str, *, after_article: bool = False) -> bool:
         return True
     if words <= _CREDIT_MAX_WORDS and _CREDIT.match(text):
         return True
-    if _LIST_ITEM.match(text):
+    if LIST_MARKER.match(text):
         return False  # "- targeted teenagers with advertising campaigns" is content
     short = words <= _TINY_WORDS or (
-        after_article and words <= _SHORT_WORDS and not _ends_sentence(text)
+        after_article and words <= _SHORT_WORDS and not ends_sentence(text)
     )
     return short and _CHROME_WORD.search(text) is not None
 

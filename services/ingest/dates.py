@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from dateutil import parser as date_parser
 
+from shared.times import as_utc
+
 # Abbreviations dateutil cannot resolve on its own; an unknown one would leave the date naive.
 _TZINFOS = {
     "UTC": UTC,
@@ -37,11 +39,6 @@ _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1)
 
 
-def as_aware(value: datetime) -> datetime:
-    """A naive datetime is taken to be UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def parse_date(value: str | date | None, *, now: datetime | None = None) -> datetime | None:
     """A time-zone-aware datetime (UTC when the value has no zone), or None.
 
@@ -60,7 +57,7 @@ def parse_date(value: str | date | None, *, now: datetime | None = None) -> date
                 parsed = date_parser.parse(value.strip(), tzinfos=_TZINFOS)
         except (ValueError, OverflowError, TypeError):
             return None
-    parsed = as_aware(parsed)
+    parsed = as_utc(parsed)
     if parsed > (now or datetime.now(UTC)) or parsed < _EARLIEST:
         return None
     if parsed.astimezone(UTC).date() == _EPOCH_DAY:

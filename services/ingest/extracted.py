@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from services.ingest.dates import parse_date
 
 
 @dataclass
@@ -25,6 +27,18 @@ class Extracted:
     @property
     def paragraphs(self) -> list[str]:
         return [p for p in self.body.split("\n\n") if p]
+
+    def with_submitted(
+        self, *, title: str | None, published_at: str | None, language: str | None
+    ) -> Extracted:
+        """A copy in which what the submitter stated wins over what extraction guessed (the
+        ingest stage and `newsflow extract` both apply it)."""
+        return replace(
+            self,
+            title=title or self.title,
+            published_at=parse_date(published_at) or self.published_at,
+            language=language or self.language,
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -14,28 +14,20 @@ from dataclasses import dataclass
 from services.ingest.boilerplate import is_furniture, is_navigation
 from services.ingest.cleaning import clean_text, join_paragraphs
 from services.ingest.extracted import Extracted
+from shared.textlayout import (
+    HEADING_MAX_WORDS,
+    LIST_MARKER,
+    ends_punctuated,
+    is_title_case,
+    split_dateline,
+)
 
-_TERMINAL = ".!?\u2026:;"
-_CLOSERS = "\"'\u201d\u2019\u00bb)]"
-_LIST_MARKER = re.compile(r"^(?:[-*\u2022\u2013]\s|\d{1,3}[.)]\s)")
 # A title glued to the next line by a scraper: "...on UkraineAnchorage, Alask" (a lower-case
 # letter or closing punctuation directly followed by a capital).
 _GLUE_POINT = re.compile(r"(?<=[a-z0-9.!?\u201d\u2019)])(?=[A-Z])")
-# "Anchorage, Alaska — In their...", "WASHINGTON (Reuters) - ...", "LONDON, Jan 5 -- ..."
-_DASHES = "\u2014\u2013"  # em and en dash
-_DATELINE_SPLIT = re.compile(
-    rf"^(?P<dateline>[^\W\d_][^\n{_DASHES}]{{1,70}}?)\s*(?:[{_DASHES}]+|\s-{{1,2}})\s+(?=\S)"
-)
-_WORD = r"[^\W\d_][\w.'\u2019-]*"
-_CAPS_PLACE = re.compile(r"^[A-Z][A-Z.'\u2019 -]{2,}(?:,\s*[\w .'\u2019-]+)?$")
-_PLACE_REGION = re.compile(rf"^{_WORD}(?: {_WORD}){{0,3}},(?: {_WORD}){{1,3}}(?: \d{{1,2}})?$")
-_AGENCY = re.compile(r"\s*\((?:[A-Z][\w .&-]{1,30})\)$")
-_MAX_DATELINE_WORDS = 6
-
 _ZONE_MAX_WORDS = 12
 _WRAP_WIDTH = 60
 _MAX_TITLE_WORDS = 25  # a headline ending in a full stop is rarely longer
-_MINOR_WORD_LENGTH = 3  # "a", "of", "the", "and": lower case even in Title Case
 
 
 @dataclass
@@ -50,28 +42,19 @@ class _Unit:
         return len(self.text.split())
 
 
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip(_CLOSERS)[-1:] in _TERMINAL or text[-1:] in _CLOSERS
-
-
 def _is_prose(unit: _Unit) -> bool:
-    return unit.words >= 8 and _ends_sentence(unit.text)
-
-
-def _is_title_case(text: str) -> bool:
-    words = [w for w in re.findall(r"[^\W\d_][\w'\u2019-]*", text) if len(w) > _MINOR_WORD_LENGTH]
-    return bool(words) and all(w[0].isupper() for w in words)
+    return unit.words >= 8 and ends_punctuated(unit.text)
 
 
 def _is_continuation(previous: str, line: str, *, first_line: bool) -> bool:
     """Whether `line` continues `previous` (hard-wrapped text) rather than starting anew."""
-    if _LIST_MARKER.match(line) or _ends_sentence(previous):
+    if LIST_MARKER.match(line) or ends_punctuated(previous):
         return False
     if line[:1].islower():
         return True
     # A long line without a full stop was wrapped, unless it is a headline: the text's first
     # line or one in Title Case.
-    return len(previous) >= _WRAP_WIDTH and not first_line and not _is_title_case(previous)
+    return len(previous) >= _WRAP_WIDTH and not first_line and not is_title_case(previous)
 
 
 def _units(text: str) -> list[_Unit]:
@@ -99,23 +82,6 @@ def split_glued_title(first_line: str, next_text: str) -> tuple[str, str | None]
         if len(tail) >= 3 and len(head.split()) >= 2 and next_text.startswith(tail):
             return head.rstrip(), tail
     return first_line, None
-
-
-def _is_dateline(candidate: str, glued: str | None) -> bool:
-    if len(candidate.split()) > _MAX_DATELINE_WORDS:
-        return False
-    if glued and candidate.startswith(glued):
-        return True  # the scraper already showed us where the article's first line began
-    place = _AGENCY.sub("", candidate)
-    return bool(_CAPS_PLACE.match(place) or _PLACE_REGION.match(place) or place != candidate)
-
-
-def split_dateline(paragraph: str, glued: str | None = None) -> tuple[str | None, str]:
-    """Split "Anchorage, Alaska -- In their..." into ("Anchorage, Alaska", "In their...")."""
-    match = _DATELINE_SPLIT.match(paragraph)
-    if not match or not _is_dateline(match.group("dateline"), glued):
-        return None, paragraph
-    return match.group("dateline").strip(" ,"), paragraph[match.end() :]
 
 
 def _drop_chrome(units: list[_Unit]) -> list[_Unit]:
@@ -149,11 +115,13 @@ def _is_heading(units: list[_Unit], index: int) -> bool:
     broken-off sentence, a caption or a score, and those belong to the body.
     """
     unit = units[index]
-    if not (2 <= unit.words <= 12 and len(unit.text) <= 100) or _ends_sentence(unit.text):
+    if not (2 <= unit.words <= HEADING_MAX_WORDS and len(unit.text) <= 100):
         return False
-    if _LIST_MARKER.match(unit.text) or unit.text.count(",") > 2:  # a list of names
+    if ends_punctuated(unit.text):
         return False
-    if not _is_title_case(unit.text):
+    if LIST_MARKER.match(unit.text) or unit.text.count(",") > 2:  # a list of names
+        return False
+    if not is_title_case(unit.text):
         return False
     if index == 0 or index + 1 == len(units):
         return False

@@ -9,7 +9,7 @@ from billiard.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.orm import Session
 
 from services.ingest.dedup import BatchDeduplicator, Match
-from services.ingest.extraction import Extracted, extract, parse_date
+from services.ingest.extraction import Extracted, extract
 from shared.errors import PermanentError
 from shared.identity import content_hash
 from shared.models import Article
@@ -21,14 +21,17 @@ log = structlog.get_logger(__name__)
 
 def apply_extraction(article: Article, extracted: Extracted) -> None:
     submitted = article.submitted or {}
-    article.title = submitted.get("title") or extracted.title
+    final = extracted.with_submitted(
+        title=submitted.get("title"),
+        published_at=submitted.get("published_at"),
+        language=submitted.get("language"),
+    )
+    article.title = final.title
     article.body = extracted.body
     article.canonical_url = extracted.canonical_url or article.url
-    article.published_at = extracted.published_at
-    if submitted.get("published_at"):
-        article.published_at = parse_date(submitted["published_at"]) or article.published_at
-    article.language = submitted.get("language") or extracted.language
-    article.extracted = extracted.to_json()
+    article.published_at = final.published_at
+    article.language = final.language
+    article.extracted = extracted.to_json()  # what extraction found, before the submitter's
     article.content_hash = content_hash(f"{article.title or ''}\n{extracted.body}")
 
 

@@ -22,6 +22,7 @@ from shared.names import EntityKind, canonical_name
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, LANGUAGE_SUFFIXES
 from shared.search.query_language import QueryTooComplex, parse, to_elasticsearch
 from shared.settings import get_settings
+from shared.times import as_utc
 
 SortMode = Literal["relevance", "newest"]
 Interval = Literal["hour", "day", "week", "month", "year"]
@@ -193,10 +194,8 @@ class SearchParams(BaseModel):
         # are years 1-9999 in UTC, so a zone that pushes a date out of them is refused.
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
         try:
-            return value.astimezone(UTC)
+            return as_utc(value).astimezone(UTC)
         except OverflowError as exc:
             raise ValueError("date is out of range (years 1 to 9999 in UTC)") from exc
 

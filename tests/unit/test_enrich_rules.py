@@ -8,11 +8,11 @@ from services.enrich.quotes import find_quotes
 from services.enrich.segments import (
     ArticleText,
     SegmentKind,
-    looks_like_heading,
     segment_article,
     split_long,
 )
 from services.enrich.summary import Sentence, summarize
+from shared.textlayout import looks_like_heading
 
 
 def _mentions(*items: tuple[str, str]) -> list[Mention]:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from services.ingest.extraction import extract
-from services.ingest.plaintext import split_dateline, split_glued_title
+from services.ingest.plaintext import split_glued_title
+from shared.textlayout import split_dateline
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 SEED_TITLE = "Trump and Putin Meet in Alaska: Talks Signal a Possible Turning Point on Ukraine"

@@ -12,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The seed article: `make up` posts it, and tests read it.
+SEED = FIXTURES / "alaska-summit.txt"
 # One namespace per test session: database, queues and index alias of its own.
 NAMESPACE = os.environ.get("NEWSFLOW_TEST_NAMESPACE") or f"nftest{secrets.token_hex(3)}"
 os.environ["NEWSFLOW_TEST_NAMESPACE"] = NAMESPACE

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support import FIXTURES, WorkerPool, wait_until
+from tests.support import FIXTURES, SEED, WorkerPool, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -22,7 +22,7 @@ def api(stack: dict[str, str]) -> Iterator[TestClient]:
 
 def _payloads() -> list[dict[str, str]]:
     return [
-        {"text": (FIXTURES / "alaska-summit.txt").read_text(), "source": "seed"},
+        {"text": SEED.read_text(), "source": "seed"},
         {"text": (FIXTURES / "e2e" / "harbour-bridge.txt").read_text(), "source": "fixture"},
         {
             "html": (FIXTURES / "e2e" / "glacier-study.html").read_text(),

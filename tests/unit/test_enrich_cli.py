@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SEED = Path(__file__).resolve().parents[1] / "fixtures" / "alaska-summit.txt"
+from tests.support import SEED
+
 EXTRACT_KEYS = {
     "path",
     "title",

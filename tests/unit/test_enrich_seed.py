@@ -7,15 +7,13 @@ what, and offsets that point into the stored body.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.enrich.enrichment import ArticleText, enrich_texts
 from services.ingest.extraction import extract
-
-SEED = Path(__file__).resolve().parents[1] / "fixtures" / "alaska-summit.txt"
+from tests.support import SEED
 
 
 def _plain(text: str) -> str:

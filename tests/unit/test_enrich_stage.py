@@ -12,8 +12,7 @@ from services.ingest.extraction import extract
 from shared.db import make_engine
 from shared.models import Article, Base
 from shared.states import ArticleState
-
-SEED = Path(__file__).resolve().parents[1] / "fixtures" / "alaska-summit.txt"
+from tests.support import SEED
 
 
 @pytest.fixture

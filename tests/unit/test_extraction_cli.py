@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import SEED
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 KEYS = {
     "path",
@@ -39,7 +41,7 @@ def _run(*args: str) -> tuple[list[dict[str, Any]], subprocess.CompletedProcess[
 
 @pytest.fixture
 def inputs(tmp_path: Path) -> Path:
-    seed = (FIXTURES / "alaska-summit.txt").read_bytes()
+    seed = SEED.read_bytes()
     (tmp_path / "1-seed.txt.gz").write_bytes(gzip.compress(seed))
     (tmp_path / "2-page.html").write_bytes((FIXTURES / "article-jsonld.html").read_bytes())
     (tmp_path / "3-bad.json").write_bytes((FIXTURES / "malformed.json").read_bytes())

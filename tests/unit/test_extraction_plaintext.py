@@ -9,6 +9,7 @@ import pytest
 from services.ingest.extraction import extract
 from services.ingest.plaintext import split_glued_title
 from shared.textlayout import split_dateline
+from tests.support import SEED
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 SEED_TITLE = "Trump and Putin Meet in Alaska: Talks Signal a Possible Turning Point on Ukraine"
@@ -22,7 +23,7 @@ SEED_HEADINGS = [
 
 @pytest.fixture(scope="module")
 def seed() -> str:
-    return (FIXTURES / "alaska-summit.txt").read_text(encoding="utf-8")
+    return SEED.read_text(encoding="utf-8")
 
 
 def test_seed_title_is_split_from_the_glued_dateline(seed: str) -> None:

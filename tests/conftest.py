@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support import NAMESPACE, WorkerPool
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 PG_ADMIN_URL = os.environ.get(
     "NEWSFLOW_TEST_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
@@ -103,9 +107,8 @@ def stack(database_url: str, search_index: str, redis_url: str) -> dict[str, str
     return {"database_url": database_url, "alias": search_index, "redis_url": redis_url}
 
 
-@pytest.fixture
-def clean_store(stack: dict[str, str]) -> Iterator[None]:
-    """Empty store, queues and index around a test that counts articles."""
+def wipe_store(stack: dict[str, str]) -> None:
+    """Empty this session's store, queues and index."""
     from redis import Redis
     from sqlalchemy import text
 
@@ -113,21 +116,24 @@ def clean_store(stack: dict[str, str]) -> Iterator[None]:
     from shared.search.client import get_client
     from shared.search.indices import ensure_index
 
-    def wipe() -> None:
-        with get_engine().begin() as connection:
-            # CASCADE: tables that hang off articles (article_bands) are emptied with it.
-            connection.execute(text("TRUNCATE stage_events, articles CASCADE"))
-        redis = Redis.from_url(stack["redis_url"])
-        for key in redis.scan_iter(f"{NAMESPACE}.*"):
-            redis.delete(key)
-        # No delete_by_query on the local node (no reindex module): recreate the index.
-        es = get_client()
-        es.options(ignore_status=404).indices.delete(index=f"{stack['alias']}-v*")
-        ensure_index(es)
+    with get_engine().begin() as connection:
+        # CASCADE: tables that hang off articles (article_bands) are emptied with it.
+        connection.execute(text("TRUNCATE stage_events, articles CASCADE"))
+    redis = Redis.from_url(stack["redis_url"])
+    for key in redis.scan_iter(f"{NAMESPACE}.*"):
+        redis.delete(key)
+    # No delete_by_query on the local node (no reindex module): recreate the index.
+    es = get_client()
+    es.options(ignore_status=404).indices.delete(index=f"{stack['alias']}-v*")
+    ensure_index(es)
 
-    wipe()
+
+@pytest.fixture
+def clean_store(stack: dict[str, str]) -> Iterator[None]:
+    """Empty store, queues and index around a test that counts articles."""
+    wipe_store(stack)
     yield
-    wipe()
+    wipe_store(stack)
 
 
 @pytest.fixture
@@ -135,3 +141,23 @@ def workers(stack: dict[str, str], tmp_path: Path) -> Iterator[WorkerPool]:
     pool = WorkerPool(tmp_path)
     yield pool
     pool.stop_all()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's, driven by Playwright), one for the session."""
+    from tests.browser import launch_chromium
+
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and page, 1280 px wide."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -85,6 +86,43 @@ class WorkerPool:
     def stop_all(self) -> None:
         for stage in list(self.processes):
             self.kill(stage, 15)
+
+
+class ApiServer:
+    """The real API in a uvicorn process on a free loopback port, for browsers and clients."""
+
+    def __init__(self, log_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [sys.executable, "-m", "uvicorn", "services.api.app:app"]
+        argv += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        self.log = log_dir / "api.log"
+        self.process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env={**os.environ, **(extra_env or {})},
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(self._ready, timeout=60, message=f"the API did not start (see {self.log})")
+
+    def _ready(self) -> bool:
+        import httpx
+
+        if self.process.poll() is not None:
+            raise AssertionError(f"the API exited: {self.log.read_text()[-2000:]}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            self.process.wait(timeout=30)
 
 
 def wait_until(

@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.api import security
+from services.api import security, ui
 from services.api.errors import install_error_handlers
 from services.api.routes import articles, failures, health, search
 from shared.apikeys import INGEST, SEARCH
@@ -29,6 +29,7 @@ def create_app() -> FastAPI:
     api.include_router(search.router, dependencies=[Depends(security.require_scope(SEARCH))])
     api.include_router(failures.router)
     api.include_router(health.router)
+    ui.install(api)  # the web console under /ui
     # Outermost first: refuse strangers, then oversized bodies, before any parsing.
     api.add_middleware(security.BodySizeLimit)
     api.add_middleware(security.RejectNulInUrl)

@@ -65,6 +65,8 @@ install_system() {
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
   command -v mvn >/dev/null || apt_install maven
   command -v curl >/dev/null || apt_install curl
+  # The console's browser tests drive Debian's Chromium; Playwright never downloads one.
+  command -v chromium >/dev/null || apt_install chromium chromium-driver
   id "$SERVICE_USER" >/dev/null 2>&1 ||
     as_root useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
 }

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from shared.models import Article, StageEvent, utcnow
-from shared.pipeline import queue_depths
+from shared.queues import queue_depths
 from shared.settings import get_settings
 from shared.states import STAGE_INPUT_STATE, Stage
 

@@ -106,7 +106,10 @@ def test_search_facet_and_cursor_paging(console: Console, page: Page) -> None:
     copies = hits.first.locator("details.copies")
     expect(copies.locator("summary")).to_have_text("1 copy")
     copies.locator("summary").click()
-    expect(copies).to_contain_text("copydesk")
+    # One of the two outlets leads the story, the other is its copy.
+    expect(copies.locator("li")).to_have_count(1)
+    expect(hits.first).to_contain_text("fixture")
+    expect(hits.first).to_contain_text("copydesk")
     screenshot(page, "console-search")
 
     # A facet narrows the search; the URL (the permalink) holds the filter.
@@ -187,6 +190,8 @@ def test_article_page_shows_enrichment_and_history(console: Console, page: Page)
     page.get_by_text("Show the input as submitted").click()
     expect(page.locator(".raw-text")).to_contain_text("Anchorage")
     screenshot(page, "console-article")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "console-article-top", full_page=False)
 
     # The near-copy's page names its story.
     page.goto(f"{console.url}/ui/articles/{console.ids['harbour-copy']}")
@@ -221,4 +226,3 @@ def test_pipeline_page_and_replay(console: Console, page: Page) -> None:
     outcomes = page.locator("table.history tbody tr td:nth-child(3)").all_inner_texts()
     assert outcomes == ["failed", "replay", "failed"]
     expect(page.get_by_role("alert")).to_contain_text("no_article_text")
-

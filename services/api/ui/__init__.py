@@ -25,8 +25,7 @@ async def _console_error(request: Request, exc: Exception) -> Response:
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
     # A fragment for htmx's own requests (the replay result area), a page otherwise.
     partial = (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-boosted") != "true"
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
     )
     context = {"section": "error", "error": exc, "role": None, "partial": partial}
     return page(request, "error.html", context, exc.status_code, headers)

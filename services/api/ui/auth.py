@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 from fastapi import HTTPException, Request
 
 from services.api import security
+from shared.apikeys import ADMIN, INGEST, SCOPES, SEARCH
 from shared.settings import get_settings
 
 KEY_COOKIE = "newsflow_console_key"
-ROLES = {security.ADMIN: "admin", security.INGEST: "ingest", security.SEARCH: "search"}
+ROLES = {ADMIN: "admin", INGEST: "ingest", SEARCH: "search"}
 
 
 class ConsoleError(Exception):
@@ -65,7 +66,7 @@ def console_scopes(request: Request) -> frozenset[str]:
                 "Without API keys the console answers only on a loopback address "
                 "(open it as http://127.0.0.1:PORT/ui).",
             )
-        return security.SCOPES
+        return SCOPES
     try:
         return security.caller_scopes(presented_key(request), None)
     except HTTPException as exc:
@@ -92,7 +93,7 @@ def require(scopes: frozenset[str], *allowed: str) -> None:
 
 
 def is_admin(scopes: frozenset[str]) -> bool:
-    return security.ADMIN in scopes
+    return ADMIN in scopes
 
 
 def check_write(request: Request) -> None:

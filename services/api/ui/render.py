@@ -128,10 +128,9 @@ def mark_entities(body: str, entities: list[dict[str, Any]]) -> list[Markup]:
         if len(kinds) == 1 and surname not in names:
             names[surname] = kinds[0]
     if not names:
-        return [Markup(escape(p)) for p in body.split("\n\n") if p.strip()]
-    pattern = re.compile(
-        r"(?<!\w)(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?!\w)"
-    )
+        return [escape(p) for p in body.split("\n\n") if p.strip()]
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)({alternatives})(?!\w)")
     paragraphs = []
     for paragraph in body.split("\n\n"):
         if not paragraph.strip():

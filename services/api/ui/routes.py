@@ -36,6 +36,7 @@ from services.api.ui.search_form import (
     SearchForm,
     date_bucket_range,
 )
+from shared.apikeys import ADMIN, INGEST, SEARCH
 from shared.failures import (
     FailureFilter,
     article_history,
@@ -106,7 +107,7 @@ def console_home() -> RedirectResponse:
 def search_page(request: Request, es: SearchDep) -> Response:
     """Search with filters, facets, highlights, collapsed copies and cursor paging."""
     scopes = auth.console_scopes(request)
-    auth.require(scopes, security.SEARCH)
+    auth.require(scopes, SEARCH)
     form = SearchForm.from_query(request.query_params)
     context = _context(
         request, scopes, "search", form=form, filters=FILTERS, sorts=SORTS, result=None,
@@ -121,6 +122,7 @@ def search_page(request: Request, es: SearchDep) -> Response:
     else:
         try:
             result = search_articles(es, params)
+            result.setdefault("stories", None)  # counted with the first page only
             facets = result.get("facets")
             if facets is None and params.cursor:
                 # Later pages come without facets: the first page's, for the same query.
@@ -188,7 +190,7 @@ def _similar(es: Elasticsearch, article: Article) -> tuple[list[dict[str, Any]],
 def article_page(request: Request, article_id: str, session: SessionDep, es: SearchDep) -> Response:
     """Everything the pipeline made of one article, and every attempt on it."""
     scopes = auth.console_scopes(request)
-    auth.require(scopes, security.INGEST, security.SEARCH)
+    auth.require(scopes, INGEST, SEARCH)
     article = _load_article(session, article_id)
     view = article_view(article)
     enrichment = view["enrichment"] or {}
@@ -219,7 +221,7 @@ def article_page(request: Request, article_id: str, session: SessionDep, es: Sea
 def article_raw(request: Request, article_id: str, session: SessionDep) -> Response:
     """The input as it was submitted (shown on demand: it can be large)."""
     scopes = auth.console_scopes(request)
-    auth.require(scopes, security.INGEST, security.SEARCH)
+    auth.require(scopes, INGEST, SEARCH)
     article = _load_article(session, article_id)
     raw = article.raw_content or ""
     context = _context(
@@ -303,7 +305,7 @@ async def replay_page(request: Request, session: SessionDep) -> Response:
     """Replay failed articles (by ids, or a stage and reason): admin, as the API's replay."""
     auth.check_write(request)
     scopes = auth.console_scopes(request)
-    auth.require(scopes, security.ADMIN)
+    auth.require(scopes, ADMIN)
     fields = await _form(request)
     values = dict(fields)
     try:
@@ -320,7 +322,12 @@ async def replay_page(request: Request, session: SessionDep) -> Response:
     )
     result = await run_in_threadpool(replay_failures, session, failures)
     context = _context(request, scopes, "pipeline", result=result, selection=values)
-    return page(request, "replay_result.html", context, headers={"HX-Trigger": "pipeline-changed"})
+    return page(
+        request,
+        "replay_result.html",
+        context,
+        headers={"HX-Trigger-After-Settle": "pipeline-changed"},
+    )
 
 
 # --- signing in ----------------------------------------------------------------------------

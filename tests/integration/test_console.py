@@ -1,0 +1,166 @@
+"""The console's gates, against the real app and store: the API's keys and scopes, sign-in,
+the CSRF guard on replay, loopback-only without keys, its own assets, errors as pages."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shared.apikeys import hash_api_key
+from shared.settings import get_settings
+
+pytestmark = [pytest.mark.integration]
+
+KEYS = {"search": "sk-console-0a1b2c3d4e5f-search", "admin": "ak-console-9f8e7d6c5b4a-admin"}
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def local(stack: dict[str, str], clean_store: None) -> Iterator[TestClient]:
+    """The app without keys, called as a browser on this machine would."""
+    from services.api.app import create_app
+
+    with TestClient(create_app(), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+@pytest.fixture
+def keyed(
+    stack: dict[str, str], clean_store: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """The app with a search key and an admin key, called from another machine."""
+    from services.api.app import create_app
+
+    monkeypatch.setenv(
+        "NEWSFLOW_API_KEYS", json.dumps({hash_api_key(k): [s] for s, k in KEYS.items()})
+    )
+    get_settings.cache_clear()
+    try:
+        with TestClient(
+            create_app(), base_url="https://news.example.org", client=("198.51.100.7", 5000)
+        ) as client:
+            yield client
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_root_leads_to_the_console_and_assets_are_served_by_us(local: TestClient) -> None:
+    root = local.get("/", follow_redirects=False)
+    assert root.status_code == 307
+    assert root.headers["location"] == "/ui/search"
+    page = local.get("/ui/search")
+    assert page.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["server-timing"].startswith("app;dur=")
+    for asset, kind in (("htmx.min.js", "text/javascript"), ("console.css", "text/css")):
+        assert f"/ui/static/{asset}?v=" in page.text
+        answer = local.get(f"/ui/static/{asset}")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith(kind)
+    assert local.get("/ui/static/htmx.min.js").text.startswith("/*! htmx 2.0.11")
+    # Every script and stylesheet comes from newsflow itself: no CDN.
+    head = page.text.split("<body", 1)[0]
+    links = re.findall(r'(?:src|href)="([^"]*)"', head)
+    assert len(links) == 3
+    assert all(link.startswith("/ui/static/") or link == "data:," for link in links), links
+    assert local.get("/ui/static/..%2Fauth.py").status_code == 404
+
+
+def test_without_keys_only_loopback_hosts_get_the_console(local: TestClient) -> None:
+    # A page on another site pointing its own name at 127.0.0.1 (DNS rebinding) is refused.
+    rebound = local.get("/ui/search", headers={"Host": "evil.example:8000"})
+    assert rebound.status_code == 403
+    assert "loopback" in rebound.text
+    assert local.get("/ui/search", headers={"Host": "localhost:8000"}).status_code == 200
+
+
+def test_form_errors_are_explained(local: TestClient) -> None:
+    backwards = local.get("/ui/search", params={"since": "2025-03-01", "until": "2025-02-01"})
+    assert backwards.status_code == 422
+    assert "The From date is after the To date." in backwards.text
+    bad_day = local.get("/ui/search", params={"since": "yesterday"})
+    assert bad_day.status_code == 422
+    assert "is not a date like 2025-08-15" in bad_day.text
+    cursor = local.get("/ui/search", params={"q": "x", "cursor": "bm9wZQ"})
+    assert cursor.status_code == 400
+    assert "does not belong to this search" in cursor.text
+    missing = local.get("/ui/articles/" + "0" * 32)
+    assert missing.status_code == 404
+    assert "There is no article" in missing.text
+
+
+def test_replay_needs_the_htmx_header_and_a_same_origin(local: TestClient) -> None:
+    form = {"stage": "ingest", "reason": "no_article_text"}
+    plain = local.post("/ui/failures/replay", data=form)  # what a form on another site sends
+    assert plain.status_code == 403
+    assert "csrf_check_failed" in plain.text
+    cross = local.post(
+        "/ui/failures/replay", data=form, headers={**HTMX, "Origin": "https://evil.example"}
+    )
+    assert cross.status_code == 403
+    same = local.post(
+        "/ui/failures/replay", data=form, headers={**HTMX, "Origin": "http://127.0.0.1:8000"}
+    )
+    assert same.status_code == 200
+    assert "Replayed 0 articles" in same.text
+    assert same.headers["hx-trigger-after-settle"] == "pipeline-changed"
+    empty = local.post("/ui/failures/replay", data={}, headers=HTMX)
+    assert empty.status_code == 422
+    assert "Nothing to replay" in empty.text
+
+
+def test_keys_sign_in_and_scopes(keyed: TestClient) -> None:
+    anonymous = keyed.get("/ui/search?q=x", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/ui/login?next=%2Fui%2Fsearch%3Fq%3Dx"
+    invalid = keyed.get("/ui/search", headers={"X-API-Key": "nope"}, follow_redirects=False)
+    assert invalid.status_code == 303
+
+    wrong = keyed.post("/ui/login", data={"api_key": "guess"}, headers=HTMX)
+    assert wrong.status_code == 401
+    assert "That API key is not valid." in wrong.text
+    signed = keyed.post(
+        "/ui/login", data={"api_key": KEYS["search"], "next": "/ui/pipeline"}, headers=HTMX
+    )
+    assert signed.status_code == 204
+    assert signed.headers["hx-redirect"] == "/ui/pipeline"
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/ui" in cookie
+    assert "Secure" in cookie
+
+    # The search key (now in the cookie) reads pages but cannot see failures or replay.
+    assert keyed.get("/ui/search").status_code == 200
+    pipeline = keyed.get("/ui/pipeline")
+    assert pipeline.status_code == 200
+    assert "need an API key with the admin scope" in pipeline.text
+    refused = keyed.post("/ui/failures/replay", data={"stage": "ingest"}, headers=HTMX)
+    assert refused.status_code == 403
+    assert "insufficient_scope" in refused.text
+
+    admin = keyed.post(
+        "/ui/failures/replay",
+        data={"stage": "ingest"},
+        headers={**HTMX, "X-API-Key": KEYS["admin"]},
+    )
+    assert admin.status_code == 200
+
+    out = keyed.post("/ui/logout", headers=HTMX)
+    assert out.headers["hx-redirect"] == "/ui/login"
+    assert keyed.get("/ui/search", follow_redirects=False).status_code == 303
+
+
+def test_an_open_redirect_is_not_possible(keyed: TestClient) -> None:
+    signed = keyed.post(
+        "/ui/login",
+        data={"api_key": KEYS["search"], "next": "https://evil.example/"},
+        headers=HTMX,
+    )
+    assert signed.headers["hx-redirect"] == "/ui/search"

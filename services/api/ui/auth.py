@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
@@ -70,7 +71,7 @@ def console_scopes(request: Request) -> frozenset[str]:
     try:
         return security.caller_scopes(presented_key(request), None)
     except HTTPException as exc:
-        detail = exc.detail if isinstance(exc.detail, dict) else {}
+        detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
         raise ConsoleError(
             401,
             str(detail.get("reason", "api_key_required")),

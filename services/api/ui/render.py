@@ -72,29 +72,32 @@ def duration(seconds: float | None) -> str:
     return f"{seconds // 86400} d"
 
 
+def _parse(value: datetime | str) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def when(value: datetime | str | None) -> str:
     """A time people read, always UTC."""
     if value is None:
         return "-"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    parsed = _parse(value)
+    if parsed is None:
+        return str(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def day(value: datetime | str | None) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value[:10]
-    return value.strftime("%Y-%m-%d")
+    parsed = _parse(value)
+    return parsed.strftime("%Y-%m-%d") if parsed else str(value)[:10]
 
 
 def highlighted(fragment: str) -> Markup:

@@ -71,7 +71,9 @@ def _start_clock(request: Request) -> None:
 router = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(_start_clock)])
 
 
-def _context(request: Request, scopes: frozenset[str], section: str, **values: Any) -> dict:
+def _context(
+    request: Request, scopes: frozenset[str], section: str, **values: Any
+) -> dict[str, Any]:
     return {
         "section": section,
         "role": auth.role_of(scopes),
@@ -309,10 +311,12 @@ async def replay_page(request: Request, session: SessionDep) -> Response:
     fields = await _form(request)
     values = dict(fields)
     try:
-        replay = ReplayRequest(
-            ids=[v for k, v in fields if k == "ids"],
-            stage=values.get("stage") or None,
-            reason=values.get("reason") or None,
+        replay = ReplayRequest.model_validate(
+            {
+                "ids": [v for k, v in fields if k == "ids"],
+                "stage": values.get("stage") or None,
+                "reason": values.get("reason") or None,
+            }
         )
     except ValidationError as exc:
         errors = "; ".join(str(e.get("msg")) for e in exc.errors())

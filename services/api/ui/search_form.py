@@ -8,7 +8,7 @@ value added or removed, and the cursor dropped (a cursor belongs to one exact qu
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -133,15 +133,17 @@ class SearchForm:
             return None, errors
         values: dict[str, Any] = {name: list(v) for name, v in self.filters.items()}
         try:
-            params = SearchParams(
-                q=self.q,
-                since=datetime.combine(since, time.min, UTC) if since else None,
-                # A day range includes its last day.
-                until=datetime.combine(until, time.max, UTC) if until else None,
-                sort=self.sort or None,
-                size=self.size,
-                cursor=self.cursor or None,
-                **values,
+            params = SearchParams.model_validate(
+                {
+                    "q": self.q,
+                    # Days: the search covers each whole day (UTC), the last one included.
+                    "since": since.isoformat() if since else None,
+                    "until": until.isoformat() if until else None,
+                    "sort": self.sort or None,
+                    "size": self.size,
+                    "cursor": self.cursor or None,
+                    **values,
+                }
             )
         except ValidationError as exc:
             return None, [_explain(e) for e in exc.errors()]

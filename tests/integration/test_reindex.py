@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
 
 from tests.integration.test_search_api import make_article, store_and_index
+from tests.support import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_store")]
 
@@ -77,15 +77,22 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering() -> None:
             except BaseException as exc:
                 failures.append(exc)
 
+    def searches_go_on(_batch: int = 0) -> None:
+        # Wait for a few more answered searches: they overlap every batch and the swap.
+        done = len(totals) + len(failures)
+        wait_until(
+            lambda: len(totals) + len(failures) >= done + 2,
+            timeout=30,
+            interval=0.01,
+            message="the searches stopped answering",
+        )
+
     searchers = [threading.Thread(target=search_in_a_loop) for _ in range(2)]
     for thread in searchers:
         thread.start()
     try:
-        # Small batches and a short pause per batch: the load lasts long enough to overlap.
-        result = reindex_from_store(
-            batch_size=50, swap_grace_s=0.5, on_batch=lambda _n: time.sleep(0.05)
-        )
-        time.sleep(0.3)  # searches against the new index too
+        result = reindex_from_store(batch_size=50, swap_grace_s=0.5, on_batch=searches_go_on)
+        searches_go_on()  # searches against the new index too
     finally:
         stop.set()
         for thread in searchers:

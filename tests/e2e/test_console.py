@@ -187,6 +187,10 @@ def test_article_page_shows_enrichment_and_history(console: Console, page: Page)
         "enrich",
         "index",
     ]
+    # Similar articles arrive after the page (a more-like-this search of their own).
+    expect(
+        page.get_by_role("region", name="Similar articles").get_by_role("link")
+    ).not_to_have_count(0)
     page.get_by_text("Show the input as submitted").click()
     expect(page.locator(".raw-text")).to_contain_text("Anchorage")
     screenshot(page, "console-article")

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.api.ui.auth import ConsoleError
-from services.api.ui.render import page
+from services.api.ui.render import is_partial, page
 from services.api.ui.routes import router
 
 __all__ = ["install"]
@@ -24,10 +24,7 @@ async def _console_error(request: Request, exc: Exception) -> Response:
         return RedirectResponse(login, status_code=303)
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
     # A fragment for htmx's own requests (the replay result area), a page otherwise.
-    partial = (
-        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
-    )
-    context = {"section": "error", "error": exc, "role": None, "partial": partial}
+    context = {"section": "error", "error": exc, "role": None, "partial": is_partial(request)}
     return page(request, "error.html", context, exc.status_code, headers)
 
 

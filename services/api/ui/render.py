@@ -158,6 +158,13 @@ templates.env.globals["asset"] = asset_url
 templates.env.filters.update(ago=ago, when=when, day=day, hl=highlighted, duration=duration)
 
 
+def is_partial(request: Request) -> bool:
+    """An htmx request for a piece of a page (not a boosted page load): answer a fragment."""
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    )
+
+
 def page(
     request: Request,
     template: str,

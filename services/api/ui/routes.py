@@ -28,7 +28,7 @@ from services.api.deps import SearchDep, SessionDep
 from services.api.routes.failures import ReplayRequest
 from services.api.ui import auth
 from services.api.ui.auth import ConsoleError
-from services.api.ui.render import ASSETS, mark_entities, page
+from services.api.ui.render import ASSETS, is_partial, mark_entities, page
 from services.api.ui.search_form import (
     FACET_FILTERS,
     FILTERS,
@@ -189,7 +189,7 @@ def _similar(es: Elasticsearch, article: Article) -> tuple[list[dict[str, Any]],
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article_page(request: Request, article_id: str, session: SessionDep, es: SearchDep) -> Response:
+def article_page(request: Request, article_id: str, session: SessionDep) -> Response:
     """Everything the pipeline made of one article, and every attempt on it."""
     scopes = auth.console_scopes(request)
     auth.require(scopes, INGEST, SEARCH)
@@ -200,7 +200,6 @@ def article_page(request: Request, article_id: str, session: SessionDep, es: Sea
     by_type: dict[str, list[dict[str, Any]]] = {}
     for entity in entities:
         by_type.setdefault(str(entity.get("type") or "other"), []).append(entity)
-    similar, similar_note = _similar(es, article)
     context = _context(
         request,
         scopes,
@@ -212,11 +211,25 @@ def article_page(request: Request, article_id: str, session: SessionDep, es: Sea
         paragraphs=mark_entities(view["body"] or "", entities),
         history=article_history(session, article.id),
         copies=_copies(session, article),
-        similar=similar,
-        similar_note=similar_note,
         entity_filter={"person": "person", "organization": "organization", "place": "place"},
     )
     return page(request, "article.html", context)
+
+
+@router.get("/articles/{article_id}/similar", response_class=HTMLResponse)
+def article_similar(
+    request: Request, article_id: str, session: SessionDep, es: SearchDep
+) -> Response:
+    """Articles like this one (more like this, its own story left out), loaded by the page."""
+    scopes = auth.console_scopes(request)
+    auth.require(scopes, INGEST, SEARCH)
+    article = _load_article(session, article_id)
+    similar, note = _similar(es, article)
+    context = _context(
+        request, scopes, "article", article=article, similar=similar, note=note,
+        partial=is_partial(request),
+    )  # fmt: skip
+    return page(request, "similar.html", context)
 
 
 @router.get("/articles/{article_id}/raw", response_class=HTMLResponse)
@@ -234,8 +247,7 @@ def article_raw(request: Request, article_id: str, session: SessionDep) -> Respo
         raw=raw[:RAW_LIMIT],
         raw_size=len(raw),
         cut=len(raw) > RAW_LIMIT,
-        partial=request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-boosted") != "true",
+        partial=is_partial(request),
     )
     return page(request, "raw.html", context)
 

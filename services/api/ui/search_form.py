@@ -38,8 +38,11 @@ FACET_FILTERS: dict[str, tuple[str, str]] = {
     "sources": ("source", "Sources"),
     "languages": ("language", "Languages"),
 }
-SORTS = {"": "Best first (relevance; newest without words)", "relevance": "Relevance",
-         "newest": "Newest first"}  # fmt: skip
+SORTS = {
+    "": "Automatic (best match; newest without words)",
+    "relevance": "Best match",
+    "newest": "Newest first",
+}
 
 
 @dataclass(frozen=True)

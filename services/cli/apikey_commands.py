@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from services.cli.output import print_json
 from shared.apikeys import SCOPES, hash_api_key
 
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys.")
@@ -46,4 +47,4 @@ def new_command(
         raise typer.BadParameter(f"unknown scopes {sorted(unknown)}", param_hint="--scope")
     key = secrets.token_urlsafe(32)
     entry = {"key": key, "api_keys_entry": {hash_api_key(key): sorted(set(scopes))}}
-    sys.stdout.write(json.dumps(entry, indent=2) + "\n")
+    print_json(entry)

@@ -7,18 +7,14 @@ of an article.
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
-from rich.console import Console
 
-console = Console(stderr=True)
+from services.cli.output import write_json_lines
 
 
 def _batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -64,15 +60,6 @@ def enrich(
     from services.cli.extract_commands import extract_item
     from services.ingest.files import iter_inputs
 
-    started = time.perf_counter()
-    count = failed = 0
-    out = sys.stdout.buffer
     records = (extract_item(item) for item in iter_inputs(paths))
-    for batch in _batches(records, max(1, batch_size)):
-        for record in enrich_records(batch):
-            out.write(orjson.dumps(record) + b"\n")
-            count += 1
-            failed += "error" in record
-        out.flush()
-    elapsed = time.perf_counter() - started
-    console.print(f"{count} inputs, {failed} with errors, in {elapsed:.1f}s")
+    batches = _batches(records, max(1, batch_size))
+    write_json_lines(record for batch in batches for record in enrich_records(batch))

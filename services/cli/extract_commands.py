@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
-from rich.console import Console
 
+from services.cli.output import write_json_lines
 from services.ingest.files import InputItem, iter_inputs
 
-console = Console(stderr=True)
 _FIELDS = (
     "title",
     "dateline",
@@ -71,14 +67,4 @@ def extract(
     ] = 0,
 ) -> None:
     """Extract articles from .txt/.html/.json/.jsonl files (optionally .gz); print JSON lines."""
-    jobs = jobs or min(os.cpu_count() or 1, 8)
-    started = time.perf_counter()
-    count = failed = 0
-    out = sys.stdout.buffer
-    for result in _results(paths, jobs):
-        out.write(orjson.dumps(result) + b"\n")
-        count += 1
-        failed += "error" in result
-    out.flush()
-    elapsed = time.perf_counter() - started
-    console.print(f"{count} inputs, {failed} with errors, in {elapsed:.1f}s")
+    write_json_lines(_results(paths, jobs or min(os.cpu_count() or 1, 8)))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from services.cli.output import article_or_exit, console, print_json
 from shared.times import as_utc
 
 failures_app = typer.Typer(no_args_is_help=True, help="Failed articles: list and replay.")
-console = Console(stderr=True)
 
 StageOption = Annotated[
     str | None, typer.Option(help="Only failures of this stage: ingest, enrich or index.")
@@ -56,10 +54,6 @@ def _filter(
     )
 
 
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False, indent=2) + "\n")
-
-
 @failures_app.command("list")
 def list_command(
     stage: StageOption = None,
@@ -83,7 +77,7 @@ def list_command(
         total = count_failures(session, failures)
         items = [failure_view(article) for article in page]
     if as_json:
-        _dump({"total": total, "items": items, "next_cursor": next_cursor})
+        print_json({"total": total, "items": items, "next_cursor": next_cursor})
         return
     table = Table(title=f"{total} failed article(s)", show_lines=False)
     table.add_column("id", no_wrap=True)
@@ -114,7 +108,7 @@ def summary_command(
     with session_scope() as session:
         counts = failure_counts(session)
     if as_json:
-        _dump({"counts": counts})
+        print_json({"counts": counts})
         return
     table = Table(title="failures")
     for column in ("stage", "reason", "count"):
@@ -146,7 +140,7 @@ def replay_command(
     with session_scope() as session:
         result = replay_failures(session, failures)
     if as_json:
-        _dump(result)
+        print_json(result)
         return
     by_stage = ", ".join(f"{n} to {stage}" for stage, n in result["by_stage"].items())
     suffix = f": {by_stage}" if by_stage else ""
@@ -158,12 +152,8 @@ def history_command(article_id: str) -> None:
     """Every recorded stage attempt of one article, as JSON."""
     from shared.db import session_scope
     from shared.failures import article_history
-    from shared.models import Article
 
     with session_scope() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            console.print(f"no article {article_id}")
-            raise typer.Exit(1)
+        article = article_or_exit(session, article_id)
         events = article_history(session, article_id)
-        _dump({"id": article.id, "state": article.state, "events": events})
+        print_json({"id": article.id, "state": article.state, "events": events})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -11,13 +10,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from services.cli import failures_commands
 from services.cli.apikey_commands import apikey_app
 from services.cli.enrich_commands import enrich
 from services.cli.extract_commands import extract
 from services.cli.ingest_commands import feeds_app, ingest
+from services.cli.output import article_or_exit, console, print_json
 from services.cli.search_commands import index_app, reindex, search
 from shared.logging import configure_logging
 
@@ -33,7 +32,6 @@ app.command()(search)
 app.command()(reindex)
 app.command()(extract)
 app.command()(enrich)
-console = Console(stderr=True)
 
 
 @app.callback()
@@ -82,15 +80,10 @@ def wait(
 def show(article_id: str) -> None:
     """Print one article's state and fields from the store."""
     from shared.db import session_scope
-    from shared.models import Article
     from shared.views import article_view
 
     with session_scope() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            console.print(f"no article {article_id}")
-            raise typer.Exit(1)
-        sys.stdout.write(json.dumps(article_view(article), default=str, indent=2) + "\n")
+        print_json(article_view(article_or_exit(session, article_id)))
 
 
 WORKER_APPS = {

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-console = Console(stderr=True)
+from services.cli.output import console, print_json
+
 index_app = typer.Typer(no_args_is_help=True, help="The search index.")
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def search(
@@ -79,7 +73,7 @@ def search(
             }
             for h in page["hits"]
         ]
-    _print_json(page)
+    print_json(page)
 
 
 def reindex(
@@ -159,4 +153,4 @@ def index_status() -> None:
                 "role": "live" if name == live else "building" if name == building else "orphan",
             }
         )
-    _print_json({"alias": alias_name(), "live": live, "building": building, "indices": indices})
+    print_json({"alias": alias_name(), "live": live, "building": building, "indices": indices})

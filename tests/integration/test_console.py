@@ -20,7 +20,7 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def local(stack: dict[str, str], clean_store: None) -> Iterator[TestClient]:
+def local(stack: dict[str, str]) -> Iterator[TestClient]:
     """The app without keys, called as a browser on this machine would."""
     from services.api.app import create_app
 
@@ -29,9 +29,7 @@ def local(stack: dict[str, str], clean_store: None) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def keyed(
-    stack: dict[str, str], clean_store: None, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
+def keyed(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The app with a search key and an admin key, called from another machine."""
     from services.api.app import create_app
 
@@ -96,7 +94,8 @@ def test_form_errors_are_explained(local: TestClient) -> None:
 
 
 def test_replay_needs_the_htmx_header_and_a_same_origin(local: TestClient) -> None:
-    form = {"stage": "ingest", "reason": "no_article_text"}
+    # A reason no article has: the replay itself runs, and finds nothing.
+    form = {"stage": "ingest", "reason": "console-test-no-such-reason"}
     plain = local.post("/ui/failures/replay", data=form)  # what a form on another site sends
     assert plain.status_code == 403
     assert "csrf_check_failed" in plain.text
@@ -141,16 +140,18 @@ def test_keys_sign_in_and_scopes(keyed: TestClient) -> None:
     pipeline = keyed.get("/ui/pipeline")
     assert pipeline.status_code == 200
     assert "need an API key with the admin scope" in pipeline.text
-    refused = keyed.post("/ui/failures/replay", data={"stage": "ingest"}, headers=HTMX)
+    nothing = {"stage": "ingest", "reason": "console-test-no-such-reason"}
+    refused = keyed.post("/ui/failures/replay", data=nothing, headers=HTMX)
     assert refused.status_code == 403
     assert "insufficient_scope" in refused.text
 
     admin = keyed.post(
         "/ui/failures/replay",
-        data={"stage": "ingest"},
+        data=nothing,
         headers={**HTMX, "X-API-Key": KEYS["admin"]},
     )
     assert admin.status_code == 200
+    assert "Replayed 0 articles" in admin.text
 
     out = keyed.post("/ui/logout", headers=HTMX)
     assert out.headers["hx-redirect"] == "/ui/login"

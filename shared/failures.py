@@ -7,8 +7,6 @@ A failure is an article in state `failed`; it says at which stage (`failed_stage
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +15,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.celery_app import enqueue
+from shared.cursors import InvalidCursor, decode_cursor, encode_cursor
 from shared.models import Article, StageEvent
 from shared.pipeline import replay
 from shared.states import ArticleState, Stage
@@ -25,8 +24,7 @@ MAX_PAGE = 500
 _REPLAY_CHUNK = 500
 
 
-class InvalidCursor(ValueError):
-    """A page cursor that this module did not make."""
+_CURSOR_KIND = "failures"
 
 
 @dataclass
@@ -73,18 +71,18 @@ def failure_view(article: Article) -> dict[str, Any]:
     }
 
 
-def encode_cursor(article: Article) -> str:
-    raw = f"{article.state_changed_at.isoformat()}|{article.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def _page_cursor(article: Article) -> str:
+    return encode_cursor(_CURSOR_KIND, [article.state_changed_at.isoformat(), article.id])
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def _page_position(cursor: str) -> tuple[datetime, str]:
+    """Where the page of `cursor` starts: (failed at, article id)."""
+    value = decode_cursor(_CURSOR_KIND, cursor)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, article_id = raw.split("|", 1)
-        return datetime.fromisoformat(at), article_id
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidCursor("invalid page cursor") from exc
+        at, article_id = value
+        return datetime.fromisoformat(at), str(article_id)[:64]
+    except (TypeError, ValueError) as exc:
+        raise InvalidCursor("cursor is damaged") from exc
 
 
 def list_failures(
@@ -94,7 +92,7 @@ def list_failures(
     limit = max(1, min(limit, MAX_PAGE))
     query = failures.where(select(Article))
     if cursor:
-        at, article_id = decode_cursor(cursor)
+        at, article_id = _page_position(cursor)
         query = query.where(
             or_(
                 Article.state_changed_at < at,
@@ -106,7 +104,7 @@ def list_failures(
             query.order_by(Article.state_changed_at.desc(), Article.id.desc()).limit(limit + 1)
         ).all()
     )
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = _page_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from shared.identity import is_web_url
@@ -14,7 +21,7 @@ from shared.times import as_utc
 SubmitStatus = Literal["accepted", "unchanged", "revised", "duplicate", "rejected"]
 
 
-def _check_characters(value: str) -> str:
+def check_characters(value: str) -> str:
     # PostgreSQL refuses NUL in text and lone surrogates cannot be stored as UTF-8: refuse
     # them here, with a reason, instead of failing the whole request at the INSERT.
     if "\x00" in value:
@@ -28,6 +35,21 @@ def _check_characters(value: str) -> str:
     return value
 
 
+def utc_or_refuse(value: datetime) -> datetime:
+    """`value` in UTC (`as_utc`: no zone means UTC); refused when UTC cannot hold it
+    (`9999-12-31T23:59:59-23:59` is in the year 10000), instead of overflowing later."""
+    try:
+        return as_utc(value).astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "date_out_of_range", "date is out of range once converted to UTC"
+        ) from None
+
+
+# A datetime field that is always aware and in UTC.
+UtcDateTime = Annotated[datetime, AfterValidator(utc_or_refuse)]
+
+
 class ArticleIn(BaseModel):
     """One article to ingest: `text` or `html`, plus what the source knows about it."""
 
@@ -38,7 +60,7 @@ class ArticleIn(BaseModel):
     url: str | None = Field(default=None, max_length=4096, description="Absolute http(s) URL.")
     title: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=200)
-    published_at: datetime | None = Field(default=None, description="ISO 8601; UTC if no zone.")
+    published_at: UtcDateTime | None = Field(default=None, description="ISO 8601; UTC if no zone.")
     language: str | None = Field(
         default=None, min_length=2, max_length=8, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,4})?$"
     )
@@ -49,7 +71,7 @@ class ArticleIn(BaseModel):
     def _clean_metadata(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        value = _check_characters(value).strip()
+        value = check_characters(value).strip()
         return value or None  # "" means "not given", not an identity of its own
 
     @field_validator("url", mode="after")
@@ -58,11 +80,6 @@ class ArticleIn(BaseModel):
         if value is not None and not is_web_url(value):
             raise PydanticCustomError("invalid_url", "`url` must be an absolute http(s) URL")
         return value
-
-    @field_validator("published_at", mode="after")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        return as_utc(value)
 
     @model_validator(mode="after")
     def _one_content_field(self) -> ArticleIn:

@@ -96,6 +96,17 @@ class Settings(BaseSettings):
     # Without keys the API serves loopback only; set this to serve any client without keys
     # (only behind a trusted network, e.g. a container port published on 127.0.0.1).
     api_allow_unauthenticated: bool = False
+    # Peers whose X-Forwarded-For is believed (addresses or networks of your reverse proxies);
+    # empty: the TCP peer is the client.
+    api_trusted_proxies: list[str] = Field(default_factory=list)
+    # Slow or idle clients are cut: a request's headers must arrive within this, its body
+    # within api_body_timeout_s (else 408), and an idle keep-alive connection is closed.
+    api_header_timeout_s: float = Field(default=10.0, gt=0)
+    api_body_timeout_s: float = Field(default=30.0, gt=0)
+    api_keep_alive_s: int = Field(default=5, ge=1)
+    # Signs page cursors (HMAC). Empty: derived from the store/queue/index URLs, the same in
+    # every process of a deployment; set it when those URLs hold no secret.
+    cursor_secret: str = Field(default="", repr=False)
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -1,13 +1,13 @@
-"""The FastAPI application: `uvicorn services.api.app:app`."""
+"""The FastAPI application. Serve it with `python -m services.api.server` (timeouts, the
+exposure check on the real bind address); `uvicorn services.api.app:app` works for
+development."""
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
 
 from services.api import security, ui
-from services.api.errors import install_error_handlers
+from services.api.errors import COMMON_RESPONSES, install_error_handlers
 from services.api.routes import articles, failures, health, search
 from shared.apikeys import INGEST, SEARCH
 from shared.logging import configure_logging
@@ -20,29 +20,31 @@ def create_app() -> FastAPI:
     api = FastAPI(
         title="newsflow",
         version="0.1.0",
-        description="Ingest news articles and search the enriched index.",
+        description="Ingest news articles and search the enriched index. Every refusal and "
+        'error answers `{"reason": ..., "detail": ...}`; a 503 carries `Retry-After`.',
     )
     # Scopes by router: writes to articles need `ingest`, reads `ingest` or `search`.
     read = (INGEST, SEARCH)
     articles_scope = security.require_scope_by_method({"POST": (INGEST,), "GET": read})
-    api.include_router(articles.router, dependencies=[Depends(articles_scope)])
-    api.include_router(search.router, dependencies=[Depends(security.require_scope(SEARCH))])
-    api.include_router(failures.router)
+    api.include_router(
+        articles.router, dependencies=[Depends(articles_scope)], responses=COMMON_RESPONSES
+    )
+    api.include_router(
+        search.router,
+        dependencies=[Depends(security.require_scope(SEARCH))],
+        responses=COMMON_RESPONSES,
+    )
+    api.include_router(failures.router, responses=COMMON_RESPONSES)
     api.include_router(health.router)
     ui.install(api)  # the web console under /ui
-    # Outermost first: refuse strangers, then oversized bodies, before any parsing.
-    api.add_middleware(security.BodySizeLimit)
+    # Added innermost first; a request meets them outermost first: find the real client,
+    # refuse strangers and bad URLs, authenticate, and only then let the body stream in.
+    api.add_middleware(security.BodyLimits)
+    api.add_middleware(security.AuthenticateBeforeBody)
     api.add_middleware(security.RejectNulInUrl)
     api.add_middleware(security.LoopbackOnlyWithoutKeys)
+    api.add_middleware(security.TrustedForwardedFor)
     install_error_handlers(api)
-
-    @api.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse(
-            status_code=422, content={"reason": "invalid_request", "detail": errors}
-        )
-
     return api
 
 

@@ -6,22 +6,28 @@
 - No keys configured means no authentication, which is only safe on loopback: the API then
   refuses to start on another host, and answers 403 to clients that are not local, unless
   `api_allow_unauthenticated` says the network in front of it is trusted.
-- Request bodies are capped at `max_request_bytes` before anything parses them (413), and
-  URLs with NUL characters are refused (400).
+- A request that carries a body is authenticated before its body is read: a client without
+  a valid key never makes the API buffer anything (401 at once).
+- `X-Forwarded-For` is believed only from `api_trusted_proxies`, and only when it is an
+  address; otherwise the TCP peer is the client.
+- Request bodies are capped while they stream in (413 as soon as they pass the limit, never
+  buffered whole) and must arrive within `api_body_timeout_s` (408); URLs with NUL characters
+  are refused (400). Every refusal has the API's one error body (`services.api.errors`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
-import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Annotated, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Annotated
 
 import structlog
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.api.errors import ApiError, send_error
 from shared.apikeys import ADMIN, SCOPES, KeyTable
 from shared.settings import Settings, get_settings
 
@@ -35,14 +41,19 @@ def key_table() -> KeyTable:
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey")
 _bearer = HTTPBearer(auto_error=False, scheme_name="Bearer")
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="newsflow"'}
 
 
-def _unauthorized(reason: str, message: str) -> HTTPException:
-    return HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail={"reason": reason, "message": message},
-        headers={"WWW-Authenticate": 'Bearer realm="newsflow"'},
-    )
+def authenticate(table: KeyTable, key: str | None) -> frozenset[str]:
+    """The scopes of a presented key; 401 without one or with a wrong one."""
+    if not key:
+        raise ApiError(
+            401, "api_key_required", "send an API key as X-API-Key or Bearer token", _CHALLENGE
+        )
+    scopes = table.scopes_of(key)
+    if scopes is None:
+        raise ApiError(401, "invalid_api_key", "the API key is not valid", _CHALLENGE)
+    return scopes
 
 
 def caller_scopes(
@@ -53,13 +64,7 @@ def caller_scopes(
     table = key_table()
     if not table.enabled:
         return SCOPES
-    key = api_key or (bearer.credentials if bearer else None)
-    if not key:
-        raise _unauthorized("api_key_required", "send an API key as X-API-Key or Bearer token")
-    scopes = table.scopes_of(key)
-    if scopes is None:
-        raise _unauthorized("invalid_api_key", "the API key is not valid")
-    return scopes
+    return authenticate(table, api_key or (bearer.credentials if bearer else None))
 
 
 ScopesDep = Annotated[frozenset[str], Depends(caller_scopes)]
@@ -69,12 +74,10 @@ def _check(scopes: frozenset[str], allowed: Iterable[str]) -> None:
     allowed = set(allowed)
     if ADMIN in scopes or scopes & allowed:
         return
-    raise HTTPException(
-        status_code=status.HTTP_403_FORBIDDEN,
-        detail={
-            "reason": "insufficient_scope",
-            "message": f"this needs an API key with scope {' or '.join(sorted(allowed))}",
-        },
+    raise ApiError(
+        403,
+        "insufficient_scope",
+        f"this needs an API key with scope {' or '.join(sorted(allowed))}",
     )
 
 
@@ -115,15 +118,19 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def check_exposure(settings: Settings) -> None:
-    """Refuse an unauthenticated API on a non-loopback host; warn when auth is off."""
+def check_exposure(settings: Settings, bind_host: str | None = None) -> None:
+    """Refuse an unauthenticated API on a non-loopback address; warn when auth is off.
+
+    `bind_host` is the address the server really listens on (`services.api.server` passes
+    it); the `api_host` setting is only the default."""
+    host = bind_host or settings.api_host
     table = KeyTable.from_settings(settings)
     if table.enabled:
-        log.info("api_auth_enabled", keys=len(table.entries))
+        log.info("api_auth_enabled", keys=len(table.entries), host=host)
         return
-    if not is_loopback(settings.api_host) and not settings.api_allow_unauthenticated:
+    if not is_loopback(host) and not settings.api_allow_unauthenticated:
         raise RuntimeError(
-            f"refusing to serve the API on {settings.api_host} without API keys: set "
+            f"refusing to serve the API on {host} without API keys: set "
             "NEWSFLOW_API_KEYS (see `newsflow apikey hash`), listen on 127.0.0.1, or set "
             "NEWSFLOW_API_ALLOW_UNAUTHENTICATED=true behind a trusted network"
         )
@@ -135,36 +142,77 @@ def check_exposure(settings: Settings) -> None:
             if not settings.api_allow_unauthenticated
             else "api_allow_unauthenticated is set, so any client that reaches the port"
         ),
-        host=settings.api_host,
+        host=host,
     )
 
 
-async def _send_json(send: Send, status_code: int, content: dict[str, Any]) -> None:
-    body = json.dumps(content).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status_code,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
 
 
 def _client_is_local(scope: Scope) -> bool:
     client = scope.get("client")
     if not client:
         return True  # a Unix socket: only this machine can connect
-    host = str(client[0])
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        # Not an address: an in-process transport (tests), never a TCP peer.
-        return True
+    address = _address(str(client[0]))
+    if address is not None:
+        return address.is_loopback
+    # Not an address: an in-process transport (tests), never a TCP peer; unless a front
+    # server copied an unchecked X-Forwarded-For into it (`evil` is no local client).
+    return _header(scope, b"x-forwarded-for") is None
+
+
+class TrustedForwardedFor:
+    """The client of a request relayed by one of `api_trusted_proxies`: the right-most
+    X-Forwarded-For address that is not itself a trusted proxy. From any other peer the
+    header is ignored; from a trusted proxy, a value that is not an address is refused."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        proxies = get_settings().api_trusted_proxies
+        forwarded = _header(scope, b"x-forwarded-for") if scope["type"] == "http" else None
+        if proxies and forwarded is not None and self._trusted(scope, proxies):
+            client = self._client(forwarded.decode("latin-1"), proxies)
+            if client is None:
+                await send_error(
+                    send,
+                    ApiError(400, "invalid_forwarded_for", "X-Forwarded-For is not an address"),
+                )
+                return
+            scope = {**scope, "client": (client, 0)}
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _networks(proxies: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in proxies]
+
+    def _trusted(self, scope: Scope, proxies: list[str]) -> bool:
+        client = scope.get("client")
+        address = _address(str(client[0])) if client else None
+        return address is not None and any(address in n for n in self._networks(proxies))
+
+    def _client(self, forwarded: str, proxies: list[str]) -> str | None:
+        networks = self._networks(proxies)
+        hops = [_address(part) for part in forwarded.split(",")]
+        if not hops or any(hop is None for hop in hops):
+            return None
+        for hop in reversed(hops):
+            assert hop is not None
+            if not any(hop in n for n in networks):
+                return str(hop)
+        return str(hops[0])  # every hop is a proxy of ours: the first one is the client
 
 
 class LoopbackOnlyWithoutKeys:
@@ -180,13 +228,13 @@ class LoopbackOnlyWithoutKeys:
             and not get_settings().api_allow_unauthenticated
             and not _client_is_local(scope)
         ):
-            await _send_json(
+            await send_error(
                 send,
-                403,
-                {
-                    "reason": "auth_not_configured",
-                    "detail": "this API has no keys configured and serves local clients only",
-                },
+                ApiError(
+                    403,
+                    "auth_not_configured",
+                    "this API has no keys configured and serves local clients only",
+                ),
             )
             return
         await self.app(scope, receive, send)
@@ -206,96 +254,133 @@ class RejectNulInUrl:
         if scope["type"] == "http":
             query = scope.get("query_string") or b""
             if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
-                await _send_json(
-                    send,
-                    400,
-                    {"reason": "invalid_characters", "detail": "NUL characters in the URL"},
+                await send_error(
+                    send, ApiError(400, "invalid_characters", "NUL characters in the URL")
                 )
                 return
         await self.app(scope, receive, send)
 
 
-# --- request size ------------------------------------------------------------------------
+def _declares_body(scope: Scope) -> bool:
+    length = _header(scope, b"content-length")
+    if length is not None:
+        return length.strip() not in (b"", b"0")
+    return _header(scope, b"transfer-encoding") is not None
 
 
-class _TooLarge(Exception):
-    pass
+def _presented_key(scope: Scope) -> str | None:
+    key = _header(scope, b"x-api-key")
+    if key:
+        return key.decode("latin-1")
+    authorization = (_header(scope, b"authorization") or b"").decode("latin-1")
+    scheme, _, credentials = authorization.partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
 
 
-class BodySizeLimit:
-    """413 for a request body above `max_bytes`, decided before anything parses it.
+class AuthenticateBeforeBody:
+    """With keys configured, an API request (`/v1/...`) that carries a body or presents a
+    key is authenticated before anything reads the body: a wrong key, or a body without a
+    key, is refused with 401 at once (no API route takes a body without a key). Scopes are
+    still checked per route (`require_scope`). The console (`/ui`) signs in with a form
+    and a cookie of its own; its bodies are small (`SMALL_BODY_BYTES`)."""
 
-    A declared Content-Length is checked at once; a chunked body is read up to the limit and
-    refused as soon as it goes over, so a client cannot make the API buffer more.
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
+            table = key_table()
+            key = _presented_key(scope)
+            if table.enabled and (key or _declares_body(scope)):
+                try:
+                    authenticate(table, key)
+                except ApiError as refusal:
+                    await send_error(send, refusal)
+                    return
+        await self.app(scope, receive, send)
+
+
+# --- request size and time ---------------------------------------------------------------
+
+# Only article submissions take big bodies; a replay selector or anything else is small,
+# and FastAPI parses those on the event loop, so they stay far below this.
+SMALL_BODY_BYTES = 1_000_000
+_ARTICLE_SUBMISSIONS = ("/v1/articles", "/v1/articles/batch")
+
+
+def body_limit(scope: Scope) -> int:
+    """The most bytes the body of this request may have."""
+    if scope.get("method") == "POST" and scope.get("path") in _ARTICLE_SUBMISSIONS:
+        return get_settings().max_request_bytes
+    return SMALL_BODY_BYTES
+
+
+class BodyLimits:
+    """The one check of a request body's size and time, made while it streams in.
+
+    A declared Content-Length above the limit is refused before any of it is read. Otherwise
+    the body is counted as the app reads it: past the limit the read raises a 413, and a
+    body that does not arrive within `api_body_timeout_s` raises a 408; both close the
+    connection. Nothing is buffered here, so a refusal never costs more than the limit.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
-
-    def _limit(self) -> int:
-        return self.max_bytes if self.max_bytes is not None else get_settings().max_request_bytes
+        self.max_bytes = max_bytes  # fixed limit for every route (tests); else `body_limit`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit()
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
+        limit = self.max_bytes if self.max_bytes is not None else body_limit(scope)
+        declared = _header(scope, b"content-length")
         if declared is not None:
-            if not declared.isdigit():
-                await _send_json(
-                    send, 400, {"reason": "invalid_content_length", "detail": "bad Content-Length"}
+            if not declared.strip().isdigit():
+                await send_error(
+                    send, ApiError(400, "invalid_content_length", "Content-Length is not a number")
                 )
                 return
             if int(declared) > limit:
-                await self._refuse(send, limit)
+                await send_error(send, _too_large(limit))
                 return
-        elif b"transfer-encoding" not in headers:
-            await self.app(scope, receive, send)  # no body
-            return
+        await self.app(scope, _limited(receive, limit, get_settings().api_body_timeout_s), send)
+
+
+_CLOSE = {"Connection": "close"}
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413, "request_too_large", f"the request body is larger than {limit} bytes", _CLOSE
+    )
+
+
+def _limited(receive: Receive, limit: int, timeout_s: float) -> Receive:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    size = 0
+    complete = False
+
+    async def limited_receive() -> Message:
+        nonlocal size, complete
+        if complete:  # the body is in; later reads wait for a disconnect, unbounded
+            return await receive()
         try:
-            body = await self._read(receive, limit)
-        except _TooLarge:
-            await self._refuse(send, limit)
-            return
-        await self.app(scope, _replay(body, receive), send)
-
-    @staticmethod
-    async def _read(receive: Receive, limit: int) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                # The client went away; the app will see the disconnect when it reads.
-                return b"".join(chunks)
-            chunk = message.get("body", b"")
-            size += len(chunk)
+            message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
+        except TimeoutError:
+            raise ApiError(
+                408,
+                "body_timeout",
+                f"the request body did not arrive within {timeout_s:g} s",
+                _CLOSE,
+            ) from None
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
             if size > limit:
-                raise _TooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+                raise _too_large(limit)
+            complete = not message.get("more_body", False)
+        else:
+            complete = True
+        return message
 
-    @staticmethod
-    async def _refuse(send: Send, limit: int) -> None:
-        await _send_json(
-            send,
-            413,
-            {"reason": "request_too_large", "detail": f"request body is larger than {limit} bytes"},
-        )
-
-
-def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
+    return limited_receive

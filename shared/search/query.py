@@ -8,9 +8,8 @@ from a cursor we validate. Every search carries a server-side `timeout`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
+import math
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -18,6 +17,9 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from shared.cursors import InvalidCursor
+from shared.cursors import decode_cursor as decode_signed_cursor
+from shared.cursors import encode_cursor as encode_signed_cursor
 from shared.names import EntityKind, canonical_name
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, LANGUAGE_SUFFIXES
 from shared.search.query_language import QueryTooComplex, parse, to_elasticsearch
@@ -113,14 +115,12 @@ SORTS: dict[str, list[dict[str, Any]]] = {
     "relevance": [{"_score": "desc"}, _BY_DATE, {"article_id": "asc"}],
     "newest": [_BY_DATE, {"article_id": "asc"}],
 }
-_CURSOR_VERSION = 1
+_CURSOR_KIND = "search"
+# Sort values go back to Elasticsearch as `search_after`: dates are epoch millis in a long.
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The last millisecond of a day: dates in the index have millisecond precision.
 _END_OF_DAY = (datetime.min + timedelta(days=1, milliseconds=-1)).time()
-
-
-class InvalidCursor(ValueError):
-    """A cursor that was not made by us for this very query."""
 
 
 class SearchParams(BaseModel):
@@ -215,23 +215,24 @@ class SearchParams(BaseModel):
 
 
 def encode_cursor(params: SearchParams, sort_values: list[Any]) -> str:
-    payload = {"v": _CURSOR_VERSION, "f": params.fingerprint(), "a": sort_values}
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+    return encode_signed_cursor(_CURSOR_KIND, {"f": params.fingerprint(), "a": sort_values})
+
+
+def _sort_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return _LONG_MIN <= value <= _LONG_MAX
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def decode_cursor(params: SearchParams) -> list[Any] | None:
     """The `search_after` values of `params.cursor`; InvalidCursor if it is not ours."""
     if not params.cursor:
         return None
-    token = params.cursor.strip()
-    if len(token) > 1000:
-        raise InvalidCursor("cursor is too long")
-    try:
-        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidCursor("cursor is not a cursor of this API") from exc
-    if not isinstance(payload, dict) or payload.get("v") != _CURSOR_VERSION:
-        raise InvalidCursor("cursor is not a cursor of this API")
+    payload = decode_signed_cursor(_CURSOR_KIND, params.cursor)
+    if not isinstance(payload, dict):
+        raise InvalidCursor("cursor is damaged")
     if payload.get("f") != params.fingerprint():
         raise InvalidCursor("cursor belongs to another query: send the same q, filters, sort")
     values = payload.get("a")
@@ -240,7 +241,7 @@ def decode_cursor(params: SearchParams) -> list[Any] | None:
         raise InvalidCursor("cursor is damaged")
     # The types the sort keys have: score (number), date (epoch millis), id (string).
     *numbers, article_id = values
-    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+    if not all(_sort_number(n) for n in numbers):
         raise InvalidCursor("cursor is damaged")
     if not isinstance(article_id, str) or len(article_id) > 64:
         raise InvalidCursor("cursor is damaged")

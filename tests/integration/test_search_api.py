@@ -450,16 +450,32 @@ def test_a_story_is_not_repeated_on_a_later_page(api: TestClient) -> None:
     assert len(seen) == 1, seen
 
 
-def test_bad_cursors_get_422(api: TestClient) -> None:
+def test_bad_cursors_get_400(api: TestClient) -> None:
+    import base64
+
+    import orjson
+
+    from shared.cursors import encode_cursor
+    from shared.search.query import SearchParams
+
     first = search(api, q="harbour", size=2)
     cursor = first["next_cursor"]
     assert cursor
-    for bad in ["not-a-cursor", "eyJ2IjoxfQ", cursor[:-3], cursor + "x" * 2000]:
+    # Unsigned (the old format), forged with a value ES cannot take, or signed but damaged.
+    unsigned = base64.urlsafe_b64encode(
+        orjson.dumps({"v": 1, "f": SearchParams(q="harbour").fingerprint(), "a": [1.0, 2, "a"]})
+    ).decode()
+    forged = cursor.split(".")[0] + "." + base64.urlsafe_b64encode(b"0" * 16).decode()
+    fingerprint = SearchParams(q="harbour").fingerprint()
+    huge = encode_cursor("search", {"f": fingerprint, "a": [1.0, 2**63, "a"]})
+    wrong_kind = encode_cursor("failures", ["2024-01-01T00:00:00+00:00", "a"])
+    bad_cursors = ["not-a-cursor", "eyJ2IjoxfQ", cursor[:-3], cursor + "x" * 2000, unsigned]
+    for bad in [*bad_cursors, forged, huge, wrong_kind]:
         response = api.get("/v1/search", params={"q": "harbour", "cursor": bad})
-        assert response.status_code == 422, bad
+        assert response.status_code == 400, bad
         assert response.json()["reason"] == "invalid_cursor"
     other_query = api.get("/v1/search", params={"q": "bridge", "cursor": cursor})
-    assert other_query.status_code == 422
+    assert other_query.status_code == 400
     assert "another query" in other_query.json()["detail"]
     # The same query with another page size is the same query.
     assert api.get("/v1/search", params={"q": "harbour", "cursor": cursor, "size": 5}).is_success

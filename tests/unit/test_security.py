@@ -58,8 +58,10 @@ def _app() -> FastAPI:
     async def echo(request: Request) -> dict[str, int]:
         return {"size": len(await request.body())}
 
-    app.add_middleware(security.BodySizeLimit, max_bytes=100)
+    app.add_middleware(security.BodyLimits, max_bytes=100)
+    app.add_middleware(security.AuthenticateBeforeBody)
     app.add_middleware(security.LoopbackOnlyWithoutKeys)
+    app.add_middleware(security.TrustedForwardedFor)
     install_error_handlers(app)
     return app
 
@@ -184,3 +186,119 @@ def test_cli_hashes_a_key_without_echoing_it() -> None:
     assert json.loads(result.stdout) == {apikeys.hash_api_key("secret"): ["search"]}
     piped = CliRunner().invoke(app, ["apikey", "hash"], input="secret\n")
     assert piped.stdout.strip() == apikeys.hash_api_key("secret")
+
+
+# --- issue 9: authentication before the body, trusted proxies, the real bind address -----
+
+
+def test_a_body_without_a_valid_key_is_refused_before_it_is_read(
+    settings_env: pytest.MonkeyPatch,
+) -> None:
+    settings_env.setenv("NEWSFLOW_API_KEYS", _keys())
+    reads: list[int] = []
+    app = _app()
+
+    @app.post("/count")
+    async def count(request: Request) -> dict[str, int]:
+        reads.append(1)
+        return {"size": len(await request.body())}
+
+    client = TestClient(app, client=("203.0.113.7", 5000))
+    for headers in ({}, {"X-API-Key": "wrong"}, {"Authorization": "Bearer wrong"}):
+        refused = client.post("/count", content=b"x" * 50, headers=headers)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["reason"] in ("api_key_required", "invalid_api_key")
+        assert isinstance(refused.json()["detail"], str)  # flat, not nested
+    assert reads == []  # the route (and so the body read) was never reached
+    served = client.post("/count", content=b"x" * 50, headers={"X-API-Key": INGEST_KEY})
+    assert served.json() == {"size": 50}
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies(
+    settings_env: pytest.MonkeyPatch,
+) -> None:
+    """Without keys only local clients are served: which client is local decides."""
+    proxy = TestClient(_app(), client=("127.0.0.1", 5000))
+    remote = {"X-Forwarded-For": "198.51.100.9"}
+    # No trusted proxies configured: the header is ignored, the peer (loopback) is the client.
+    assert proxy.get("/read", headers=remote).status_code == 200
+    settings_env.setenv("NEWSFLOW_API_TRUSTED_PROXIES", '["127.0.0.1", "10.0.0.0/8"]')
+    get_settings.cache_clear()
+    # From a trusted proxy, the forwarded address is the client: a remote one is refused.
+    assert proxy.get("/read", headers=remote).status_code == 403
+    assert proxy.get("/read", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+    # The right-most address that is not one of our proxies; a chain through 10.x counts.
+    chain = {"X-Forwarded-For": "127.0.0.1, 198.51.100.9, 10.1.2.3"}
+    assert proxy.get("/read", headers=chain).status_code == 403
+    # A value that is not an address is refused, never taken for a local name.
+    for bad in ("evil", "127.0.0.1, evil", ""):
+        answer = proxy.get("/read", headers={"X-Forwarded-For": bad})
+        assert answer.status_code == 400, bad
+        assert answer.json()["reason"] == "invalid_forwarded_for"
+    # An untrusted peer cannot claim to be local.
+    stranger = TestClient(_app(), client=("203.0.113.7", 5000))
+    assert stranger.get("/read", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 403
+
+
+def test_a_client_named_by_an_unchecked_forwarded_header_is_not_local() -> None:
+    """`uvicorn --proxy-headers` copies a non-address X-Forwarded-For into the client."""
+    client = TestClient(_app(), client=("evil", 0))
+    assert client.get("/read", headers={"X-Forwarded-For": "evil"}).status_code == 403
+
+
+def test_exposure_check_uses_the_address_really_bound() -> None:
+    settings = Settings(api_host="127.0.0.1", api_keys={})
+    security.check_exposure(settings)
+    with pytest.raises(RuntimeError, match=r"0\.0\.0\.0"):
+        security.check_exposure(settings, bind_host="0.0.0.0")
+    with pytest.raises(RuntimeError):
+        security.check_exposure(settings, bind_host="::")
+    security.check_exposure(settings, bind_host="::1")
+
+
+def test_server_entry_point_refuses_a_public_bind_without_keys(
+    settings_env: pytest.MonkeyPatch,
+) -> None:
+    from services.api import server
+
+    settings_env.setenv("NEWSFLOW_API_HOST", "127.0.0.1")
+    with pytest.raises(RuntimeError, match="without API keys"):
+        server.main(["--host", "0.0.0.0", "--port", "0"])
+    config = server.build_config(Settings(api_header_timeout_s=3, api_keep_alive_s=4), "::1", 1)
+    assert (config.host, config.timeout_keep_alive, config.proxy_headers) == ("::1", 4, False)
+    assert config.http.header_timeout_s == 3  # type: ignore[union-attr]
+
+
+def test_a_body_that_does_not_arrive_in_time_is_a_408(settings_env: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    settings_env.setenv("NEWSFLOW_API_BODY_TIMEOUT_S", "0.2")
+    app = _app()
+    sent: list[dict[str, object]] = []
+
+    async def run() -> None:
+        async def receive() -> dict[str, object]:
+            await asyncio.sleep(3600)  # the declared body never comes
+            return {}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/echo",
+            "raw_path": b"/echo",
+            "query_string": b"",
+            "headers": [(b"content-length", b"50")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8000),
+            "scheme": "http",
+            "http_version": "1.1",
+            "root_path": "",
+        }
+        await asyncio.wait_for(app(scope, receive, send), timeout=5)  # type: ignore[arg-type]
+
+    asyncio.run(run())
+    assert sent[0]["status"] == 408
+    assert json.loads(sent[1]["body"])["reason"] == "body_timeout"  # type: ignore[arg-type]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis import Redis
 from sqlalchemy import func, select, text
 
+from services.api.errors import RETRY_AFTER_S, ErrorBody, error_body, responses
 from services.api.security import require_scope
 from shared.apikeys import ADMIN
 from shared.db import get_engine
@@ -42,7 +43,16 @@ def _check_elasticsearch() -> None:
     get_client().options(request_timeout=2).indices.exists_alias(name=alias_name())
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        200: {"description": "Every dependency answers."},
+        503: {
+            "model": ErrorBody,
+            "description": "Not ready: `detail` (and `checks`) say which dependency is down.",
+        },
+    },
+)
 def readyz() -> Response:
     """Every dependency answers: 200, else 503 with the failing ones."""
     checks: dict[str, Any] = {}
@@ -56,14 +66,31 @@ def readyz() -> Response:
             checks[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - readiness reports, it never raises
             checks[name] = f"unavailable: {type(exc).__name__}"
-    ready = all(v == "ok" for v in checks.values())
+    if all(v == "ok" for v in checks.values()):
+        return JSONResponse(status_code=200, content={"status": "ready", "checks": checks})
     return JSONResponse(
-        status_code=200 if ready else 503,
-        content={"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=503,
+        content={
+            **error_body("dependency_unavailable", checks),
+            "status": "not_ready",
+            "checks": checks,
+        },
+        headers={"Retry-After": str(RETRY_AFTER_S)},
     )
 
 
-@router.get("/metrics", dependencies=[Depends(require_scope(ADMIN))])
+@router.get(
+    "/metrics",
+    dependencies=[Depends(require_scope(ADMIN))],
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **responses(401, 403),
+    },
+)
 def metrics() -> Response:
     """Prometheus metrics; queue depths and articles per state are read at scrape time."""
     _refresh_gauges()

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.deps import SearchDep
-from shared.search.query import InvalidCursor, SearchParams
+from services.api.errors import ApiError, responses
+from shared.search.query import SearchParams
 from shared.search.service import (
     ArticleNotIndexed,
-    SearchUnavailable,
     search_articles,
     similar_articles,
     suggest,
@@ -50,28 +49,19 @@ class SearchResponse(BaseModel):
     facets: dict[str, Any] | None = Field(None, description="First page only.")
 
 
-def _unavailable(exc: SearchUnavailable) -> JSONResponse:
-    return JSONResponse(
-        status_code=503,
-        content={"reason": "search_unavailable", "detail": str(exc)},
-        headers={"Retry-After": "5"},
-    )
-
-
-@router.get("/search", response_model=SearchResponse, response_model_exclude_unset=True)
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    response_model_exclude_unset=True,
+    responses=responses(400, 401, 403),
+)
 def search(es: SearchDep, params: Annotated[SearchQuery, Query()]) -> Any:
-    """Full-text search with filters, highlights, facets, story collapsing and cursors."""
-    try:
-        return search_articles(es, params)
-    except InvalidCursor as exc:
-        return JSONResponse(
-            status_code=422, content={"reason": "invalid_cursor", "detail": str(exc)}
-        )
-    except SearchUnavailable as exc:
-        return _unavailable(exc)
+    """Full-text search with filters, highlights, facets, story collapsing and cursors
+    (400 `invalid_cursor` for a cursor this API did not make for this query)."""
+    return search_articles(es, params)
 
 
-@router.get("/articles/{article_id}/similar")
+@router.get("/articles/{article_id}/similar", responses=responses(401, 403, 404))
 def read_similar_articles(
     es: SearchDep,
     article_id: Annotated[str, Path(max_length=64)],
@@ -81,15 +71,10 @@ def read_similar_articles(
     try:
         return similar_articles(es, article_id, size)
     except ArticleNotIndexed:
-        return JSONResponse(
-            status_code=404,
-            content={"reason": "not_found", "detail": f"article {article_id} is not indexed"},
-        )
-    except SearchUnavailable as exc:
-        return _unavailable(exc)
+        raise ApiError(404, "not_found", f"article {article_id} is not indexed") from None
 
 
-@router.get("/suggest")
+@router.get("/suggest", responses=responses(401, 403))
 def read_suggestions(
     es: SearchDep,
     prefix: Annotated[str, Query(min_length=1, max_length=100)],
@@ -97,7 +82,4 @@ def read_suggestions(
     entity_type: Annotated[EntityType | None, Query(alias="type")] = None,
 ) -> Any:
     """Completions for a search box: titles and entity names starting with `prefix`."""
-    try:
-        return suggest(es, prefix, size, entity_type)
-    except SearchUnavailable as exc:
-        return _unavailable(exc)
+    return suggest(es, prefix, size, entity_type)

@@ -14,12 +14,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
 from services.api import security
+from services.api.errors import ApiError
 from shared.apikeys import ADMIN, INGEST, SCOPES, SEARCH
 from shared.settings import get_settings
 
@@ -70,13 +70,12 @@ def console_scopes(request: Request) -> frozenset[str]:
         return SCOPES
     try:
         return security.caller_scopes(presented_key(request), None)
-    except HTTPException as exc:
-        detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
+    except ApiError as exc:
         raise ConsoleError(
             401,
-            str(detail.get("reason", "api_key_required")),
+            exc.reason,
             "Sign in with an API key to use the console."
-            if detail.get("reason") != "invalid_api_key"
+            if exc.reason != "invalid_api_key"
             else "The API key is not valid: sign in again.",
         ) from None
 
@@ -85,7 +84,7 @@ def require(scopes: frozenset[str], *allowed: str) -> None:
     """ConsoleError (403) unless `scopes` has one of `allowed` (admin has them all)."""
     try:
         security.require_scope(*allowed)(scopes)
-    except HTTPException:
+    except ApiError:
         raise ConsoleError(
             403,
             "insufficient_scope",

@@ -65,8 +65,9 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """Failed articles, newest first."""
+    from shared.cursors import InvalidCursor
     from shared.db import session_scope
-    from shared.failures import InvalidCursor, count_failures, failure_view, list_failures
+    from shared.failures import count_failures, failure_view, list_failures
 
     failures = _filter(stage, reason, since, until)
     with session_scope() as session:

@@ -30,8 +30,9 @@ def search(
     """Search the index (same engine as GET /v1/search) and print the hits as JSON."""
     from pydantic import ValidationError
 
+    from shared.cursors import InvalidCursor
     from shared.search.client import get_client
-    from shared.search.query import InvalidCursor, SearchParams
+    from shared.search.query import SearchParams
     from shared.search.service import SearchUnavailable, search_articles
 
     try:

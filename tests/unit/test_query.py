@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from shared.cursors import InvalidCursor
 from shared.search.documents import language_code, language_suffix
 from shared.search.mapping import LANGUAGE_SUFFIXES, MAPPINGS
 from shared.search.query import (
     SEARCH_FIELDS,
-    InvalidCursor,
     SearchParams,
     auto_interval,
     decode_cursor,
@@ -145,8 +145,24 @@ def test_a_cursor_round_trips_and_is_bound_to_its_query() -> None:
 
 
 def _forge(params: SearchParams, payload: dict[str, Any]) -> SearchParams:
-    token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+    """A cursor signed with the server's key (as if it leaked): its values are still checked."""
+    from shared.cursors import encode_cursor
+
+    token = encode_cursor("search", {"f": payload["f"], "a": payload["a"]})
     return params.model_copy(update={"cursor": token})
+
+
+def test_an_unsigned_or_re_signed_cursor_is_refused() -> None:
+    params = SearchParams(q="putin")
+    payload = {"f": params.fingerprint(), "a": [1.0, 2, "id"]}
+    good = _forge(params, payload)
+    assert decode_cursor(good) == [1.0, 2, "id"]
+    unsigned = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+    body, _, signature = str(good.cursor).partition(".")
+    other = base64.urlsafe_b64encode(json.dumps({**payload, "a": [9.0, 2, "id"]}).encode())
+    for token in (unsigned, f"{other.decode().rstrip('=')}.{signature}", f"{body}.AAAA"):
+        with pytest.raises(InvalidCursor, match="not a cursor of this API"):
+            decode_cursor(params.model_copy(update={"cursor": token}))
 
 
 @pytest.mark.parametrize(
@@ -159,6 +175,8 @@ def _forge(params: SearchParams, payload: dict[str, Any]) -> SearchParams:
         [1.0, 2, 3],
         [1.0, 2, "x" * 65],
         [1.0, {"script": "boom"}, "id"],
+        [1.0, 2**63, "id"],  # no long holds it: Elasticsearch would answer 400
+        [float("inf"), 2, "id"],
         "not a list",
     ],
 )

@@ -37,11 +37,19 @@ class HeaderDeadlineProtocol(H11Protocol):
             self._arm()
         super().data_received(data)
 
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # request line and headers are in
+            self._disarm()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _disarm(self) -> None:
         if self._header_deadline is not None:
             self._header_deadline.cancel()
             self._header_deadline = None
-        super().connection_lost(exc)
 
     def _arm(self) -> None:
         if self._header_deadline is None:

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import SessionDep
 from services.api.errors import ApiError, responses
+from services.api.security import article_body_limit
 from shared.errors import RejectedInput
 from shared.models import Article
 from shared.schemas import ArticleIn, BatchItemResult, BatchResult, SubmitResult
@@ -89,22 +90,31 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-class _BatchCounter:
-    """Counts a batch's items while its body streams in, and refuses it as soon as it holds
-    more than `max_batch_items` (or is not a batch at all), before anything parses it whole.
+class _BatchReader:
+    """Reads a batch while its body streams in, refusing it as soon as it is too big.
 
-    NDJSON: one item per non-blank line. A JSON array: its top-level values, found by ijson's
-    event parser (C) chunk by chunk; nesting deeper than any article is refused there too.
+    NDJSON: one item per non-blank line, counted chunk by chunk (each line is parsed later,
+    alone). A JSON array: ijson's event parser (C) checks each chunk first: it counts the
+    top-level values and refuses nesting deeper than any article or more JSON events than
+    the batch's articles could have; then ijson builds the items from the same chunk. So no
+    step ever parses more than one chunk or one item at once, and a refusal comes as soon as
+    the item that crosses a limit has arrived. (yajl, under ijson, reads a lone surrogate
+    escape `\\ud800` as `?` where orjson refuses the body.)
     """
+
+    _EVENTS_PER_ITEM = 64  # an article object has ~20 events (8 keys and their values)
 
     def __init__(self, ndjson: bool, limit: int) -> None:
         self.ndjson = ndjson
         self.limit = limit
         self.items = 0
+        self.values = ijson.utils.sendable_list()
         self._line_has_content = False
         self._depth = 0
+        self._seen_events = 0
         self._events = ijson.utils.sendable_list()
-        self._parser = None if ndjson else ijson.basic_parse_coro(self._events, use_float=True)
+        self._checker = None if ndjson else ijson.basic_parse_coro(self._events, use_float=True)
+        self._builder = None if ndjson else ijson.items_coro(self.values, "item", use_float=True)
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._offset = 0
 
@@ -113,17 +123,21 @@ class _BatchCounter:
             self._feed_lines(chunk)
         else:
             self._feed_json(chunk)
-        if self.items > self.limit:
-            raise ApiError(
-                413, "too_many_items", f"more than {self.limit} items; a batch holds at most that"
-            )
+        self._check_count()
 
     def close(self) -> None:
         if self.ndjson:
             self.items += self._line_has_content
             self._line_has_content = False
-        elif self._parser is not None:
-            self._send(None)
+        else:
+            self._feed_json(None)
+        self._check_count()
+
+    def _check_count(self) -> None:
+        if self.items > self.limit:
+            raise ApiError(
+                413, "too_many_items", f"more than {self.limit} items; a batch holds at most that"
+            )
 
     def _feed_lines(self, chunk: bytes) -> None:
         *ended, last = chunk.split(b"\n")
@@ -132,30 +146,33 @@ class _BatchCounter:
             self._line_has_content = False
         self._line_has_content = self._line_has_content or bool(last.strip())
 
-    def _send(self, chunk: bytes | None) -> None:
-        assert self._parser is not None
+    def _feed_json(self, chunk: bytes | None) -> None:
+        assert self._checker is not None
+        assert self._builder is not None
         try:
             if chunk is None:
                 self._utf8.decode(b"", final=True)
-                self._parser.close()
+                self._checker.close()
+                self._check()
+                self._builder.close()
             else:
                 # Checked first, so that bad bytes are named as such (as the full parse does).
                 self._utf8.decode(chunk)
                 self._offset += len(chunk)
-                self._parser.send(chunk)
+                self._checker.send(chunk)
+                self._check()
+                self._builder.send(chunk)
         except UnicodeDecodeError:
             raise ApiError(
                 400, "invalid_utf8", f"the body is not valid UTF-8 (near byte {self._offset})"
             ) from None
         except ijson.JSONError:
             raise ApiError(400, "malformed_json", "malformed JSON") from None
-        finally:
-            self._count()
 
-    def _feed_json(self, chunk: bytes) -> None:
-        self._send(chunk)
-
-    def _count(self) -> None:
+    def _check(self) -> None:
+        self._seen_events += len(self._events)
+        if self._seen_events > (self.limit + 1) * self._EVENTS_PER_ITEM:
+            raise ApiError(422, "too_complex", "more JSON values than a batch of articles holds")
         for event, _value in self._events:
             if self._depth == 0 and event != "start_array":
                 raise ApiError(
@@ -163,6 +180,8 @@ class _BatchCounter:
                 )
             if self._depth == 1 and event not in ("end_array", "map_key"):
                 self.items += 1
+                if self.items > self.limit:
+                    break  # `feed` refuses the batch
             if event in ("start_array", "start_map"):
                 self._depth += 1
                 if self._depth > _MAX_DEPTH:
@@ -185,27 +204,39 @@ def _batch_kind(media_type: str) -> bool:
     )
 
 
-async def _read_batch(request: Request, ndjson: bool) -> bytes:
-    counter = _BatchCounter(ndjson, get_settings().max_batch_items)
+async def _read_batch(request: Request, ndjson: bool) -> tuple[bytes, list[Any]]:
+    """The NDJSON body, or the items of the JSON array, read as the body streams in."""
+    reader = _BatchReader(ndjson, get_settings().max_batch_items)
     chunks: list[bytes] = []
+    started = False
     async for chunk in request.stream():
-        if not chunks and not ndjson:
+        if not started and not ndjson:
             chunk = chunk.lstrip().removeprefix(b"\xef\xbb\xbf")
-        if chunk:
-            counter.feed(chunk)
+        if not chunk:
+            continue
+        started = True
+        # Python work per line or JSON event: in the threadpool, off the event loop.
+        await run_in_threadpool(reader.feed, chunk)
+        if ndjson:
             chunks.append(chunk)
-    body = b"".join(chunks)
-    if body.strip():
-        counter.close()
-    return body
+    if not started:
+        raise ApiError(400, "empty_request", "the request body is empty")
+    await run_in_threadpool(reader.close)
+    return b"".join(chunks), list(reader.values)
 
 
 def _ndjson_entries(body: bytes) -> list[tuple[int, Any]]:
     """(line index, decoded value or the RejectedInput of that line) for each non-blank line."""
     entries: list[tuple[int, Any]] = []
+    too_long = article_body_limit(get_settings())
     for index, raw in enumerate(body.split(b"\n")):
         line = raw.strip()
         if not line:
+            continue
+        if len(line) > too_long:
+            entries.append(
+                (index, RejectedInput(f"line is over {too_long} bytes", reason="article_too_large"))
+            )
             continue
         try:
             entries.append((index, _parse_json(_decode(line))))
@@ -214,24 +245,11 @@ def _ndjson_entries(body: bytes) -> list[tuple[int, Any]]:
     return entries
 
 
-def _batch_entries(ndjson: bool, body: bytes) -> list[tuple[int, Any]]:
+def _batch_entries(ndjson: bool, body: bytes, values: list[Any]) -> list[tuple[int, Any]]:
     """Every item of the batch, decoded (in the threadpool: this is the heavy part)."""
-    if ndjson:
-        entries = _ndjson_entries(body)
-    else:
-        if not body.strip():
-            raise ApiError(400, "empty_request", "the request body is empty")
-        value = _parse_json(_decode(body))
-        if not isinstance(value, list):
-            raise ApiError(400, "expected_array", "a batch is a JSON array of articles (or NDJSON)")
-        entries = list(enumerate(value))
+    entries = _ndjson_entries(body) if ndjson else list(enumerate(values))
     if not entries:
         raise ApiError(400, "empty_batch", "the batch has no articles")
-    limit = get_settings().max_batch_items
-    if len(entries) > limit:  # the streaming count already refused these; kept as the rule
-        raise ApiError(
-            413, "too_many_items", f"{len(entries)} items; a batch holds at most {limit}"
-        )
     return entries
 
 
@@ -306,8 +324,8 @@ async def create_article(request: Request, session: SessionDep) -> JSONResponse:
 async def create_articles(request: Request, session: SessionDep) -> JSONResponse:
     """Accept many articles; one bad item is rejected alone, with its reason."""
     ndjson = _batch_kind(_media_type(request))
-    body = await _read_batch(request, ndjson)
-    entries = await run_in_threadpool(_batch_entries, ndjson, body)
+    body, values = await _read_batch(request, ndjson)
+    entries = await run_in_threadpool(_batch_entries, ndjson, body, values)
     results, valid = await run_in_threadpool(_validate_batch, entries)
     submitted = await run_in_threadpool(submit_articles, session, [item for _, item in valid])
     results.update(

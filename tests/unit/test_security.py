@@ -198,19 +198,19 @@ def test_a_body_without_a_valid_key_is_refused_before_it_is_read(
     reads: list[int] = []
     app = _app()
 
-    @app.post("/count")
+    @app.post("/v1/count")
     async def count(request: Request) -> dict[str, int]:
         reads.append(1)
         return {"size": len(await request.body())}
 
     client = TestClient(app, client=("203.0.113.7", 5000))
     for headers in ({}, {"X-API-Key": "wrong"}, {"Authorization": "Bearer wrong"}):
-        refused = client.post("/count", content=b"x" * 50, headers=headers)
+        refused = client.post("/v1/count", content=b"x" * 50, headers=headers)
         assert refused.status_code == 401, refused.text
         assert refused.json()["reason"] in ("api_key_required", "invalid_api_key")
         assert isinstance(refused.json()["detail"], str)  # flat, not nested
     assert reads == []  # the route (and so the body read) was never reached
-    served = client.post("/count", content=b"x" * 50, headers={"X-API-Key": INGEST_KEY})
+    served = client.post("/v1/count", content=b"x" * 50, headers={"X-API-Key": INGEST_KEY})
     assert served.json() == {"size": 50}
 
 

@@ -37,6 +37,7 @@ from services.api.ui.search_form import (
     date_bucket_range,
 )
 from shared.apikeys import ADMIN, INGEST, SEARCH
+from shared.cursors import InvalidCursor
 from shared.failures import (
     FailureFilter,
     article_history,
@@ -47,7 +48,6 @@ from shared.failures import (
 )
 from shared.models import Article, Feed, utcnow
 from shared.pipeline_stats import articles_by_state, stage_backlogs, stage_throughput
-from shared.search.query import InvalidCursor
 from shared.search.service import (
     ArticleNotIndexed,
     SearchUnavailable,

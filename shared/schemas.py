@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
@@ -46,8 +49,38 @@ def utc_or_refuse(value: datetime) -> datetime:
         ) from None
 
 
-# A datetime field that is always aware and in UTC.
-UtcDateTime = Annotated[datetime, AfterValidator(utc_or_refuse)]
+_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*")
+
+
+def iso_datetime_only(value: Any) -> Any:
+    """Refuse what pydantic would otherwise read as a Unix timestamp (`0.5`, `1700000000`):
+    the API's dates are ISO 8601, as its schema says (`format: date-time`)."""
+    if isinstance(value, int | float | Decimal) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
+        raise PydanticCustomError("datetime_type", "expected an ISO 8601 date and time")
+    return value
+
+
+# A datetime field that is always aware and in UTC, given as ISO 8601.
+UtcDateTime = Annotated[datetime, BeforeValidator(iso_datetime_only), AfterValidator(utc_or_refuse)]
+
+
+# What the OpenAPI schema says of the fields (the validators below decide): text with
+# something besides spaces and no control characters (a few in a long text are tolerated
+# as noise; a text with more is refused as binary), an http(s) URL with a host, no NUL.
+_CONTENT_SCHEMA: dict[str, Any] = {
+    "allOf": [
+        {"pattern": r"\S"},
+        {"pattern": "^[^\\u0000-\\u0008\\u000b\\u000e-\\u001f\\u007f-\\u009f]*$"},
+    ]
+}
+# Blank means "no URL"; surrounding spaces are stripped.
+_WEB_URL = (
+    r"^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,4})?"
+    r"([/?#][^\s\u0000]*)?\s*$"
+)
+_NO_NUL: dict[str, Any] = {"pattern": "^[^\\u0000]*$"}
 
 
 class ArticleIn(BaseModel):
@@ -55,16 +88,29 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str | None = Field(default=None, description="Plain text; the first line is the title.")
-    html: str | None = Field(default=None, description="A whole HTML page or an article fragment.")
-    url: str | None = Field(default=None, max_length=4096, description="Absolute http(s) URL.")
-    title: str | None = Field(default=None, max_length=2000)
-    source: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(
+        default=None,
+        description="Plain text; the first line is the title.",
+        json_schema_extra=_CONTENT_SCHEMA,
+    )
+    html: str | None = Field(
+        default=None,
+        description="A whole HTML page or an article fragment.",
+        json_schema_extra=_CONTENT_SCHEMA,
+    )
+    url: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="Absolute http(s) URL.",
+        json_schema_extra={"pattern": _WEB_URL},
+    )
+    title: str | None = Field(default=None, max_length=2000, json_schema_extra=_NO_NUL)
+    source: str | None = Field(default=None, max_length=200, json_schema_extra=_NO_NUL)
     published_at: UtcDateTime | None = Field(default=None, description="ISO 8601; UTC if no zone.")
     language: str | None = Field(
         default=None, min_length=2, max_length=8, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,4})?$"
     )
-    external_id: str | None = Field(default=None, max_length=500)
+    external_id: str | None = Field(default=None, max_length=500, json_schema_extra=_NO_NUL)
 
     @field_validator("url", "title", "source", "language", "external_id", mode="after")
     @classmethod

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from services.api import security, ui
-from services.api.errors import COMMON_RESPONSES, install_error_handlers
+from services.api.errors import COMMON_RESPONSES, install_error_handlers, responses
 from services.api.routes import articles, failures, health, search
 from shared.apikeys import INGEST, SEARCH
 from shared.logging import configure_logging
@@ -35,7 +35,7 @@ def create_app() -> FastAPI:
         responses=COMMON_RESPONSES,
     )
     api.include_router(failures.router, responses=COMMON_RESPONSES)
-    api.include_router(health.router)
+    api.include_router(health.router, responses=responses(400))
     ui.install(api)  # the web console under /ui
     # Added innermost first; a request meets them outermost first: find the real client,
     # refuse strangers and bad URLs, authenticate, and only then let the body stream in.

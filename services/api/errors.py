@@ -151,6 +151,7 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 # Statuses documented on every route (besides its own): the error model for each.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Malformed: NUL in the URL, bad headers."},
     422: {"model": ErrorBody, "description": "The request does not fit the schema."},
     503: {
         "model": ErrorBody,

@@ -12,15 +12,23 @@ import hashlib
 import math
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared.cursors import InvalidCursor
 from shared.cursors import decode_cursor as decode_signed_cursor
 from shared.cursors import encode_cursor as encode_signed_cursor
 from shared.names import EntityKind, canonical_name
+from shared.schemas import iso_datetime_only
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, LANGUAGE_SUFFIXES
 from shared.search.query_language import QueryTooComplex, parse, to_elasticsearch
 from shared.settings import get_settings
@@ -140,12 +148,12 @@ class SearchParams(BaseModel):
     language: list[str] = Field(default_factory=list, description="ISO 639-1 codes.")
     speaker: list[str] = Field(default_factory=list, description="Quoted speakers (any).")
     keyword: list[str] = Field(default_factory=list)
-    since: datetime | None = Field(
+    since: Annotated[datetime | None, BeforeValidator(iso_datetime_only)] = Field(
         default=None,
         description="Dated on or after (published, else received). ISO 8601; a date alone "
         "(2025-06-01) means the start of that day in UTC; no zone means UTC.",
     )
-    until: datetime | None = Field(
+    until: Annotated[datetime | None, BeforeValidator(iso_datetime_only)] = Field(
         default=None,
         description="Dated on or before. A date alone (2025-06-01) covers that whole day in UTC.",
     )

@@ -43,7 +43,14 @@ _ARTICLE_SCHEMA = ArticleIn.model_json_schema()
 # What the body of one article may be: exactly one of `text` or `html`.
 _ONE_ARTICLE = {
     **_ARTICLE_SCHEMA,
-    "oneOf": [{"required": ["text"]}, {"required": ["html"]}],
+    "oneOf": [
+        {"required": ["text"], "properties": {"text": {"type": "string"}}},
+        {"required": ["html"], "properties": {"html": {"type": "string"}}},
+    ],
+}
+# A batch item that is no article is rejected alone, in its place in the answer (202).
+_BATCH_ITEM = {
+    "anyOf": [_ONE_ARTICLE, {"description": "Anything else: rejected alone, with its reason."}]
 }
 # An article is an object of a few fields: deeper JSON is no article.
 _MAX_DEPTH = 32
@@ -99,7 +106,8 @@ class _BatchReader:
     the batch's articles could have; then ijson builds the items from the same chunk. So no
     step ever parses more than one chunk or one item at once, and a refusal comes as soon as
     the item that crosses a limit has arrived. (yajl, under ijson, reads a lone surrogate
-    escape `\\ud800` as `?` where orjson refuses the body.)
+    escape `\\ud800` as `?` where orjson refuses the body; numbers of any size are read,
+    as exact ints and Decimals.)
     """
 
     _EVENTS_PER_ITEM = 64  # an article object has ~20 events (8 keys and their values)
@@ -113,8 +121,8 @@ class _BatchReader:
         self._depth = 0
         self._seen_events = 0
         self._events = ijson.utils.sendable_list()
-        self._checker = None if ndjson else ijson.basic_parse_coro(self._events, use_float=True)
-        self._builder = None if ndjson else ijson.items_coro(self.values, "item", use_float=True)
+        self._checker = None if ndjson else ijson.basic_parse_coro(self._events)
+        self._builder = None if ndjson else ijson.items_coro(self.values, "item")
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._offset = 0
 
@@ -308,13 +316,14 @@ async def create_article(request: Request, session: SessionDep) -> JSONResponse:
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"type": "array", "items": _ARTICLE_SCHEMA, "minItems": 1}
+                    "schema": {"type": "array", "items": _BATCH_ITEM, "minItems": 1}
                 },
                 "application/x-ndjson": {
                     "schema": {
                         "type": "string",
-                        "minLength": 1,
-                        "description": "One article object per line.",
+                        "pattern": r"\S",
+                        "description": "One article object per line (a line that is not one "
+                        "is rejected alone).",
                     }
                 },
             },

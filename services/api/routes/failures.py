@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from services.api.deps import SessionDep
 from services.api.errors import ApiError, responses
@@ -73,7 +73,7 @@ class ReplayRequest(BaseModel):
     reason: Reason | None = None
     since: UtcDateTime | None = None
     until: UtcDateTime | None = None
-    all: bool = Field(False, description="Replay every failure (no other selector needed).")
+    all: StrictBool = Field(False, description="Replay every failure (no other selector needed).")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -82,7 +82,10 @@ class ReplayRequest(BaseModel):
             "anyOf": [
                 {"required": ["ids"], "properties": {"ids": {"minItems": 1}}},
                 {"required": ["stage"], "properties": {"stage": {"not": {"type": "null"}}}},
-                {"required": ["reason"], "properties": {"reason": {"minLength": 1}}},
+                {
+                    "required": ["reason"],
+                    "properties": {"reason": {"type": "string", "minLength": 1}},
+                },
                 {"required": ["since"], "properties": {"since": {"type": "string"}}},
                 {"required": ["until"], "properties": {"until": {"type": "string"}}},
                 {"required": ["all"], "properties": {"all": {"const": True}}},

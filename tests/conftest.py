@@ -8,16 +8,18 @@ The environment is set here, before any `shared` module reads its settings.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.support import NAMESPACE, WorkerPool
 
 if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
     from playwright.sync_api import Browser, Page
+    from sqlalchemy.orm import Session, sessionmaker
 
 PG_ADMIN_URL = os.environ.get(
     "NEWSFLOW_TEST_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
@@ -161,3 +163,56 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+# --- fixtures many test files use (the `shared` imports stay inside: the environment above
+# must be set before any settings are read) ----------------------------------------------
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Override settings through the environment, as a deployment would:
+    `settings_env(max_batch_items=5)` sets NEWSFLOW_MAX_BATCH_ITEMS; restored after the test."""
+    from shared.settings import get_settings
+
+    def override(**values: Any) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"NEWSFLOW_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    yield override
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def api(stack: dict[str, str]) -> Iterator[TestClient]:
+    """The API in-process, over this session's real services."""
+    from fastapi.testclient import TestClient
+
+    from services.api.app import create_app
+
+    with TestClient(create_app()) as client:
+        yield client
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite store of its own for one test, built by the migrations (no services)."""
+    from shared.db import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test's SQLite store."""
+    from sqlalchemy.orm import sessionmaker
+
+    from shared.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()

@@ -134,3 +134,19 @@ def wait_until(
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s: {message}")
+
+
+def run_stages_in_process(article_ids: list[str]) -> list[str]:
+    """Ingest, enrich and index the articles in this process, each stage committed as a
+    worker commits it; returns the ids indexed. The stages are the real ones, no workers."""
+    from services.enrich.stage import enrich_articles
+    from services.indexer.stage import index_articles
+    from services.ingest.stage import ingest_articles
+    from shared.db import session_scope
+
+    with session_scope() as session:
+        ready = ingest_articles(session, article_ids)
+    with session_scope() as session:
+        ready = enrich_articles(session, ready)
+    with session_scope() as session:
+        return index_articles(session, ready)

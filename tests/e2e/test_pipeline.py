@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import FIXTURES, SEED, WorkerPool, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
-
-@pytest.fixture
-def api(stack: dict[str, str]) -> Iterator[TestClient]:
-    from services.api.app import create_app
-
-    with TestClient(create_app()) as client:
-        yield client
 
 
 def _payloads() -> list[dict[str, str]]:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from shared.settings import get_settings
 from tests.support import FIXTURES
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_store")]
@@ -19,26 +17,6 @@ DEDUP = FIXTURES / "ingest" / "dedup"
 STORY = (DOORS / "story.txt").read_text()
 JSON = {"content-type": "application/json"}
 NDJSON = {"content-type": "application/x-ndjson"}
-
-
-@pytest.fixture
-def api(stack: dict[str, str]) -> Iterator[TestClient]:
-    from services.api.app import create_app
-
-    with TestClient(create_app()) as client:
-        yield client
-
-
-@pytest.fixture
-def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    def override(**values: Any) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"NEWSFLOW_{name.upper()}", str(value))
-        get_settings.cache_clear()
-
-    yield override
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def stored_articles() -> int:

@@ -4,7 +4,6 @@ article's history, and `newsflow failures list|replay`, against the real store a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,14 +44,6 @@ def failed(clean_store: None) -> list[str]:
             mark_failed(session, article, Stage(stage), reason=reason, message=f"{reason} here")
             article.state_changed_at = T0 + timedelta(hours=hours)
     return ids
-
-
-@pytest.fixture
-def api(stack: dict[str, str]) -> Iterator[TestClient]:
-    from services.api.app import create_app
-
-    with TestClient(create_app()) as client:
-        yield client
 
 
 def _queue_length(stage: str) -> int:

@@ -109,18 +109,6 @@ def site() -> Iterator[str]:
 
 
 @pytest.fixture
-def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    def override(**values: Any) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"NEWSFLOW_{name.upper()}", str(value))
-        get_settings.cache_clear()
-
-    yield override
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
 def local_fetching(settings_env: Callable[..., None]) -> None:
     """The test server is on loopback, which the SSRF guard refuses unless allowed."""
     settings_env(fetch_allow_private="true", fetch_max_bytes=MAX_PAGE_BYTES)

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.reliability.chaos import submit, synthetic_article
+from tests.support import run_stages_in_process
 
 pytestmark = [pytest.mark.integration]
 
@@ -121,20 +122,10 @@ HOSTILE_PARAMS: list[dict[str, Any]] = [
 def api(stack: dict[str, str]) -> Iterator[TestClient]:
     """The app over a fresh index holding a few articles processed by the real stages."""
     from services.api.app import create_app
-    from services.enrich.stage import enrich_articles
-    from services.indexer.stage import index_articles
-    from services.ingest.stage import ingest_articles
-    from shared.db import session_scope
 
     _wipe(stack)
     ids = submit([synthetic_article(i, seed=90) for i in range(12)])
-    with session_scope() as session:
-        ready = ingest_articles(session, ids)
-    with session_scope() as session:
-        ready = enrich_articles(session, ready)
-    with session_scope() as session:
-        indexed = index_articles(session, ready)
-    assert len(indexed) == len(ids)
+    assert sorted(run_stages_in_process(ids)) == sorted(ids)
     from shared.search.client import get_client
 
     get_client().indices.refresh(index=stack["alias"])

@@ -20,7 +20,7 @@ from services.ingest.dedup import (
     signature,
     similarity,
 )
-from shared.db import make_engine, upgrade_database
+from shared.db import make_engine
 from shared.identity import content_hash
 from shared.models import Article, ArticleBand
 from shared.states import ArticleState
@@ -90,10 +90,8 @@ def test_bands_are_stable_and_specific_to_the_scheme() -> None:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade_database(url)
-    engine = make_engine(url)
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = make_engine(sqlite_url)
     yield engine
     engine.dispose()
 

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.enrich.stage import enrich_articles
 from services.ingest.extraction import extract
-from shared.db import make_engine
-from shared.models import Article, Base
+from shared.models import Article
 from shared.states import ArticleState
 from tests.support import SEED
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    Base.metadata.create_all(engine)
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def test_enrich_articles_stores_the_enrichment_of_ingested_articles(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,19 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import pipeline, worker
-from shared.db import make_engine
 from shared.errors import PermanentError, TransientError
 from shared.failures import FailureFilter, list_failures, replay_failures
-from shared.models import Article, Base, StageEvent
+from shared.models import Article, StageEvent
 from shared.settings import get_settings
 from shared.states import ArticleState, Stage
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    Base.metadata.create_all(engine)
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def _add(

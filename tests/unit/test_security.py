@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import Depends, FastAPI, Request
@@ -26,15 +26,6 @@ def _keys() -> str:
             apikeys.hash_api_key(ADMIN_KEY): ["admin"],
         }
     )
-
-
-@pytest.fixture
-def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """Set NEWSFLOW_* variables for one test; settings are re-read, then restored."""
-    get_settings.cache_clear()
-    yield monkeypatch
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def _app() -> FastAPI:
@@ -87,8 +78,8 @@ def test_key_table_finds_scopes_by_digest() -> None:
     assert table.scopes_of("") is None
 
 
-def test_scopes_are_enforced(settings_env: pytest.MonkeyPatch) -> None:
-    settings_env.setenv("NEWSFLOW_API_KEYS", _keys())
+def test_scopes_are_enforced(settings_env: Callable[..., None]) -> None:
+    settings_env(api_keys=_keys())
     client = TestClient(_app())
     no_key = client.get("/read")
     assert no_key.status_code == 401
@@ -109,28 +100,28 @@ def test_scopes_are_enforced(settings_env: pytest.MonkeyPatch) -> None:
 
 
 def test_without_keys_every_local_caller_has_every_scope(
-    settings_env: pytest.MonkeyPatch,
+    settings_env: Callable[..., None],
 ) -> None:
-    settings_env.setenv("NEWSFLOW_API_KEYS", "{}")
+    settings_env(api_keys="{}")
     client = TestClient(_app())
     assert client.post("/admin").status_code == 200
 
 
-def test_without_keys_remote_clients_are_refused(settings_env: pytest.MonkeyPatch) -> None:
-    settings_env.setenv("NEWSFLOW_API_KEYS", "{}")
+def test_without_keys_remote_clients_are_refused(settings_env: Callable[..., None]) -> None:
+    settings_env(api_keys="{}")
     remote = TestClient(_app(), client=("203.0.113.7", 5000))
     answer = remote.get("/read")
     assert answer.status_code == 403
     assert answer.json()["reason"] == "auth_not_configured"
     local = TestClient(_app(), client=("127.0.0.1", 5000))
     assert local.get("/read").status_code == 200
-    settings_env.setenv("NEWSFLOW_API_ALLOW_UNAUTHENTICATED", "true")
+    settings_env(api_allow_unauthenticated="true")
     get_settings.cache_clear()
     assert remote.get("/read").status_code == 200
 
 
-def test_with_keys_remote_clients_need_a_key(settings_env: pytest.MonkeyPatch) -> None:
-    settings_env.setenv("NEWSFLOW_API_KEYS", _keys())
+def test_with_keys_remote_clients_need_a_key(settings_env: Callable[..., None]) -> None:
+    settings_env(api_keys=_keys())
     remote = TestClient(_app(), client=("203.0.113.7", 5000))
     assert remote.get("/read").status_code == 401
     assert remote.get("/read", headers={"X-API-Key": SEARCH_KEY}).status_code == 200

@@ -15,31 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import shared.submission as submission
-from shared.db import make_engine, upgrade_database
+from shared.db import make_engine
 from shared.errors import RejectedInput
 from shared.models import Article, StageEvent
 from shared.schemas import ArticleIn, SubmitResult
-from shared.settings import get_settings
 from shared.states import ArticleState, Stage
 from shared.submission import parse_article, submit_articles, validate_content
 
 STORY = (
     Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "doors" / "story.txt"
 ).read_text()
-
-
-@pytest.fixture
-def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    """Override settings through the environment, as a deployment would."""
-
-    def override(**values: Any) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"NEWSFLOW_{name.upper()}", str(value))
-        get_settings.cache_clear()
-
-    yield override
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -56,10 +41,8 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Stage, list[str]]]:
 
 
 @pytest.fixture
-def session(tmp_path: Path, enqueued: list[Any]) -> Iterator[Session]:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade_database(url)
-    engine = make_engine(url)
+def session(sqlite_url: str, enqueued: list[Any]) -> Iterator[Session]:
+    engine = make_engine(sqlite_url)
     with Session(engine, expire_on_commit=False) as db:
         yield db
     engine.dispose()

@@ -2,16 +2,22 @@
 # The whole newsflow stack on this machine, on loopback, without Docker.
 #
 #   infra/local-stack.sh install          system packages, Python venv, Elasticsearch node
-#   infra/local-stack.sh up [--deps-only] Redis, PostgreSQL, Elasticsearch (+ migrations, API,
-#                                         workers and scheduler unless --deps-only)
+#   infra/local-stack.sh up [--deps-only] Redis, PostgreSQL, Elasticsearch (+ migrations, and
+#                                         API, workers, scheduler and Prometheus under
+#                                         supervisord unless --deps-only)
 #   infra/local-stack.sh down             stop everything this script started
-#   infra/local-stack.sh status           what runs, and where
+#   infra/local-stack.sh status           what runs, where it listens, how often it restarted
 #   infra/local-stack.sh env              the NEWSFLOW_* settings of the local stack
-#   infra/local-stack.sh stop|start|restart redis|postgres|elasticsearch
-#                                         one dependency (the reliability tests use these)
+#   infra/local-stack.sh stop|start|restart SERVICE
+#                                         one process: redis|postgres|elasticsearch (the
+#                                         reliability tests use these) or a supervised one:
+#                                         api|worker-ingest|worker-enrich|worker-index|
+#                                         worker-feeds|scheduler|prometheus
 #
 # The README, the tests and CI all use this one script. State lives in .local/ (git-ignored).
-# Another stack beside it: NEWSFLOW_STACK_DIR, NEWSFLOW_STACK_{REDIS,PG,ES,ES_TRANSPORT,API}_PORT.
+# Another stack beside it: NEWSFLOW_STACK_DIR, NEWSFLOW_STACK_{REDIS,PG,ES,ES_TRANSPORT,API}_PORT,
+# NEWSFLOW_STACK_METRICS_PORT (the first of the five worker metrics ports) and
+# NEWSFLOW_STACK_PROMETHEUS_PORT.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +32,11 @@ PG_PORT="${NEWSFLOW_STACK_PG_PORT:-5432}"
 ES_PORT="${NEWSFLOW_STACK_ES_PORT:-9200}"
 ES_TRANSPORT_PORT="${NEWSFLOW_STACK_ES_TRANSPORT_PORT:-9300}"
 API_PORT="${NEWSFLOW_STACK_API_PORT:-8000}"
+METRICS_PORT="${NEWSFLOW_STACK_METRICS_PORT:-9101}"  # ingest enrich index scheduler feeds: +0..4
+PROMETHEUS_PORT="${NEWSFLOW_STACK_PROMETHEUS_PORT:-9090}"
+WORKERS=(ingest enrich index scheduler feeds)
+SUPERVISED=(api worker-ingest worker-enrich worker-index worker-feeds scheduler)
+SUPERVISOR_CONF="$STATE/supervisor/supervisord.conf"
 ES_HEAP="${ES_HEAP:-1g}"
 SERVICE_USER=newsflow   # Elasticsearch refuses to run as root
 PG_USER=postgres
@@ -39,7 +50,16 @@ NEWSFLOW_DATABASE_URL=postgresql+psycopg://newsflow:newsflow@127.0.0.1:$PG_PORT/
 NEWSFLOW_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 NEWSFLOW_ELASTICSEARCH_URL=http://127.0.0.1:$ES_PORT
 NEWSFLOW_API_PORT=$API_PORT
+NEWSFLOW_STACK_DIR=$STATE
 EOF
+}
+
+metrics_port() {  # metrics_port WORKER: the port its main process serves metrics on
+  local i
+  for i in "${!WORKERS[@]}"; do
+    [ "${WORKERS[$i]}" = "$1" ] && { echo $((METRICS_PORT + i)); return 0; }
+  done
+  return 1
 }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -67,6 +87,8 @@ install_system() {
   command -v curl >/dev/null || apt_install curl
   # The console's browser tests drive Debian's Chromium; Playwright never downloads one.
   command -v chromium >/dev/null || apt_install chromium chromium-driver
+  command -v supervisord >/dev/null || apt_install supervisor
+  command -v prometheus >/dev/null || apt_install prometheus
   id "$SERVICE_USER" >/dev/null 2>&1 ||
     as_root useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
 }
@@ -105,10 +127,11 @@ wait_for() {  # wait_for NAME SECONDS COMMAND...
 start_redis() {
   if pid_alive "$RUN/redis.pid"; then return 0; fi
   mkdir -p "$STATE/redis"
-  # No persistence: the pipeline must survive an empty Redis (the sweeper re-enqueues).
+  # Append-only file, fsync every second, like docker-compose.yml: a restart keeps the queues.
+  # (The pipeline also survives an empty Redis: the sweeper re-enqueues.)
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes \
     --dir "$STATE/redis" --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" \
-    --save "" --appendonly no
+    --save "" --appendonly yes --appendfsync everysec
   wait_for redis 20 redis-cli -p "$REDIS_PORT" ping
   say "redis on 127.0.0.1:$REDIS_PORT"
 }
@@ -174,29 +197,123 @@ EOF
   say "elasticsearch on 127.0.0.1:$ES_PORT"
 }
 
-start_app() {  # start_app NAME COMMAND...
-  local name=$1; shift
-  if pid_alive "$RUN/$name.pid"; then return 0; fi
-  (
-    set -a; eval "$(stack_env)"; set +a
-    cd "$ROOT"
-    nohup "$@" >>"$LOGS/$name.log" 2>&1 &
-    echo $! >"$RUN/$name.pid"
-  )
+# --- supervised processes ----------------------------------------------------------------
+# API, workers, scheduler and Prometheus run under supervisord, which starts again any of them
+# that dies (a SIGKILLed worker is back within seconds). The dependencies keep their own
+# daemons: the reliability tests stop and start them on purpose.
+
+supervisor_program() {  # supervisor_program NAME ENVIRONMENT COMMAND
+  cat <<EOF
+
+[program:$1]
+command=$3
+directory=$ROOT
+environment=$2
+autostart=true
+autorestart=true
+startsecs=2
+startretries=20
+stopasgroup=true
+killasgroup=true
+stopwaitsecs=60
+redirect_stderr=true
+stdout_logfile=$LOGS/$1.log
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=3
+EOF
+}
+
+program_name() {  # program_name WORKER: its supervisord program
+  if [ "$1" = scheduler ]; then echo scheduler; else echo "worker-$1"; fi
+}
+
+write_supervisor_conf() {
+  local env worker
+  # supervisord's environment= syntax: KEY="value",...; a '%' would start an expansion.
+  env="$(stack_env | sed -e 's/%/%%/g' -e 's/^\([^=]*\)=\(.*\)$/\1="\2"/' | paste -sd, -)"
+  mkdir -p "$STATE/supervisor"
+  {
+    cat <<EOF
+; Written by infra/local-stack.sh at each 'up': edit the script, not this file.
+[unix_http_server]
+file=$RUN/supervisor.sock
+chmod=0700
+
+[supervisord]
+logfile=$LOGS/supervisord.log
+pidfile=$RUN/supervisord.pid
+childlogdir=$LOGS
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$RUN/supervisor.sock
+EOF
+    supervisor_program api "$env" \
+      "$VENV/bin/uvicorn services.api.app:app --host 127.0.0.1 --port $API_PORT"
+    for worker in "${WORKERS[@]}"; do
+      local extra=""
+      [ "$worker" = scheduler ] && extra=" --beat"
+      supervisor_program "$(program_name "$worker")" \
+        "$env,NEWSFLOW_METRICS_PORT=\"$(metrics_port "$worker")\"" \
+        "$VENV/bin/newsflow worker $worker --concurrency 1$extra"
+    done
+    if command -v prometheus >/dev/null; then
+      write_prometheus_conf
+      supervisor_program prometheus "HOME=\"$STATE/prometheus\"" \
+        "$(command -v prometheus) --config.file=$STATE/prometheus/prometheus.yml --storage.tsdb.path=$STATE/prometheus/data --storage.tsdb.retention.time=7d --web.listen-address=127.0.0.1:$PROMETHEUS_PORT"
+    fi
+  } >"$SUPERVISOR_CONF"
+}
+
+write_prometheus_conf() {  # the monitoring kit's rules, scraping this stack's ports
+  local worker
+  mkdir -p "$STATE/prometheus/data"
+  {
+    cat <<EOF
+# Written by infra/local-stack.sh; infra/monitoring/prometheus.yml is the compose version.
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+rule_files:
+  - $ROOT/infra/monitoring/rules/*.yml
+scrape_configs:
+  - job_name: newsflow-api
+    static_configs:
+      - targets: ["127.0.0.1:$API_PORT"]
+        labels: {service: api}
+  - job_name: newsflow-workers
+    static_configs:
+EOF
+    for worker in "${WORKERS[@]}"; do
+      printf '      - targets: ["127.0.0.1:%s"]\n        labels: {service: %s}\n' \
+        "$(metrics_port "$worker")" "$(program_name "$worker")"
+    done
+  } >"$STATE/prometheus/prometheus.yml"
+}
+
+supervisorctl_() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }
+
+start_supervisor() {
+  write_supervisor_conf
+  if pid_alive "$RUN/supervisord.pid"; then
+    supervisorctl_ update >/dev/null   # programs added or changed since the last 'up'
+    supervisorctl_ start all >/dev/null || true
+  else
+    # Its log starts again with it: `status` counts restarts since this start.
+    : >"$LOGS/supervisord.log"
+    supervisord -c "$SUPERVISOR_CONF"
+  fi
 }
 
 start_services() {
   (set -a; eval "$(stack_env)"; set +a; cd "$ROOT"
    "$VENV/bin/newsflow" db upgrade && "$VENV/bin/newsflow" index init) >>"$LOGS/migrate.log" 2>&1 ||
     die "migrations failed: $(tail -5 "$LOGS/migrate.log")"
-  start_app api "$VENV/bin/uvicorn" services.api.app:app --host 127.0.0.1 --port "$API_PORT"
-  start_app worker-ingest "$VENV/bin/newsflow" worker ingest --concurrency 1
-  start_app worker-enrich "$VENV/bin/newsflow" worker enrich --concurrency 1
-  start_app worker-index "$VENV/bin/newsflow" worker index --concurrency 1
-  start_app worker-feeds "$VENV/bin/newsflow" worker feeds --concurrency 1
-  start_app scheduler "$VENV/bin/newsflow" worker scheduler --beat
+  start_supervisor
   wait_for api 60 curl -fsS "http://127.0.0.1:$API_PORT/readyz"
-  say "api on http://127.0.0.1:$API_PORT, workers: ingest, enrich, index, feeds, scheduler"
+  say "api on http://127.0.0.1:$API_PORT; workers, scheduler (and prometheus) under supervisord ('status' says where)"
 }
 
 cmd_up() {
@@ -229,7 +346,20 @@ stop_postgres() {
   fi
 }
 
+stop_supervisor() {
+  pid_alive "$RUN/supervisord.pid" || { rm -f "$RUN/supervisord.pid"; return 0; }
+  local pid; pid="$(cat "$RUN/supervisord.pid")"
+  # Stops every program (TERM to each process group, KILL after stopwaitsecs), then itself.
+  supervisorctl_ shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$RUN/supervisord.pid"
+  say "stopped supervisord and its programs"
+}
+
 cmd_down() {
+  stop_supervisor
+  # (api and worker pid files: stacks started before supervisord ran them)
   for name in scheduler worker-feeds worker-index worker-enrich worker-ingest api elasticsearch redis; do
     stop_pidfile "$name"
   done
@@ -241,7 +371,11 @@ cmd_service() {  # cmd_service ACTION SERVICE
   local action=$1 service=${2:-}
   case "$service" in
     redis|postgres|elasticsearch) ;;
-    *) die "usage: $0 $action redis|postgres|elasticsearch" ;;
+    api|worker-ingest|worker-enrich|worker-index|worker-feeds|scheduler|prometheus)
+      pid_alive "$RUN/supervisord.pid" || die "the stack's services are not running ('up' first)"
+      supervisorctl_ "$action" "$service"
+      return ;;
+    *) die "usage: $0 $action redis|postgres|elasticsearch|api|worker-ingest|worker-enrich|worker-index|worker-feeds|scheduler|prometheus" ;;
   esac
   mkdir -p "$RUN" "$LOGS"
   if [ "$action" = stop ] || [ "$action" = restart ]; then
@@ -259,15 +393,44 @@ cmd_service() {  # cmd_service ACTION SERVICE
   fi
 }
 
+restarts() {  # restarts PROGRAM: how often supervisord started it again since its own start
+  local spawned
+  spawned="$(grep -c "spawned: '$1' " "$LOGS/supervisord.log" 2>/dev/null || true)"
+  spawned="${spawned:-0}"
+  if [ "$spawned" -gt 0 ]; then echo $((spawned - 1)); else echo 0; fi
+}
+
+status_line() { printf '%-15s %-9s %-9s %s\n' "$@"; }
+
 cmd_status() {
-  local name
-  for name in redis elasticsearch api worker-ingest worker-enrich worker-index worker-feeds scheduler; do
-    if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"
-    else echo "$name: stopped"; fi
+  local name bin state listens line
+  status_line PROCESS STATE RESTARTS LISTENS
+  if pid_alive "$RUN/redis.pid"; then state=RUNNING; else state=STOPPED; fi
+  status_line redis "$state" - "redis://127.0.0.1:$REDIS_PORT"
+  bin="$(pg_bin)"
+  if [ -n "$bin" ] && "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then state=RUNNING
+  else state=STOPPED; fi
+  status_line postgres "$state" - "postgresql://127.0.0.1:$PG_PORT"
+  if pid_alive "$RUN/elasticsearch.pid"; then state=RUNNING; else state=STOPPED; fi
+  status_line elasticsearch "$state" - "http://127.0.0.1:$ES_PORT"
+  if ! pid_alive "$RUN/supervisord.pid"; then
+    status_line supervisord STOPPED - "(api, workers and scheduler are not running)"
+    return 0
+  fi
+  for name in "${SUPERVISED[@]}" prometheus; do
+    # "NAME   RUNNING   pid 123, uptime 0:01:02" (exit status 3 when not running)
+    line="$(supervisorctl_ status "$name" 2>/dev/null | head -n 1 || true)"
+    case "$line" in ""|*"no such process"*) continue ;; esac
+    case "$name" in
+      api) listens="http://127.0.0.1:$API_PORT (metrics on /metrics)" ;;
+      prometheus) listens="http://127.0.0.1:$PROMETHEUS_PORT" ;;
+      scheduler) listens="metrics http://127.0.0.1:$(metrics_port scheduler)/metrics" ;;
+      *) listens="metrics http://127.0.0.1:$(metrics_port "${name#worker-}")/metrics" ;;
+    esac
+    status_line "$name" "$(awk '{print $2}' <<<"$line")" "$(restarts "$name")" \
+      "$listens  ($(awk '{$1=""; $2=""; sub(/^ +/, ""); print}' <<<"$line"))"
   done
-  local bin; bin="$(pg_bin)"
-  if [ -n "$bin" ] && "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then echo "postgres: running"
-  else echo "postgres: stopped"; fi
+  echo "supervisord pid $(cat "$RUN/supervisord.pid"); logs in $LOGS"
 }
 
 case "${1:-}" in
@@ -277,5 +440,5 @@ case "${1:-}" in
   status) cmd_status ;;
   env) stack_env ;;
   stop|start|restart) cmd_service "$@" ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -6,11 +6,16 @@ Each worker imports its own `services.<name>.tasks`; producers send tasks by nam
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import structlog
 from celery import Celery
+from celery.signals import before_task_publish, celeryd_init, setup_logging, worker_ready
 from kombu.entity import Queue
 
 from shared.failure_policy import ENQUEUE_RETRY
+from shared.logging import configure_logging
 from shared.settings import get_settings
 from shared.states import Stage
 
@@ -28,6 +33,8 @@ SWEEP_TASK = "newsflow.scheduler.sweep_stuck_articles"
 POLL_FEEDS_TASK = "newsflow.ingest.poll_feeds"
 SCHEDULER_QUEUE = "scheduler"
 FEEDS_QUEUE = "feeds"
+# Every message carries the time it was sent: the age of the oldest waiting message of a queue.
+SENT_AT_HEADER = "newsflow_sent_at"
 
 
 def stage_time_limits(stage: Stage) -> tuple[float, float]:
@@ -85,6 +92,8 @@ def create_app() -> Celery:
             },
         },
         worker_hijack_root_logger=False,
+        # Logs are JSON lines written by `configure_logging`; Celery must not wrap them.
+        worker_redirect_stdouts=False,
         worker_send_task_events=True,
         task_send_sent_event=True,
     )
@@ -92,6 +101,32 @@ def create_app() -> Celery:
 
 
 app = create_app()
+
+
+@celeryd_init.connect  # the first thing a worker does: even its start-up warnings are JSON
+@setup_logging.connect  # connected, so Celery leaves logging alone
+def _setup_logging(**_kwargs: object) -> None:
+    configure_logging()
+
+
+@before_task_publish.connect
+def _stamp_sent_at(headers: dict[str, Any] | None = None, **_kwargs: object) -> None:
+    if headers is not None:
+        headers[SENT_AT_HEADER] = time.time()
+
+
+@worker_ready.connect
+def _serve_metrics(sender: Any = None, **_kwargs: object) -> None:
+    """Each worker service serves its metrics (children summed) from its main process."""
+    settings = get_settings()
+    if not settings.metrics_port or sender is None:
+        return
+    from shared.metrics import serve_worker_metrics, stage_of_queues
+
+    stage = stage_of_queues(sender.app.amqp.queues.consume_from, settings.queue_prefix)
+    serve_worker_metrics(
+        stage, settings.metrics_host, settings.metrics_port, pipeline=stage == SCHEDULER_QUEUE
+    )
 
 
 def enqueue(stage: Stage, article_ids: list[str]) -> bool:

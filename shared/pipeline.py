@@ -26,7 +26,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shared.metrics import STAGE_PROCESSED
+from shared.metrics import STAGE_FAILED, STAGE_PROCESSED
 from shared.models import Article, StageEvent, utcnow
 from shared.settings import get_settings
 from shared.states import STAGE_INPUT_STATE, ArticleState, Stage
@@ -176,6 +176,7 @@ def mark_failed(
     detail = message if exc is None else "".join(traceback.format_exception(exc))[-4000:]
     record(session, article, stage, "failed", f"{reason}: {detail}"[:4000])
     STAGE_PROCESSED.labels(stage.value, "failed").inc()
+    STAGE_FAILED.labels(stage.value, reason[:100]).inc()
     log.warning(
         "article_failed",
         article_id=article.id,

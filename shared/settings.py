@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Metrics of a worker service (0: none), served by its main process. The API serves its
+    # own on /metrics. Each worker service on one host needs a port of its own.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # State of this deployment (the local stack's .local): beat schedule, worker metric files.
+    stack_dir: Path = REPO_ROOT / ".local"
+
     def queue_name(self, stage: str) -> str:
         return f"{self.queue_prefix}{stage}"
 

@@ -22,6 +22,7 @@ What happens to a batch, by kind of trouble:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import structlog
@@ -36,7 +37,7 @@ from shared.db import get_engine, session_scope
 from shared.errors import PermanentError
 from shared.failure_policy import is_transient, stage_retry
 from shared.logging import configure_logging
-from shared.metrics import STAGE_DURATION, STAGE_PROCESSED, STAGE_RETRIED
+from shared.metrics import STAGE_PROCESSED, STAGE_RETRIED, observe_batch, retry_reason
 from shared.pipeline import fail_unclaimed, interrupted, release_attempts, track_claims
 from shared.states import Stage
 
@@ -64,11 +65,14 @@ def run_stage(
     process: StageFunction,
     next_stage: Stage | None,
 ) -> int:
-    structlog.contextvars.bind_contextvars(stage=stage.value, task_id=task.request.id)
+    # Every log line of this batch says which stage, task and articles it is about.
+    structlog.contextvars.bind_contextvars(
+        stage=stage.value, task_id=task.request.id, article_ids=list(article_ids)
+    )
     try:
         return _run_stage(task, stage, list(dict.fromkeys(article_ids)), process, next_stage)
     finally:
-        structlog.contextvars.unbind_contextvars("stage", "task_id")
+        structlog.contextvars.unbind_contextvars("stage", "task_id", "article_ids")
 
 
 def _run_stage(
@@ -90,8 +94,10 @@ def _run_stage(
                 log.warning("interrupted_batch_split", count=len(article_ids), alone=len(suspects))
                 _split(stage, article_ids, suspects)
                 return 0
-        with STAGE_DURATION.labels(stage.value).time(), session_scope() as session:
+        started = time.perf_counter()
+        with session_scope() as session:
             next_ids = process(session, article_ids)
+        duration = time.perf_counter() - started
     except SoftTimeLimitExceeded as exc:
         return _timed_out(stage, article_ids, exc)
     except Exception as exc:  # noqa: BLE001 - sorted below: retry, or isolate and fail
@@ -99,7 +105,14 @@ def _run_stage(
             return _retry(task, stage, article_ids, claimed, exc)
         return _crashed(stage, article_ids, exc)
     STAGE_PROCESSED.labels(stage.value, "ok").inc(len(next_ids))
-    log.info("stage_done", received=len(article_ids), advanced=len(next_ids))
+    observe_batch(stage.value, duration, len(article_ids))
+    log.info(
+        "stage_done",
+        received=len(article_ids),
+        advanced=len(next_ids),
+        advanced_ids=next_ids,
+        duration_s=round(duration, 4),
+    )
     if next_stage is not None:
         enqueue(next_stage, next_ids)
     return len(next_ids)
@@ -108,7 +121,7 @@ def _run_stage(
 def _retry(
     task: Task, stage: Stage, article_ids: list[str], claimed: list[str], exc: BaseException
 ) -> int:
-    STAGE_RETRIED.labels(stage.value).inc()
+    STAGE_RETRIED.labels(stage.value, retry_reason(exc)).inc()
     error = _describe(exc)
     try:
         with session_scope() as session:

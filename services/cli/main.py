@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -106,13 +104,22 @@ def worker(
 
     if stage not in WORKER_APPS:
         raise typer.BadParameter(f"unknown stage {stage!r}")
-    queue = get_settings().queue_name(stage)
+    settings = get_settings()
+    queue = settings.queue_name(stage)
+    if settings.metrics_port:
+        # Pool children write their metrics to files that the main process sums up.
+        from shared.metrics import prepare_multiprocess_dir
+
+        metrics_dir = settings.stack_dir / "metrics" / f"{queue}-{settings.metrics_port}"
+        prepare_multiprocess_dir(str(metrics_dir))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     argv = [
         sys.executable,
         "-m",
         "celery",
         "-A",
         WORKER_APPS[stage],
+        "--quiet",  # no banner on stdout: every line of a worker's output is JSON
         "worker",
         "-Q",
         queue,
@@ -126,7 +133,9 @@ def worker(
         "--without-mingle",
     ]
     if beat:
-        schedule = Path(tempfile.gettempdir()) / f"newsflow-{queue}-beat-schedule"
+        # Under this deployment's state directory: two stacks never share a schedule.
+        schedule = settings.stack_dir / "beat" / f"{queue}-schedule"
+        schedule.parent.mkdir(parents=True, exist_ok=True)
         argv += ["--beat", "--schedule", str(schedule)]
     os.execv(sys.executable, argv)  # noqa: S606 - argv is built here, not from input
 

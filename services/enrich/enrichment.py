@@ -39,6 +39,7 @@ from services.enrich.quotes import worth_listing as quote_worth_listing
 from services.enrich.segments import ArticleText, Segment, SegmentKind, segment_article
 from services.enrich.summary import Sentence, summarize
 from services.enrich.wordlists import SPEECH_VERBS
+from shared.metrics import ENRICH_STEP_SECONDS, StepClock
 
 __all__ = ["ArticleText", "enrich_texts"]
 
@@ -213,12 +214,17 @@ def _models_used(models: LanguageModels) -> dict[str, str]:
     }
 
 
-def _result(article: _Article) -> dict[str, Any]:
+def _result(article: _Article, clock: StepClock) -> dict[str, Any]:
     entities = article.entities.to_json()
     paragraphs = "\n\n".join(s.text for s in article.segments if s.kind is SegmentKind.PARAGRAPH)
-    keywords = extract_keywords(paragraphs, article.language.code, [e["name"] for e in entities])
+    with clock.step("keywords"):
+        keywords = extract_keywords(
+            paragraphs, article.language.code, [e["name"] for e in entities]
+        )
     body_mentions = [(m.start, m.name) for m in article.entities.mentions if m.start is not None]
     words = len(article.text.body.split())
+    with clock.step("summary"):
+        summary = summarize(_sentences(article), keywords, body_mentions)
     return {
         "language": article.language.code,
         "language_confidence": article.language.confidence,
@@ -229,7 +235,7 @@ def _result(article: _Article) -> dict[str, Any]:
             if quote_worth_listing(q)
         ],
         "keywords": keywords,
-        "summary": summarize(_sentences(article), keywords, body_mentions),
+        "summary": summary,
         "word_count": words,
         "reading_time_min": max(1, round(words / WORDS_PER_MINUTE)) if words else 0,
         "models": _models_used(article.models),
@@ -240,14 +246,21 @@ def enrich_texts(articles: list[ArticleText]) -> list[dict[str, Any]]:
     """One enrichment dict per article, computed in one batch (see the module docstring)."""
     if not articles:
         return []
-    languages = detect_languages([f"{a.title or ''}\n\n{a.body}" for a in articles])
+    clock = StepClock()
+    with clock.step("language"):
+        languages = detect_languages([f"{a.title or ''}\n\n{a.body}" for a in articles])
     batch = [
         _Article(text, segment_article(text), language, models_for(language.code), {})
         for text, language in zip(articles, languages, strict=True)
     ]
-    _read(batch)
-    for article in batch:
-        article.entities = _find_entities(article)
-        article.quotes = _find_quotes(article)
-    _attribute_quotes(batch)
-    return [_result(article) for article in batch]
+    with clock.step("entities"):  # the reader pipe finds sentences and entities together
+        _read(batch)
+        for article in batch:
+            article.entities = _find_entities(article)
+    with clock.step("quotes"):
+        for article in batch:
+            article.quotes = _find_quotes(article)
+        _attribute_quotes(batch)
+    results = [_result(article, clock) for article in batch]
+    clock.observe(ENRICH_STEP_SECONDS)
+    return results

@@ -20,6 +20,7 @@ import structlog
 from elasticsearch import ApiError, Elasticsearch
 
 from shared.failure_policy import Retry, bulk_item_retry, is_transient_status
+from shared.metrics import ES_BULK_ITEMS, ES_BULK_SECONDS
 
 log = structlog.get_logger(__name__)
 # Elasticsearch's own guidance is 5-15 MB per request; 500 news articles are ~3-5 MB.
@@ -124,6 +125,7 @@ def _send(
     stats.requests += 1
     stats.per_request_docs.append(len(chunk))
     stats.bytes += sum(len(line) + 1 for line in lines)
+    started = time.perf_counter()
     try:
         # Lines are serialised once, up front (to size requests by bytes); the client
         # sends bytes as they are, whatever its type hints say.
@@ -133,13 +135,16 @@ def _send(
             filter_path=_FILTER_PATH,
         )
     except ApiError as exc:
+        ES_BULK_SECONDS.observe(time.perf_counter() - started)
         if not is_transient_status(exc.meta.status):
             raise
         # The whole request was refused (overload): every item is retryable.
+        ES_BULK_ITEMS.labels("retried").inc(len(order))
         return [
             (item, ItemResult(target, exc.meta.status, "request_rejected", str(exc)))
             for item, target in order
         ]
+    ES_BULK_SECONDS.observe(time.perf_counter() - started)
     items = response.get("items", [])
     results = []
     for (item, target), entry in zip(order, items, strict=True):
@@ -148,6 +153,9 @@ def _send(
         results.append(
             (item, ItemResult(target, outcome["status"], error.get("type"), error.get("reason")))
         )
+    for _item, result in results:
+        verdict = "ok" if result.ok else "retried" if result.retryable else "rejected"
+        ES_BULK_ITEMS.labels(verdict).inc()
     return results
 
 

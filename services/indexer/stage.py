@@ -105,12 +105,14 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
             )
     results = bulk_write(es, documents, targets) if documents else {}
     indexed, retry = [], []
+    latencies: list[float] = []
     for article_id, article in by_id.items():
         verdict, reason = outcome(results.get(article_id, []))
         if verdict == "indexed":
             article.indexed_at = now
             advance(session, article, Stage.INDEX, ArticleState.INDEXED)
-            ACCEPTED_TO_SEARCHABLE.observe((now - article.created_at).total_seconds())
+            if article.revision == 1:  # a revision's acceptance time is not kept
+                latencies.append((now - article.created_at).total_seconds())
             indexed.append(article_id)
         elif verdict == "retry":
             retry.append(article_id)
@@ -123,6 +125,8 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
                 message=reason or "rejected by Elasticsearch",
             )
     session.commit()
+    for seconds in latencies:  # committed: the articles are searchable at the next refresh
+        ACCEPTED_TO_SEARCHABLE.observe(seconds)
     if retry:
         log.warning("index_items_retry", count=len(retry))
         raise TransientError(f"{len(retry)} documents were not accepted by Elasticsearch yet")

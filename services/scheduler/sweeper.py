@@ -25,13 +25,12 @@ from typing import Any
 
 import structlog
 from redis import Redis
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.celery_app import TASK_NAMES, enqueue
-from shared.metrics import ARTICLES_BY_STATE, QUEUE_DEPTH
+from shared.metrics import SWEPT
 from shared.models import Article, utcnow
-from shared.queues import queue_depths
 from shared.settings import get_settings
 from shared.states import STAGE_INPUT_STATE, Stage
 
@@ -116,8 +115,6 @@ def find_stuck(session: Session, older_than_s: float) -> dict[Stage, list[str]]:
 def sweep(session: Session, older_than_s: float, redis: Redis | None = None) -> dict[str, int]:
     """Re-enqueue stuck articles; returns how many per stage."""
     redis = redis or redis_client()
-    for queue, depth in queue_depths(redis).items():
-        QUEUE_DEPTH.labels(queue).set(depth)
     stuck = find_stuck(session, older_than_s)
     swept: dict[str, int] = {}
     if stuck:
@@ -131,10 +128,7 @@ def sweep(session: Session, older_than_s: float, redis: Redis | None = None) -> 
             if lost and enqueue(stage, lost):
                 log.info("swept", stage=stage.value, count=len(lost))
                 swept[stage.value] = len(lost)
-    for state, count in session.execute(
-        select(Article.state, func.count()).group_by(Article.state)
-    ).all():
-        ARTICLES_BY_STATE.labels(state).set(count)
+                SWEPT.labels(stage.value).inc(len(lost))
     return swept
 
 

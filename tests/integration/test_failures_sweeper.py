@@ -124,10 +124,12 @@ def test_a_duplicate_message_waits_for_the_worker_and_then_does_nothing(
         second.close()
 
 
-def test_queue_depths_are_read_from_redis(redis: Redis) -> None:
-    from shared.queues import queue_depths
+def test_queue_depths_and_ages_are_read_from_redis(redis: Redis) -> None:
+    from shared.queues import queue_stats
 
     submit([synthetic_article(i, seed=44) for i in range(3)])
-    depths = queue_depths(redis)
-    assert depths[f"{NAMESPACE}.ingest"] == 1
-    assert depths[f"{NAMESPACE}.enrich"] == 0
+    stats = queue_stats(redis)
+    assert stats["ingest"].depth == 1
+    assert 0 < stats["ingest"].oldest_age_s < 30, "the message carries its send time"
+    assert stats["enrich"].depth == 0
+    assert stats["enrich"].oldest_age_s == 0

@@ -107,11 +107,19 @@ def test_health_checks_need_no_key(keyed: TestClient) -> None:
     assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "elasticsearch": "ok"}
 
 
-def test_metrics_report_queue_depths_and_states(keyed: TestClient) -> None:
-    keyed.post("/v1/articles", json=_article(), headers=_as("ingest"))
-    text = keyed.get("/metrics", headers=_as("admin")).text
-    assert "newsflow_queue_depth{" in text
-    assert 'newsflow_articles{state="received"}' in text
+def test_metrics_count_accepted_articles(keyed: TestClient) -> None:
+    def accepted() -> float:
+        text = keyed.get("/metrics", headers=_as("admin")).text
+        line = [x for x in text.splitlines() if x.startswith(ACCEPTED_SERIES)]
+        return float(line[0].rsplit(" ", 1)[1]) if line else 0.0
+
+    before = accepted()
+    fresh = synthetic_article(7, seed=111)
+    assert keyed.post("/v1/articles", json=fresh, headers=_as("ingest")).status_code == 202
+    assert accepted() == before + 1
+
+
+ACCEPTED_SERIES = 'newsflow_articles_accepted_total{outcome="accepted"}'
 
 
 def test_oversized_bodies_are_refused_before_parsing(keyed: TestClient) -> None:

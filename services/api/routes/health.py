@@ -8,15 +8,12 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis import Redis
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from services.api.errors import RETRY_AFTER_S, ErrorBody, error_body, responses
 from services.api.security import require_scope
 from shared.apikeys import ADMIN
 from shared.db import get_engine
-from shared.metrics import ARTICLES_BY_STATE, QUEUE_DEPTH
-from shared.models import Article
-from shared.queues import queue_depths
 from shared.search.client import get_client
 from shared.search.indices import alias_name
 from shared.settings import get_settings
@@ -92,24 +89,5 @@ def readyz() -> Response:
     },
 )
 def metrics() -> Response:
-    """Prometheus metrics; queue depths and articles per state are read at scrape time."""
-    _refresh_gauges()
+    """Prometheus metrics of the API process (pipeline-wide gauges: the scheduler's)."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-def _refresh_gauges() -> None:
-    try:
-        redis = Redis.from_url(get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2)
-        for queue, depth in queue_depths(redis).items():
-            QUEUE_DEPTH.labels(queue).set(depth)
-    except Exception:  # noqa: BLE001, S110 - a scrape reports what it can; /readyz says why
-        pass
-    try:
-        with get_engine().connect() as connection:
-            rows = connection.execute(
-                select(Article.state, func.count()).group_by(Article.state)
-            ).all()
-        for state, count in rows:
-            ARTICLES_BY_STATE.labels(state).set(count)
-    except Exception:  # noqa: BLE001, S110
-        pass

@@ -1,0 +1,158 @@
+"""What the pipeline is doing right now, as plain functions.
+
+`newsflow status`, the gauges the scheduler serves to Prometheus (`shared.metrics`) and the web
+console all read the pipeline through these; each function reads one source (Redis, the store,
+Celery's control bus or Elasticsearch) and never raises for an unreachable one when it is
+asked about health.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from shared.celery_app import app
+from shared.db import make_engine
+from shared.failures import failure_counts
+from shared.models import Article, StageEvent, utcnow
+from shared.queues import QUEUES, QueueStats, queue_stats
+from shared.settings import get_settings
+from shared.states import FINAL_STATES, ArticleState, Stage
+
+TIMEOUT_S = 2.0
+
+
+@lru_cache(maxsize=1)
+def engine() -> Engine:
+    """An engine without a pool: safe in a process that forks workers after using it."""
+    return make_engine(get_settings().database_url, pooled=False)
+
+
+def redis_client() -> Redis:
+    url = get_settings().redis_url
+    return Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
+
+
+def queues() -> dict[str, QueueStats]:
+    """Depth and oldest message age of every queue (see `shared.queues`)."""
+    return queue_stats(redis_client())
+
+
+@dataclass(frozen=True)
+class StateStats:
+    count: int
+    oldest_age_s: float | None  # how long the longest waiting article has waited (non-final)
+
+
+def state_stats(session: Session | None = None) -> dict[str, StateStats]:
+    """Articles per state (every state, 0 included) and, for non-final ones, the oldest wait."""
+    with _session(session) as s:
+        rows = s.execute(
+            select(Article.state, func.count(), func.min(Article.state_changed_at)).group_by(
+                Article.state
+            )
+        ).all()
+    now = utcnow()
+    found = {state: (count, oldest) for state, count, oldest in rows}
+    stats = {}
+    for state in ArticleState:
+        count, oldest = found.get(state.value, (0, None))
+        age = None
+        if state not in FINAL_STATES:
+            age = round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0
+        stats[state.value] = StateStats(count, age)
+    return stats
+
+
+def stage_activity(session: Session | None = None, window_s: float = 60.0) -> dict[str, Any]:
+    """Per stage, what its workers recorded in the last `window_s` seconds (stage events):
+    counts per outcome (ok, duplicate, failed, retry, ...) and `per_s`, articles moved on per
+    second."""
+    since = utcnow() - timedelta(seconds=window_s)
+    with _session(session) as s:
+        rows = s.execute(
+            select(StageEvent.stage, StageEvent.outcome, func.count())
+            .where(StageEvent.at >= since)
+            .group_by(StageEvent.stage, StageEvent.outcome)
+        ).all()
+    activity: dict[str, Any] = {stage.value: {"outcomes": {}, "per_s": 0.0} for stage in Stage}
+    for stage, outcome, count in rows:
+        entry = activity.setdefault(stage, {"outcomes": {}, "per_s": 0.0})
+        entry["outcomes"][outcome] = count
+    for entry in activity.values():
+        moved = sum(n for o, n in entry["outcomes"].items() if o in ("ok", "duplicate"))
+        entry["per_s"] = round(moved / window_s, 3)
+    return activity
+
+
+def failures_by_reason(session: Session | None = None) -> list[dict[str, Any]]:
+    """Failed articles per stage and reason, most frequent first."""
+    with _session(session) as s:
+        return failure_counts(s)
+
+
+def live_workers(timeout: float = 1.0) -> dict[str, list[str]]:
+    """Per queue (stage name), the Celery workers that answered a ping and consume it."""
+    settings = get_settings()
+    by_name = {settings.queue_name(q): q for q in QUEUES}
+    workers: dict[str, list[str]] = {q: [] for q in QUEUES}
+    replies = app.control.inspect(timeout=timeout).active_queues() or {}
+    for worker, queues in sorted(replies.items()):
+        for queue in queues or []:
+            stage = by_name.get(queue.get("name", ""))
+            if stage is not None:
+                workers[stage].append(worker)
+    return workers
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    detail: str  # "ok", the cluster status for Elasticsearch, or why it is unreachable
+
+
+def _check(check: Any) -> Health:
+    try:
+        return Health(True, check() or "ok")
+    except Exception as exc:  # noqa: BLE001 - health reports, it never raises
+        return Health(False, f"{type(exc).__name__}: {exc}"[:200])
+
+
+def dependency_health() -> dict[str, Health]:
+    """Whether PostgreSQL (the store), Redis and Elasticsearch answer, within 2 s each."""
+    from shared.search.client import get_client
+
+    def database() -> None:
+        with engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def redis() -> None:
+        redis_client().ping()
+
+    def elasticsearch() -> str:
+        health = get_client().options(request_timeout=TIMEOUT_S, max_retries=0)
+        return str(health.cluster.health(timeout=f"{int(TIMEOUT_S)}s")["status"])
+
+    return {
+        "database": _check(database),
+        "redis": _check(redis),
+        "elasticsearch": _check(elasticsearch),
+    }
+
+
+@contextmanager
+def _session(session: Session | None) -> Iterator[Session]:
+    """The caller's session, or a short one of our own on the pool-less engine."""
+    if session is not None:
+        yield session
+        return
+    with Session(engine()) as own:
+        yield own

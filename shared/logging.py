@@ -31,7 +31,7 @@ def _drop_secrets(_logger: WrappedLogger, _name: str, event: EventDict) -> Event
     return event
 
 
-def _library_fields(_logger: object, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _library_fields(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
     """Fields hidden in the arguments of Celery's task records and uvicorn's access records."""
     record = event.get("_record")
     args = event.pop("positional_args", None)

@@ -185,8 +185,8 @@ class PipelineCollector(Collector):
         dependency_up = GaugeMetricFamily(
             "newsflow_dependency_up", "1 when the dependency answers", labels=["dependency"]
         )
-        for name, status in health.items():
-            dependency_up.add_metric([name], 1 if status.ok else 0)
+        for name, dependency in health.items():
+            dependency_up.add_metric([name], 1 if dependency.ok else 0)
         yield dependency_up
         es_status = GaugeMetricFamily(
             "newsflow_elasticsearch_status",
@@ -222,10 +222,10 @@ class PipelineCollector(Collector):
                 "How long the article waiting longest in a non-final state has waited",
                 labels=["state"],
             )
-            for state, stats in monitoring.state_stats().items():
-                articles.add_metric([state], stats.count)
-                if stats.oldest_age_s is not None:
-                    oldest.add_metric([state], stats.oldest_age_s)
+            for state, in_state in monitoring.state_stats().items():
+                articles.add_metric([state], in_state.count)
+                if in_state.oldest_age_s is not None:
+                    oldest.add_metric([state], in_state.oldest_age_s)
             yield articles
             yield oldest
 

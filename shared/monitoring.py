@@ -28,6 +28,8 @@ from shared.settings import get_settings
 from shared.states import FINAL_STATES, ArticleState, Stage
 
 TIMEOUT_S = 2.0
+# Stage events looked at for rates: far more than a minute of this pipeline at full speed.
+_MAX_RECENT_EVENTS = 500_000
 
 
 @lru_cache(maxsize=1)
@@ -78,9 +80,12 @@ def stage_activity(session: Session | None = None, window_s: float = 60.0) -> di
     second."""
     since = utcnow() - timedelta(seconds=window_s)
     with _session(session) as s:
+        # Events only grow: the newest ones are read through the primary key instead of a
+        # scan of the whole history (`at` has no index of its own).
+        newest = s.scalar(select(func.max(StageEvent.id))) or 0
         rows = s.execute(
             select(StageEvent.stage, StageEvent.outcome, func.count())
-            .where(StageEvent.at >= since)
+            .where(StageEvent.id > newest - _MAX_RECENT_EVENTS, StageEvent.at >= since)
             .group_by(StageEvent.stage, StageEvent.outcome)
         ).all()
     activity: dict[str, Any] = {stage.value: {"outcomes": {}, "per_s": 0.0} for stage in Stage}
@@ -156,3 +161,33 @@ def _session(session: Session | None) -> Iterator[Session]:
         return
     with Session(engine()) as own:
         yield own
+
+
+def snapshot(window_s: float = 60.0, ping_timeout: float = 1.0) -> dict[str, Any]:
+    """Everything `newsflow status` shows, as plain data (JSON-ready).
+
+    A section whose source is unreachable is None, and the dependency says why.
+    """
+    health = dependency_health()
+    result: dict[str, Any] = {
+        "at": utcnow().isoformat(),
+        "window_s": window_s,
+        "dependencies": {name: {"ok": h.ok, "detail": h.detail} for name, h in health.items()},
+        "queues": None,
+        "workers": None,
+        "stages": None,
+        "states": None,
+        "failures": None,
+    }
+    if health["redis"].ok:
+        result["queues"] = {q: vars(s) for q, s in queues().items()}
+        try:
+            result["workers"] = live_workers(ping_timeout)
+        except Exception as exc:  # noqa: BLE001 - the control bus may fail on its own
+            result["workers"] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+    if health["database"].ok:
+        with _session(None) as session:
+            result["stages"] = stage_activity(session, window_s)
+            result["states"] = {s: vars(v) for s, v in state_stats(session).items()}
+            result["failures"] = failures_by_reason(session)
+    return result

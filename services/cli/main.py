@@ -14,6 +14,7 @@ from services.cli.apikey_commands import apikey_app
 from services.cli.enrich_commands import enrich
 from services.cli.extract_commands import extract
 from services.cli.ingest_commands import feeds_app, ingest
+from services.cli.ops_commands import status, trace
 from services.cli.output import article_or_exit, console, print_json
 from services.cli.search_commands import index_app, reindex, search
 from shared.logging import configure_logging
@@ -30,6 +31,8 @@ app.command()(search)
 app.command()(reindex)
 app.command()(extract)
 app.command()(enrich)
+app.command()(status)
+app.command()(trace)
 
 
 @app.callback()

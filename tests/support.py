@@ -48,6 +48,7 @@ class WorkerPool:
             "celery",
             "-A",
             self.APPS[stage],
+            "--quiet",  # no banner: every line of a worker's log is JSON
             "worker",
             "-Q",
             f"{NAMESPACE}.{stage}",

@@ -23,6 +23,7 @@ status:
 test:  ## start Redis, PostgreSQL and Elasticsearch, then run every test
 	$(STACK) up --deps-only
 	$(MAKE) --no-print-directory lint
+	promtool check rules infra/monitoring/rules/*.yml
 	$(VENV)/pytest
 
 test-unit:

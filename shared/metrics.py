@@ -234,7 +234,7 @@ def worker_registry(stage: str, *, pipeline: bool) -> CollectorRegistry:
     """What a worker serves: its children's counters, its liveness, (scheduler) the pipeline."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:  # a solo worker in this process (tests): the default metrics are its own
         from prometheus_client import REGISTRY
 

@@ -168,7 +168,7 @@ def trace_article(article_id: str, logs: Path | None) -> dict[str, Any] | None:
             return None
         history = article_history(session, article_id)
         accepted = article.created_at
-        head = {
+        head: dict[str, Any] = {
             "id": article.id,
             "revision": article.revision,
             "state": article.state,

@@ -176,6 +176,20 @@ def purge_unacked() -> None:
         redis.close()
 
 
+def empty_queues() -> None:
+    """Drop this session's queued and unacknowledged messages: the local Redis keeps them
+    across a restart (AOF), so a Redis that lost its data is simulated this way."""
+    from redis import Redis
+
+    redis = Redis.from_url(os.environ["NEWSFLOW_REDIS_URL"])
+    try:
+        for key in redis.scan_iter(f"{NAMESPACE}.*"):
+            redis.delete(key)
+    finally:
+        redis.close()
+    purge_unacked()
+
+
 class _suppress_lookup:
     def __enter__(self) -> None:
         return None

@@ -11,7 +11,7 @@ from shared.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "infra" / "example.env"
 # Documented as a path relative to the repository, where the code computes an absolute one.
-NOT_LITERAL = {"database_url"}
+NOT_LITERAL = {"database_url", "stack_dir"}  # paths inside the checkout
 
 
 def _documented() -> dict[str, str]:

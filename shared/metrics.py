@@ -232,14 +232,14 @@ class PipelineCollector(Collector):
 
 def worker_registry(stage: str, *, pipeline: bool) -> CollectorRegistry:
     """What a worker serves: its children's counters, its liveness, (scheduler) the pipeline."""
-    registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    else:  # a solo worker in this process (tests): the default metrics are its own
+        ProcessCollector(registry=registry)  # process_start_time_seconds: restarts show up
+    else:  # no pool children writing files (`celery ... --pool solo`): this process's own
         from prometheus_client import REGISTRY
 
         registry = REGISTRY
-    ProcessCollector(registry=registry)  # process_start_time_seconds: restarts show up
     registry.register(WorkerCollector(stage))
     if pipeline:
         registry.register(PipelineCollector())

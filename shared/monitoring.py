@@ -11,25 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from shared.celery_app import app
 from shared.db import make_engine
 from shared.failures import failure_counts
-from shared.models import Article, StageEvent, utcnow
+from shared.models import utcnow
+from shared.pipeline_stats import articles_by_state, stage_throughput
 from shared.queues import QUEUES, QueueStats, queue_stats
 from shared.settings import get_settings
-from shared.states import FINAL_STATES, ArticleState, Stage
+from shared.states import FINAL_STATES, ArticleState
 
 TIMEOUT_S = 2.0
-# Stage events looked at for rates: far more than a minute of this pipeline at full speed.
-_MAX_RECENT_EVENTS = 500_000
 
 
 @lru_cache(maxsize=1)
@@ -57,44 +55,35 @@ class StateStats:
 def state_stats(session: Session | None = None) -> dict[str, StateStats]:
     """Articles per state (every state, 0 included) and, for non-final ones, the oldest wait."""
     with _session(session) as s:
-        rows = s.execute(
-            select(Article.state, func.count(), func.min(Article.state_changed_at)).group_by(
-                Article.state
-            )
-        ).all()
+        found = articles_by_state(s)
     now = utcnow()
-    found = {state: (count, oldest) for state, count, oldest in rows}
     stats = {}
     for state in ArticleState:
-        count, oldest = found.get(state.value, (0, None))
+        count = found.get(state.value)
         age = None
         if state not in FINAL_STATES:
+            oldest = count.oldest_at if count else None
             age = round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0
-        stats[state.value] = StateStats(count, age)
+        stats[state.value] = StateStats(count.articles if count else 0, age)
     return stats
 
 
 def stage_activity(session: Session | None = None, window_s: float = 60.0) -> dict[str, Any]:
-    """Per stage, what its workers recorded in the last `window_s` seconds (stage events):
-    counts per outcome (ok, duplicate, failed, retry, ...) and `per_s`, articles moved on per
-    second."""
-    since = utcnow() - timedelta(seconds=window_s)
+    """Per stage, what its workers recorded in the last `window_s` seconds (whole minutes, from
+    the stage events, through `shared.pipeline_stats`): articles done (`ok`), `failed` and
+    `retry`, and `per_s`, articles done per second."""
+    minutes = max(1, round(window_s / 60))
     with _session(session) as s:
-        # Events only grow: the newest ones are read through the primary key instead of a
-        # scan of the whole history (`at` has no index of its own).
-        newest = s.scalar(select(func.max(StageEvent.id))) or 0
-        rows = s.execute(
-            select(StageEvent.stage, StageEvent.outcome, func.count())
-            .where(StageEvent.id > newest - _MAX_RECENT_EVENTS, StageEvent.at >= since)
-            .group_by(StageEvent.stage, StageEvent.outcome)
-        ).all()
-    activity: dict[str, Any] = {stage.value: {"outcomes": {}, "per_s": 0.0} for stage in Stage}
-    for stage, outcome, count in rows:
-        entry = activity.setdefault(stage, {"outcomes": {}, "per_s": 0.0})
-        entry["outcomes"][outcome] = count
-    for entry in activity.values():
-        moved = sum(n for o, n in entry["outcomes"].items() if o in ("ok", "duplicate"))
-        entry["per_s"] = round(moved / window_s, 3)
+        series = stage_throughput(s, minutes=minutes)
+    activity: dict[str, Any] = {}
+    for entry in series:
+        done = sum(m["done"] for m in entry.minutes)
+        outcomes = {
+            "ok": done,
+            "failed": entry.failed,
+            "retry": sum(m["retried"] for m in entry.minutes),
+        }
+        activity[entry.stage] = {"outcomes": outcomes, "per_s": round(done / (minutes * 60), 3)}
     return activity
 
 

@@ -28,6 +28,7 @@ class WorkerPool:
         "enrich": "services.enrich.worker",
         "index": "services.indexer.worker",
         "scheduler": "services.scheduler.worker",
+        "feeds": "services.ingest.worker",
     }
 
     def __init__(self, log_dir: Path) -> None:

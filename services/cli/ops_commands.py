@@ -50,7 +50,7 @@ def _render(snap: dict[str, Any]) -> Group:
     activity = snap["stages"] or {}
     queues = snap["queues"] or {}
     workers = snap["workers"] or {}
-    for stage in ("ingest", "enrich", "index", "scheduler"):
+    for stage in ("ingest", "enrich", "index", "scheduler", "feeds"):
         act = activity.get(stage, {})
         outcomes = act.get("outcomes", {})
         live = workers.get(stage) if isinstance(workers, dict) else None

@@ -34,6 +34,7 @@ WORKER_SERVICES = {
     "enrich": "worker-enrich",
     "index": "worker-index",
     "scheduler": "scheduler",
+    "feeds": "worker-feeds",
 }
 
 
@@ -247,7 +248,7 @@ def test_prometheus_scrapes_every_process_and_the_kit_evaluates(
     states = prometheus.values("newsflow_articles", "state")
     assert (states["indexed"], states["failed"]) == (3, 1)
     depth = prometheus.values("newsflow_queue_depth", "queue")
-    assert set(depth) == {"ingest", "enrich", "index", "scheduler"}
+    assert set(depth) == {"ingest", "enrich", "index", "scheduler", "feeds"}
     assert prometheus.values("newsflow_dependency_up", "dependency") == {
         "database": 1.0,
         "redis": 1.0,

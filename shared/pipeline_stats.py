@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from shared.models import Article, StageEvent, utcnow
@@ -106,13 +106,15 @@ def stage_throughput(
     start = now - timedelta(minutes=minutes)
     # Bucket k holds [now - (minutes-k) min, now - (minutes-k-1) min): plain comparisons, so
     # the same SQL runs on PostgreSQL and SQLite.
-    bucket = case(
-        *(
-            (StageEvent.at < now - timedelta(minutes=minutes - k - 1), k)
-            for k in range(minutes - 1)
-        ),
-        else_=minutes - 1,
-    )
+    bucket: ColumnElement[int] = literal(0)  # one minute: one bucket (a CASE needs a WHEN)
+    if minutes > 1:
+        bucket = case(
+            *(
+                (StageEvent.at < now - timedelta(minutes=minutes - k - 1), k)
+                for k in range(minutes - 1)
+            ),
+            else_=minutes - 1,
+        )
     kind = case(
         (StageEvent.outcome.in_(DONE_OUTCOMES), "done"),
         (StageEvent.outcome == "failed", "failed"),

@@ -1,4 +1,7 @@
-"""`newsflow status` (one screen for ops) and `newsflow trace ID` (one article's path)."""
+"""`newsflow status` (one screen for ops) and `newsflow trace ID` (one article's path).
+
+Screens and tables go to stderr, JSON (`--json`) to stdout, like every command.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-console = Console(stderr=True)
-out = Console()
-
+from services.cli.output import console, print_json
 
 # --- status --------------------------------------------------------------------------------
 
@@ -117,10 +118,10 @@ def status(
             time.sleep(interval)
     if not watch:
         snap = take()
-        out.print(_render(snap))
+        console.print(_render(snap))
         raise typer.Exit(0 if healthy(snap) else 1)
     try:
-        with Live(_render(take()), console=out, auto_refresh=False) as live:
+        with Live(_render(take()), console=console, auto_refresh=False) as live:
             while True:
                 time.sleep(interval)
                 live.update(_render(take()), refresh=True)
@@ -225,7 +226,7 @@ def trace(
         console.print(f"no article {article_id}")
         raise typer.Exit(1)
     if as_json:
-        sys.stdout.write(json.dumps(result, default=str, indent=2) + "\n")
+        print_json(result)
         return
     table = Table(
         title=f"article {result['id']} (revision {result['revision']}, {result['state']}, "
@@ -255,6 +256,6 @@ def trace(
             (step.get("task_id") or "")[:8],
             step.get("detail") or "",
         )
-    out.print(table)
+    console.print(table)
     if result["accepted_to_indexed_s"] is not None:
-        out.print(f"accepted -> indexed in {result['accepted_to_indexed_s']:.3f}s")
+        console.print(f"accepted -> indexed in {result['accepted_to_indexed_s']:.3f}s")

@@ -269,6 +269,28 @@ def test_prometheus_scrapes_every_process_and_the_kit_evaluates(
         missing = {name for name in _SERIES_NAME.findall(expr) if name not in known}
         assert not missing, f"{expr} reads series nobody exports: {missing}"
 
+    # `newsflow status --json`: the same picture, without Prometheus.
+    from typer.testing import CliRunner
+
+    from services.cli.main import app
+
+    shown = CliRunner().invoke(app, ["status", "--json", "--window", "600"])
+    assert shown.exit_code == 0, shown.output
+    status = json.loads(shown.stdout)
+    assert {name for name, dep in status["dependencies"].items() if dep["ok"]} == {
+        "database",
+        "redis",
+        "elasticsearch",
+    }
+    assert {q for q, names in status["workers"].items() if names} == set(WORKER_SERVICES)
+    assert {s: v["outcomes"]["ok"] for s, v in status["stages"].items()} == {
+        "ingest": 3,
+        "enrich": 3,
+        "index": 3,
+    }
+    assert status["failures"] == [{"stage": "ingest", "reason": "no_article_text", "count": 1}]
+    assert status["states"]["indexed"]["count"] == 3
+
     # Alerts: no worker is absent; stop the enrich worker and its alert fires alone.
     assert prometheus.firing("NewsflowWorkerAbsent") == []
     workers.kill("enrich")

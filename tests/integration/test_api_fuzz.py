@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import wipe_store
 from tests.reliability.chaos import submit, synthetic_article
 
 pytestmark = [pytest.mark.integration]
@@ -236,26 +237,12 @@ def requests(
 def client(stack: dict[str, str]) -> Iterator[TestClient]:
     from services.api.app import create_app
 
-    _wipe(stack)
+    wipe_store(stack)
     # A few stored articles, so that ids and filters sometimes hit something.
     KNOWN_IDS[:] = submit([synthetic_article(i, seed=77) for i in range(5)])
     with TestClient(create_app(), raise_server_exceptions=False) as test_client:
         yield test_client
-    _wipe(stack)
-
-
-def _wipe(stack: dict[str, str]) -> None:
-    from redis import Redis
-    from sqlalchemy import text
-
-    from shared.db import get_engine
-    from tests.support import NAMESPACE
-
-    with get_engine().begin() as connection:
-        connection.execute(text("TRUNCATE stage_events, articles CASCADE"))
-    redis = Redis.from_url(stack["redis_url"])
-    for key in redis.scan_iter(f"{NAMESPACE}.*"):
-        redis.delete(key)
+    wipe_store(stack)
 
 
 def _operations() -> list[tuple[str, str]]:

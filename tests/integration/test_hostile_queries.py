@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import wipe_store
 from tests.reliability.chaos import submit, synthetic_article
 from tests.support import run_stages_in_process
 
@@ -123,7 +124,7 @@ def api(stack: dict[str, str]) -> Iterator[TestClient]:
     """The app over a fresh index holding a few articles processed by the real stages."""
     from services.api.app import create_app
 
-    _wipe(stack)
+    wipe_store(stack)
     ids = submit([synthetic_article(i, seed=90) for i in range(12)])
     assert sorted(run_stages_in_process(ids)) == sorted(ids)
     from shared.search.client import get_client
@@ -131,21 +132,7 @@ def api(stack: dict[str, str]) -> Iterator[TestClient]:
     get_client().indices.refresh(index=stack["alias"])
     with TestClient(create_app()) as client:
         yield client
-    _wipe(stack)
-
-
-def _wipe(stack: dict[str, str]) -> None:
-    from sqlalchemy import text
-
-    from shared.db import get_engine
-    from shared.search.client import get_client
-    from shared.search.indices import ensure_index
-
-    with get_engine().begin() as connection:
-        connection.execute(text("TRUNCATE stage_events, articles CASCADE"))
-    es = get_client()
-    es.options(ignore_status=404).indices.delete(index=f"{stack['alias']}-v*")
-    ensure_index(es)
+    wipe_store(stack)
 
 
 def assert_clean(response: Any, took: float) -> None:

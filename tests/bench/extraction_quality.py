@@ -148,6 +148,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "title-consensus": replace(
         DEFAULT_OPTIONS, title_consensus=not DEFAULT_OPTIONS.title_consensus
     ),
+    "byline-flip": replace(DEFAULT_OPTIONS, move_bylines=not DEFAULT_OPTIONS.move_bylines),
     "site-name-flip": replace(
         DEFAULT_OPTIONS, strip_site_names=not DEFAULT_OPTIONS.strip_site_names
     ),

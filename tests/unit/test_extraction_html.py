@@ -124,3 +124,33 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
 )
 def test_author_strings_are_split_into_names(value: str, names: list[str]) -> None:
     assert split_names(value) == names
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("By Jane Doe and John Smith", ["Jane Doe", "John Smith"]),
+        ("Von: Bill MCCARTHY, Marisha GOLDHAMER", ["Bill MCCARTHY", "Marisha GOLDHAMER"]),
+        ("von Katja Belousova", ["Katja Belousova"]),
+        ("Par Jean-Luc Martin et Anne de la Tour", ["Jean-Luc Martin", "Anne de la Tour"]),
+    ],
+)
+def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[str]) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = f"<html><body><article><h1>Budget agreed</h1><p>{line}</p><p>{story}</p>"
+    page += f"<p>{story}</p></article></body></html>"
+    got = extract(page, "html")
+    assert line not in got.body
+    assert got.authors == names
+
+
+@pytest.mark.parametrize(
+    "line", ["By the end of the year, prices rose sharply.", "Von Montag an gilt die neue Regel."]
+)
+def test_a_sentence_that_starts_like_a_byline_stays(line: str) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = f"<html><body><article><h1>Budget agreed</h1><p>{story}</p><p>{line}</p>"
+    page += f"<p>{story}</p></article></body></html>"
+    got = extract(page, "html")
+    assert line in got.body
+    assert got.authors == []

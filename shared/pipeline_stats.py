@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from shared.models import Article, StageEvent, utcnow
-from shared.queues import queue_depths
+from shared.queues import QueueStats, queue_stats
 from shared.settings import get_settings
 from shared.states import STAGE_INPUT_STATE, Stage
 
@@ -45,32 +45,36 @@ class StageBacklog:
     stage: Stage
     queue: str
     messages: int | None  # waiting in its Redis queue (each carries a batch of ids); None: unknown
+    oldest_message_s: float | None  # age of the queue's oldest message; None: unknown
     articles: int  # articles in the state the stage expects
     oldest_at: datetime | None  # when the longest-waiting of them entered that state
 
 
 def stage_backlogs(session: Session, redis: Any | None) -> list[StageBacklog]:
-    """Per stage: messages in its queue and the articles waiting for it in the store.
+    """Per stage: messages in its queue (and the oldest one's age), and the articles waiting
+    for it in the store.
 
-    `redis` None (or unreachable) leaves `messages` unknown: the store's figures still hold.
+    `redis` None (or unreachable) leaves the queue's figures unknown: the store's still hold.
     """
     settings = get_settings()
     states = articles_by_state(session)
-    depths: dict[str, int] = {}
+    queues: dict[str, QueueStats] = {}
     if redis is not None:
         try:
-            depths = queue_depths(redis)
+            queues = queue_stats(redis)
         except Exception:  # noqa: BLE001 - Redis trouble: show what the store knows
-            depths = {}
+            queues = {}
     backlogs = []
     for stage, state in STAGE_INPUT_STATE.items():
         queue = settings.queue_name(stage)
         waiting = states.get(state.value)
+        queued = queues.get(stage.value)
         backlogs.append(
             StageBacklog(
                 stage=stage,
                 queue=queue,
-                messages=depths.get(queue),
+                messages=queued.depth if queued else None,
+                oldest_message_s=queued.oldest_age_s if queued else None,
                 articles=waiting.articles if waiting else 0,
                 oldest_at=waiting.oldest_at if waiting else None,
             )

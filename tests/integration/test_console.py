@@ -165,3 +165,28 @@ def test_an_open_redirect_is_not_possible(keyed: TestClient) -> None:
         headers=HTMX,
     )
     assert signed.headers["hx-redirect"] == "/ui/search"
+
+
+def test_dependency_trouble_is_explained(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No index yet: search says so (503, retry); Redis down: the pipeline page still shows
+    what the store knows."""
+    from services.api.app import create_app
+
+    monkeypatch.setenv("NEWSFLOW_INDEX_ALIAS", "nfconsole-no-such-alias")
+    monkeypatch.setenv("NEWSFLOW_REDIS_URL", "redis://127.0.0.1:1/0")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(), base_url="http://127.0.0.1:8000") as client:
+            search = client.get("/ui/search", params={"q": "anything"})
+            assert search.status_code == 503
+            assert search.headers["retry-after"] == "5"
+            assert "Search is unavailable right now" in search.text
+            pipeline = client.get("/ui/pipeline")
+            assert pipeline.status_code == 200
+            assert "unknown (Redis unreachable)" in pipeline.text
+            assert "Articles by state" in pipeline.text
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

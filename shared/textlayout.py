@@ -25,14 +25,15 @@ _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 def ends_sentence(text: str) -> bool:
     """Whether `text` ends a sentence: `.`, `!`, `?` or `…`, maybe inside closing quotes or
     brackets."""
-    return text.rstrip(CLOSERS + " \t")[-1:] in SENTENCE_MARKS
+    last = text.rstrip(CLOSERS + " \t")[-1:]
+    return last != "" and last in SENTENCE_MARKS
 
 
 def ends_punctuated(text: str) -> bool:
     """Whether a line ends as prose does: at a sentence or clause end (`.!?…:;`) or after a
     closing quote or bracket. Such a line is not a heading, and the next line does not
     continue it."""
-    return text.rstrip(CLOSERS)[-1:] in SENTENCE_MARKS + CLAUSE_MARKS or text[-1:] in CLOSERS
+    return bool(text) and text[-1] in SENTENCE_MARKS + CLAUSE_MARKS + CLOSERS
 
 
 def is_title_case(text: str) -> bool:

@@ -30,7 +30,10 @@ def _stack_env() -> dict[str, str]:
     out = subprocess.run(
         [str(STACK), "env"], env=env, capture_output=True, text=True, check=True
     ).stdout
-    env.update(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    for line in out.splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            env[name] = value
     return env
 
 

@@ -183,9 +183,9 @@ def test_cli_hashes_a_key_without_echoing_it() -> None:
 
 
 def test_a_body_without_a_valid_key_is_refused_before_it_is_read(
-    settings_env: pytest.MonkeyPatch,
+    settings_env: Callable[..., None],
 ) -> None:
-    settings_env.setenv("NEWSFLOW_API_KEYS", _keys())
+    settings_env(api_keys=_keys())
     reads: list[int] = []
     app = _app()
 
@@ -206,15 +206,14 @@ def test_a_body_without_a_valid_key_is_refused_before_it_is_read(
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies(
-    settings_env: pytest.MonkeyPatch,
+    settings_env: Callable[..., None],
 ) -> None:
     """Without keys only local clients are served: which client is local decides."""
     proxy = TestClient(_app(), client=("127.0.0.1", 5000))
     remote = {"X-Forwarded-For": "198.51.100.9"}
     # No trusted proxies configured: the header is ignored, the peer (loopback) is the client.
     assert proxy.get("/read", headers=remote).status_code == 200
-    settings_env.setenv("NEWSFLOW_API_TRUSTED_PROXIES", '["127.0.0.1", "10.0.0.0/8"]')
-    get_settings.cache_clear()
+    settings_env(api_trusted_proxies='["127.0.0.1", "10.0.0.0/8"]')
     # From a trusted proxy, the forwarded address is the client: a remote one is refused.
     assert proxy.get("/read", headers=remote).status_code == 403
     assert proxy.get("/read", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
@@ -248,11 +247,11 @@ def test_exposure_check_uses_the_address_really_bound() -> None:
 
 
 def test_server_entry_point_refuses_a_public_bind_without_keys(
-    settings_env: pytest.MonkeyPatch,
+    settings_env: Callable[..., None],
 ) -> None:
     from services.api import server
 
-    settings_env.setenv("NEWSFLOW_API_HOST", "127.0.0.1")
+    settings_env(api_host="127.0.0.1")
     with pytest.raises(RuntimeError, match="without API keys"):
         server.main(["--host", "0.0.0.0", "--port", "0"])
     config = server.build_config(Settings(api_header_timeout_s=3, api_keep_alive_s=4), "::1", 1)
@@ -260,10 +259,10 @@ def test_server_entry_point_refuses_a_public_bind_without_keys(
     assert config.http.header_timeout_s == 3  # type: ignore[union-attr]
 
 
-def test_a_body_that_does_not_arrive_in_time_is_a_408(settings_env: pytest.MonkeyPatch) -> None:
+def test_a_body_that_does_not_arrive_in_time_is_a_408(settings_env: Callable[..., None]) -> None:
     import asyncio
 
-    settings_env.setenv("NEWSFLOW_API_BODY_TIMEOUT_S", "0.2")
+    settings_env(api_body_timeout_s="0.2")
     app = _app()
     sent: list[dict[str, object]] = []
 

@@ -28,6 +28,7 @@ TASK_NAMES: dict[Stage, str] = {
 }
 STAGE_OF_TASK: dict[str, Stage] = {name: stage for stage, name in TASK_NAMES.items()}
 SWEEP_TASK = "newsflow.scheduler.sweep_stuck_articles"
+WATCH_BROKER_TASK = "newsflow.scheduler.watch_broker"
 # Scheduled by beat (the scheduler), run by the feeds worker (`newsflow worker feeds`, ingest
 # code): on its own queue, so that slow feed servers hold neither articles nor the sweeper.
 POLL_FEEDS_TASK = "newsflow.ingest.poll_feeds"
@@ -79,10 +80,17 @@ def create_app() -> Celery:
         task_routes={
             **{TASK_NAMES[stage]: {"queue": settings.queue_name(stage)} for stage in Stage},
             SWEEP_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
+            WATCH_BROKER_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
             POLL_FEEDS_TASK: {"queue": settings.queue_name(FEEDS_QUEUE)},
         },
         beat_schedule={
             "sweep-stuck-articles": {"task": SWEEP_TASK, "schedule": settings.sweeper_interval_s},
+            "watch-broker": {
+                "task": WATCH_BROKER_TASK,
+                "schedule": settings.broker_check_interval_s,
+                # A check that waited longer than the interval is stale: the next one is due.
+                "options": {"expires": settings.broker_check_interval_s},
+            },
             "poll-feeds": {
                 "task": POLL_FEEDS_TASK,
                 "schedule": settings.feed_check_interval_s,

@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     # Time budget of one stage task (soft limit, seconds): a batch over it is split and each
     # article runs alone with the same budget; an article alone over it fails with `timeout`.
     # The hard limit (soft + grace) kills the worker process when the code does not stop.
-    # Set well above measured batch durations (64 articles: ingest ~2 s, enrich ~6 s, index ~1 s).
+    # Far above measured batch durations (docs/scaling.md: per article ingest ~2 ms of text,
+    # enrich ~100 ms, index ~1 ms; a batch of 64 ~0.2 s, ~6.5 s, ~0.1 s), so only a
+    # pathological article meets them, even on a loaded machine.
     ingest_time_limit_s: float = 60.0
     enrich_time_limit_s: float = 120.0
     index_time_limit_s: float = 60.0
@@ -82,9 +84,13 @@ class Settings(BaseSettings):
     # (the answer says `partial`); a timed-out search is never retried.
     search_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
-    # Sweeper: articles stuck in a non-final state longer than this are re-enqueued.
-    sweeper_stuck_after_s: int = 300
-    sweeper_interval_s: int = 60
+    # Sweeper (services/scheduler/sweeper.py): an article with no message and no worker is
+    # re-sent once it waited `sweeper_stuck_after_s` (a message of a dead worker: that long
+    # after its delivery). It looks every `sweeper_interval_s`, and at once when a worker
+    # starts or Redis restarted (checked every `broker_check_interval_s`).
+    sweeper_stuck_after_s: int = 15
+    sweeper_interval_s: int = 10
+    broker_check_interval_s: int = 5
 
     # API.
     api_host: str = "127.0.0.1"

@@ -28,17 +28,25 @@ from collections.abc import Callable, Sequence
 import structlog
 from billiard.exceptions import SoftTimeLimitExceeded
 from celery import Task
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready
 from celery.worker.request import Request
 from sqlalchemy.orm import Session
 
-from shared.celery_app import STAGE_OF_TASK, enqueue, stage_time_limits
+from shared.celery_app import (
+    SCHEDULER_QUEUE,
+    STAGE_OF_TASK,
+    SWEEP_TASK,
+    app,
+    enqueue,
+    stage_time_limits,
+)
 from shared.db import get_engine, session_scope
 from shared.errors import PermanentError
-from shared.failure_policy import is_transient, stage_retry
+from shared.failure_policy import ENQUEUE_RETRY, is_transient, stage_retry
 from shared.logging import configure_logging
 from shared.metrics import STAGE_PROCESSED, STAGE_RETRIED, observe_batch, retry_reason
 from shared.pipeline import fail_unclaimed, interrupted, release_attempts, track_claims
+from shared.settings import get_settings
 from shared.states import Stage
 
 log = structlog.get_logger(__name__)
@@ -207,3 +215,19 @@ def _reset_after_fork(**_kwargs: object) -> None:
     # Connections must not be shared across fork(): each worker process opens its own.
     configure_logging()
     get_engine().dispose(close=False)
+
+
+@worker_ready.connect
+def _sweep_on_worker_start(**_kwargs: object) -> None:
+    # A worker that starts may replace one that died holding messages, or find work that
+    # waited while no worker ran: the sweeper looks now rather than at its next interval.
+    try:
+        app.send_task(
+            SWEEP_TASK,
+            kwargs={"reason": "worker_start"},
+            queue=get_settings().queue_name(SCHEDULER_QUEUE),
+            retry=True,
+            retry_policy=ENQUEUE_RETRY.kombu_policy(),
+        )
+    except Exception as exc:  # noqa: BLE001 - the periodic sweep comes anyway
+        log.warning("sweep_on_start_failed", error=str(exc))

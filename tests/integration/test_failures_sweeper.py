@@ -4,12 +4,13 @@ queue, not articles a worker holds right now; and a lost message costs one timeo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import cast
 
 import pytest
 from redis import Redis
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.reliability.chaos import submit, synthetic_article
 from tests.support import NAMESPACE
@@ -54,7 +55,7 @@ def test_queued_articles_are_left_alone_and_lost_ones_resent(redis: Redis) -> No
 
     ids = submit([synthetic_article(i, seed=41) for i in range(6)])
     _age(ids, 600)
-    assert set(ids) <= (pending_ids(redis, 300)[Stage.INGEST] or set())
+    assert set(ids) <= (pending_ids(redis, dict.fromkeys(Stage, 300.0))[Stage.INGEST] or set())
     with session_scope() as session:
         assert sweep(session, 300, redis) == {}  # their message is waiting: not stuck
 
@@ -133,3 +134,104 @@ def test_queue_depths_and_ages_are_read_from_redis(redis: Redis) -> None:
     assert 0 < stats["ingest"].oldest_age_s < 30, "the message carries its send time"
     assert stats["enrich"].depth == 0
     assert stats["enrich"].oldest_age_s == 0
+
+
+def _deliver(redis: Redis, stage: str, *, age_s: float, eta_in_s: float | None = None) -> str:
+    """Move the next message of a stage queue into Redis's `unacked` as kombu does when a
+    worker takes it, delivered `age_s` ago (and held for a retry until `eta_in_s`)."""
+    import time
+    from datetime import UTC, datetime
+
+    raw = redis.rpop(f"{NAMESPACE}.{stage}")
+    assert raw is not None
+    payload = json.loads(cast(bytes, raw))
+    if eta_in_s is not None:
+        payload["headers"]["eta"] = datetime.fromtimestamp(time.time() + eta_in_s, UTC).isoformat()
+    tag = f"{NAMESPACE}-tag-{time.monotonic_ns()}"
+    redis.hset("unacked", tag, json.dumps([payload, NAMESPACE, f"{NAMESPACE}.{stage}"]))
+    redis.zadd("unacked_index", {tag: time.time() - age_s})
+    return tag
+
+
+@pytest.fixture
+def delivered(redis: Redis) -> Iterator[list[str]]:
+    """Tags this test put in the shared `unacked` hash, removed afterwards."""
+    tags: list[str] = []
+    yield tags
+    for tag in tags:
+        redis.hdel("unacked", tag)
+        redis.zrem("unacked_index", tag)
+
+
+def test_a_message_of_a_dead_worker_is_resent_seconds_after_its_delivery(
+    redis: Redis, delivered: list[str]
+) -> None:
+    """With the shipped defaults (stuck after 15 s): a message delivered 5 s ago belongs to a
+    live worker; one delivered 20 s ago whose rows nobody holds, to a dead one; one held for
+    a retry countdown is live until its countdown ran out."""
+    from services.scheduler.sweeper import sweep
+    from shared.db import session_scope
+    from shared.settings import get_settings
+
+    assert get_settings().sweeper_stuck_after_s == 15
+    fresh = submit([synthetic_article(0, seed=45)])
+    delivered.append(_deliver(redis, "ingest", age_s=5))
+    dead = submit([synthetic_article(1, seed=45)])
+    delivered.append(_deliver(redis, "ingest", age_s=20))
+    retrying = submit([synthetic_article(2, seed=45)])
+    delivered.append(_deliver(redis, "ingest", age_s=60, eta_in_s=30))
+    _age(fresh + dead + retrying, 60)
+    with session_scope() as session:
+        assert sweep(session, 15, redis) == {"ingest": 1}
+    assert _drain(redis, "ingest") == dead
+
+
+def test_a_sweep_leaves_a_line_in_the_history_of_what_it_resent(redis: Redis) -> None:
+    from services.scheduler.sweeper import sweep
+    from shared.db import session_scope
+    from shared.models import StageEvent
+
+    ids = submit([synthetic_article(i, seed=46) for i in range(2)])
+    _drain(redis, "ingest")
+    _age(ids, 60)
+    with session_scope() as session:
+        assert sweep(session, 15, redis, reason="test") == {"ingest": 2}
+        events = session.execute(
+            select(StageEvent.article_id, StageEvent.outcome, StageEvent.detail).where(
+                StageEvent.article_id.in_(ids), StageEvent.outcome == "swept"
+            )
+        ).all()
+    assert sorted(e.article_id for e in events) == sorted(ids)
+    assert {e.detail for e in events} == {"re-sent by the sweeper (test)"}
+
+
+def test_a_redis_restart_is_seen_by_its_run_id_or_its_lost_mark(redis: Redis) -> None:
+    from services.scheduler.sweeper import broker_restarted
+
+    key = f"{NAMESPACE}.newsflow:broker-run-id"
+    redis.delete(key)
+    assert broker_restarted(redis)  # nothing seen before (or the data is gone)
+    assert not broker_restarted(redis)
+    redis.set(key, "run-id-of-the-redis-before")
+    assert broker_restarted(redis)
+    assert not broker_restarted(redis)
+    redis.delete(key)  # wiped with the data
+    assert broker_restarted(redis)
+
+
+def test_one_sweep_at_a_time(redis: Redis) -> None:
+    from services.scheduler.sweeper import sweep_lock, sweep_once
+    from shared.db import session_scope
+
+    ids = submit([synthetic_article(0, seed=47)])
+    _drain(redis, "ingest")
+    _age(ids, 60)
+    held = sweep_lock(redis)
+    assert held.acquire(blocking=False)
+    try:
+        with session_scope() as session:
+            assert sweep_once(session, 15, redis) == {}
+    finally:
+        held.release()
+    with session_scope() as session:
+        assert sweep_once(session, 15, redis) == {"ingest": 1}

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from tests.reliability.chaos import (
-    FAST_RECOVERY_ENV,
     FAULT_TABLE,
     ChaosPool,
     FaultTable,
     Stack,
     script_env,
+    shipped_env,
     url_port,
 )
 
@@ -33,10 +33,34 @@ def fault_table() -> FaultTable:
     return FAULT_TABLE
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--cycles",
+        type=int,
+        default=1,
+        help="soak mode: run every fault scenario this many times (outside CI)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cycle" in metafunc.fixturenames:
+        cycles = int(metafunc.config.getoption("cycles", default=1))
+        metafunc.parametrize("cycle", range(1, cycles + 1), ids=lambda c: f"cycle{c}")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not FAULT_TABLE.rows:
         return
-    header = ("fault", "in flight", "indexed", "failed", "lost", "duplicated", "recovery s")
+    header = (
+        "fault",
+        "in flight",
+        "indexed",
+        "failed",
+        "lost",
+        "duplicated",
+        "recovery s",
+        "drained s",
+    )
     rows = [
         (
             r.fault,
@@ -46,6 +70,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             str(r.lost),
             str(r.duplicated),
             f"{r.recovery_s:.1f}",
+            f"{r.drained_s:.1f}",
         )
         for r in FAULT_TABLE.rows
     ]
@@ -54,7 +79,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     def line(cells: tuple[str, ...]) -> str:
         return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
-    terminalreporter.section("fault injection: every accepted article indexed once or failed")
+    terminalreporter.section(
+        "fault injection (shipped defaults): every accepted article indexed once or failed; "
+        "recovery = back -> lost work re-sent and moving, drained = back -> all final"
+    )
     terminalreporter.write_line(line(header))
     terminalreporter.write_line("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
@@ -93,7 +121,7 @@ def local_stack(stack: dict[str, str]) -> Iterator[Stack]:
 @pytest.fixture
 def chaos(local_stack: Stack, clean_store: None, tmp_path: Path) -> Iterator[ChaosPool]:
     """A fresh pool for a test that kills or reconfigures workers."""
-    pool = ChaosPool(tmp_path, dict(FAST_RECOVERY_ENV))
+    pool = ChaosPool(tmp_path, shipped_env())
     yield pool
     pool.stop_all()
     local_stack.restore_all()
@@ -106,7 +134,7 @@ def running_pipeline(
     """One pipeline (ingest, enrich, index, scheduler with the sweeper) for a module's tests
     of infrastructure faults: the workers live through every fault, as they would in
     production, and load their models once."""
-    pool = ChaosPool(tmp_path_factory.mktemp("pipeline"), dict(FAST_RECOVERY_ENV))
+    pool = ChaosPool(tmp_path_factory.mktemp("pipeline"), shipped_env())
     pool.start_pipeline()
     yield pool
     pool.stop_all()

@@ -317,6 +317,22 @@ def store_states(ids: list[str]) -> dict[str, str]:
         return {row.id: row.state for row in rows}
 
 
+def failure_reasons(ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """(failed stage, reason) of each failed article."""
+    from sqlalchemy import select
+
+    from shared.db import session_scope
+    from shared.models import Article
+
+    with session_scope() as session:
+        rows = session.execute(
+            select(Article.id, Article.failed_stage, Article.error_class).where(
+                Article.id.in_(ids), Article.state == "failed"
+            )
+        ).all()
+    return {r.id: (r.failed_stage, r.error_class) for r in rows}
+
+
 def count_in_state(ids: list[str], state: str) -> int:
     return sum(1 for s in _safe_states(ids).values() if s == state)
 

@@ -1,9 +1,9 @@
 """The spaCy pipelines of each language, loaded once per process and trimmed for speed.
 
 Two pipelines per language with a trained model:
-- the *reader* (statistical sentence splitter + NER, each with its own embedding layer) runs on
-  every segment; it is about twice as fast as the full pipeline because it skips the tagger,
-  the parser, the attribute ruler and the lemmatizer (measured in tests/bench/bench_enrich.py);
+- the *reader* (rule-based sentence splitter, tagger and NER) runs on every segment; it skips
+  the parser, the attribute ruler and the lemmatizer, the costly parts of the full pipeline
+  (measured in tests/bench/bench_enrich.py); its tags give the keywords their noun phrases;
 - the *parser* (shared embedding layer + dependency parser) runs only on the few sentences that
   hold a quotation, to find who spoke.
 A language without an installed model gets a blank tokenizer with a rule-based sentencizer: no
@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 # Package names tried for a language other than English, best first.
 _MODEL_PATTERNS = ("{}_core_news_sm", "{}_core_web_sm", "{}_core_news_md", "{}_core_web_md")
 _MULTILINGUAL_MODEL = "xx_ent_wiki_sm"
-_READER_COMPONENTS = frozenset({"ner", "senter"})
+# Tags (tagger, or morphologizer for models with coarse POS) give the keywords their noun
+# phrases; sentences come from punctuation (the sentencizer), which costs nothing, where the
+# statistical senter cost as much as the tagger.
+_READER_COMPONENTS = frozenset({"ner", "tagger", "morphologizer"})
 _PARSER_COMPONENTS = frozenset({"parser"})
 
 
@@ -42,6 +45,12 @@ class LanguageModels:
     @property
     def has_ner(self) -> bool:
         return self.model is not None and "ner" in self.reader.pipe_names
+
+    @property
+    def has_tags(self) -> bool:
+        return self.model is not None and bool(
+            {"tagger", "morphologizer"} & set(self.reader.pipe_names)
+        )
 
 
 def installed_models() -> list[str]:
@@ -83,9 +92,16 @@ def _needs_shared_tok2vec(nlp: Language, names: frozenset[str]) -> bool:
     return False
 
 
+# Components of the trained pipelines that no pipeline here keeps: excluded at load time, so
+# their weights and lookup tables (the French lemmatizer's are large) never take memory.
+_NEVER_USED = ("attribute_ruler", "lemmatizer", "trainable_lemmatizer", "senter")
+_ALL_TRAINED = ("tok2vec", "tagger", "morphologizer", "parser", "ner")
+
+
 def _trimmed(package: str, keep: frozenset[str]) -> Language:
     """Load `package` with only the components in `keep` (plus what they listen to)."""
-    nlp = spacy.load(package)
+    excluded = [*_NEVER_USED, *(c for c in _ALL_TRAINED if c not in keep and c != "tok2vec")]
+    nlp = spacy.load(package, exclude=[c for c in excluded if c not in keep])
     if _needs_shared_tok2vec(nlp, keep):
         keep = keep | {"tok2vec"}
     for name in list(nlp.component_names):
@@ -119,8 +135,7 @@ def models_for(language: str | None) -> LanguageModels:
         log.info("no spaCy model for language %r: no entities, no speakers", code)
         return LanguageModels(code, _blank(code), None, None)
     reader = _trimmed(package, _READER_COMPONENTS)
-    if "senter" not in reader.pipe_names:  # e.g. xx_ent_wiki_sm: NER only
-        reader.add_pipe("sentencizer", first=True)
+    reader.add_pipe("sentencizer", first=True)
     parser = _trimmed(package, _PARSER_COMPONENTS)
     has_parser = "parser" in parser.pipe_names
     return LanguageModels(code, reader, parser if has_parser else None, model_label(reader))

@@ -78,6 +78,15 @@ TITLE_WORDS = _words(
     "pope king queen prince princess mayor premier chief leader"
 )
 
+# Nouns too general to say what a story is about.
+GENERIC_NOUNS = _words(
+    """
+    year years time times people way ways thing things number numbers part parts lot lots day
+    days week weeks month months cent percent per end place point points fact case cases
+    kind sort area areas world man men woman women group level levels
+    """
+)
+
 # Inflected forms (the lemmatizer is not loaded, for speed), English, French, German.
 SPEECH_VERBS = _words(
     """

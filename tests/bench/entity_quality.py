@@ -20,8 +20,9 @@ Scores, summed over articles (article level: each distinct name once per article
 - quotes: recall (an annotated quote is found when a predicted quotation starts with its first
   words) and speaker accuracy over the found ones (the right entity, or no speaker when the
   annotation has none);
-- keyword sanity: share of keywords that are a name of the article or a noun phrase, judged on a
-  full parse of the article (an occurrence whose tags are adjectives/nouns ending in a noun).
+- keyword sanity: share of keywords that are a name of the article (found by spaCy or by the
+  system) or a noun phrase, judged on a full parse of the article (an occurrence whose tags
+  are adjectives and nouns ending in a noun).
 `--only CATEGORIES` restricts to some categories (develop on some, check on the others).
 """
 
@@ -171,7 +172,9 @@ def score(
 ) -> Score:
     s = Score()
     for article, predicted, doc in zip(articles, predictions, parses, strict=True):
-        names = {_key(e.text) for e in doc.ents}
+        names = {_key(e.text) for e in doc.ents} | {
+            _key(name) for kind in TYPES for name in predicted.entities[kind]
+        }
         for kind in TYPES:
             gold = article.entities[kind]
             found: set[int] = set()

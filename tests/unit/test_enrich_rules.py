@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import spacy
+
 from services.enrich.entities import Mention, canonicalise, dateline_mentions
 from services.enrich.keywords import extract_keywords
+from services.enrich.models import models_for
 from services.enrich.quotes import find_quotes
 from services.enrich.segments import (
     ArticleText,
@@ -154,16 +157,42 @@ def test_quote_offsets_are_body_offsets() -> None:
     assert not quote.opens_paragraph
 
 
+def _keywords(text: str, entities: list[tuple[str, int]], title: str | None = None) -> list[str]:
+    reader = models_for("en").reader
+    return extract_keywords([reader(p) for p in text.split("\n\n")], entities, title, "en")
+
+
 def test_keywords_prefer_entity_names_over_fragments() -> None:
     text = (
         "President Donald Trump met Vladimir Putin in Alaska. Trump said the summit went well. "
         "President Putin praised the talks. The summit ended with no deal on Ukraine."
     )
-    keywords = extract_keywords(text, "en", ["Donald Trump", "Vladimir Putin", "Alaska"])
+    keywords = _keywords(text, [("Donald Trump", 2), ("Vladimir Putin", 2), ("Alaska", 1)])
     assert "Donald Trump" in keywords
     assert "Vladimir Putin" in keywords
     for fragment in ("President Donald", "President Putin", "Trump", "Putin", "President"):
         assert fragment not in keywords
+
+
+def test_keywords_are_noun_phrases_not_verbs_or_fragments() -> None:
+    text = (
+        "Maternity pay will rise next year, the government said on Tuesday.\n\n"
+        "Parents held extensive talks about maternity pay and childcare costs. Maternity pay "
+        "rose last year too, and childcare costs made headlines."
+    )
+    keywords = _keywords(text, [], "Maternity pay to rise")
+    assert keywords[0] == "maternity pay"
+    assert "childcare costs" in keywords
+    for fragment in ("rise", "rose", "held extensive", "made", "pay", "year"):
+        assert fragment not in keywords
+
+
+def test_chinese_keywords_are_words_not_the_paragraph() -> None:
+    text = "中国经济增长放缓。中国政府表示，经济政策将保持稳定。经济学家认为政府会出台新措施。"  # noqa: RUF001
+    keywords = extract_keywords([spacy.blank("xx")(text)], [], None, "zh")
+    assert keywords
+    assert all(len(k) == 2 for k in keywords)
+    assert "经济" in keywords
 
 
 def test_the_summary_opens_with_the_lead_and_keeps_article_order() -> None:

@@ -142,5 +142,5 @@ def test_language_and_model_versions(seed: tuple[str, dict[str, Any]]) -> None:
     models = enrichment["models"]
     assert set(models) >= {"language", "entities", "quotes", "keywords", "summary"}
     assert re.fullmatch(r"lingua-\d+\.\d+\.\d+-low-accuracy", models["language"])
-    assert re.fullmatch(r"yake-\d+\.\d+\.\d+", models["keywords"])
-    assert re.fullmatch(r"en_core_web_sm\w*-\d+\.\d+\.\d+", models["entities"])
+    assert re.fullmatch(r"noun-phrases-\d+\+en_core_web_sm\w*-\d+\.\d+\.\d+", models["keywords"])
+    assert re.fullmatch(r"en_core_web_sm\w*-\d+\.\d+\.\d+\+entity-rules-\d+", models["entities"])

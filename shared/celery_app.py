@@ -72,6 +72,14 @@ def create_app() -> Celery:
                 "Request": "shared.worker:StageRequest",
             }
             for stage in Stage
+        }
+        | {
+            # A poll that outlasts the polling interval is lagging anyway: stop it (the
+            # feeds it did not reach are due again at the next beat).
+            POLL_FEEDS_TASK: {
+                "soft_time_limit": settings.feed_poll_interval_s,
+                "time_limit": settings.feed_poll_interval_s + settings.time_limit_grace_s,
+            }
         },
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
         broker_connection_retry_on_startup=True,

@@ -230,6 +230,8 @@ def test_feed_polling_has_its_own_queue_and_worker() -> None:
     assert app.conf.task_routes[SWEEP_TASK]["queue"] == settings.queue_name(SCHEDULER_QUEUE)
     assert feeds_queue not in {settings.queue_name(stage) for stage in Stage}
     assert WORKER_APPS["feeds"] == "services.ingest.worker"  # where the task is defined
+    limits = app.conf.task_annotations[POLL_FEEDS_TASK]
+    assert 0 < limits["soft_time_limit"] < limits["time_limit"]
 
 
 class _DripServer:

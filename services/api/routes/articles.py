@@ -54,6 +54,7 @@ _BATCH_ITEM = {
 }
 # An article is an object of a few fields: deeper JSON is no article.
 _MAX_DEPTH = 32
+_PIECE = 64 * 1024
 
 
 def _media_type(request: Request) -> str:
@@ -179,8 +180,6 @@ class _BatchReader:
 
     def _check(self) -> None:
         self._seen_events += len(self._events)
-        if self._seen_events > (self.limit + 1) * self._EVENTS_PER_ITEM:
-            raise ApiError(422, "too_complex", "more JSON values than a batch of articles holds")
         for event, _value in self._events:
             if self._depth == 0 and event != "start_array":
                 raise ApiError(
@@ -197,6 +196,11 @@ class _BatchReader:
             elif event in ("end_array", "end_map"):
                 self._depth -= 1
         self._events.clear()
+        if (
+            self.items <= self.limit
+            and self._seen_events > (self.limit + 1) * self._EVENTS_PER_ITEM
+        ):
+            raise ApiError(422, "too_complex", "more JSON values than a batch of articles holds")
 
 
 def _batch_kind(media_type: str) -> bool:
@@ -223,8 +227,10 @@ async def _read_batch(request: Request, ndjson: bool) -> tuple[bytes, list[Any]]
         if not chunk:
             continue
         started = True
-        # Python work per line or JSON event: in the threadpool, off the event loop.
-        await run_in_threadpool(reader.feed, chunk)
+        # Python work per line or JSON event: in the threadpool, off the event loop, and in
+        # pieces of at most 64 KiB whatever the server hands over.
+        for start in range(0, len(chunk), _PIECE):
+            await run_in_threadpool(reader.feed, chunk[start : start + _PIECE])
         if ndjson:
             chunks.append(chunk)
     if not started:

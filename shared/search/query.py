@@ -30,7 +30,12 @@ from shared.cursors import encode_cursor as encode_signed_cursor
 from shared.names import EntityKind, canonical_name
 from shared.schemas import iso_datetime_only
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, LANGUAGE_SUFFIXES
-from shared.search.query_language import QueryTooComplex, parse, to_elasticsearch
+from shared.search.query_language import (
+    QueryTooComplex,
+    highlight_terms,
+    parse,
+    to_elasticsearch,
+)
 from shared.settings import get_settings
 from shared.times import as_utc
 
@@ -324,11 +329,20 @@ def base_query(params: SearchParams) -> dict[str, Any]:
     }
 
 
-def highlight() -> dict[str, Any]:
+def highlight(params: SearchParams) -> dict[str, Any]:
     # Every highlighted field has offsets in the index: no re-analysis, so bodies beyond
     # `index.highlight.max_analyzed_offset` (1M chars) highlight fine. (A request-level
-    # `max_analyzed_offset` would cut them off at that offset instead.)
+    # `max_analyzed_offset` would cut them off at that offset instead.) The encoder escapes
+    # the text; `<em>` is the only tag (docs/search.md).
+    body: dict[str, Any] = {}
+    node = parse(params.q)
+    marked = highlight_terms(node) if node is not None else None
+    if marked is not None:
+        # The few words to mark, not the whole query: each field walks it for each hit.
+        fields = search_fields(_languages(params) or None)
+        body["highlight_query"] = to_elasticsearch(marked, fields, PREFIX_FIELDS)
     return {
+        **body,
         "encoder": "html",
         "fields": {
             "title": {"number_of_fragments": 0},
@@ -393,7 +407,7 @@ def search_body(
         body["_source"] = {"includes": ["cluster_id"]}
     else:
         body["_source"] = {"includes": HIT_FIELDS}
-        body["highlight"] = highlight()
+        body["highlight"] = highlight(params)
     if search_after is not None:
         body["search_after"] = search_after
     if with_aggs:
@@ -416,7 +430,7 @@ def heads_body(params: SearchParams, cluster_ids: list[str], copies: int = 3) ->
         "sort": SORTS[params.sort_mode],
         "size": len(cluster_ids),
         "_source": {"includes": HIT_FIELDS},
-        "highlight": highlight(),
+        "highlight": highlight(params),
         "collapse": {"field": "cluster_id"},
         # Copies per story from one aggregation: inner_hits would run a query per story.
         "aggs": {

@@ -25,11 +25,13 @@ from typing import Any
 
 # Bounds of one query: each word is one clause per searched field; a prefix expands to at
 # most PREFIX_EXPANSIONS terms per field, and only on the language-neutral fields.
-MAX_TERMS = 32
-MAX_PREFIXES = 4
-MIN_PREFIX_CHARS = 2
-PREFIX_EXPANSIONS = 50
+MAX_TERMS = 24
+MAX_PREFIXES = 2
+MIN_PREFIX_CHARS = 3
+PREFIX_EXPANSIONS = 10
 MAX_DEPTH = 8
+# Highlighting walks the query once per field and hit: it marks the first few words only.
+HIGHLIGHTED_TERMS = 8
 
 
 class QueryTooComplex(ValueError):
@@ -208,6 +210,24 @@ def _leaves(node: Node) -> list[Word | Prefix | Phrase]:
     if isinstance(node, Not):
         return _leaves(node.child)
     return [leaf for child in node.children for leaf in _leaves(child)]
+
+
+def highlight_terms(node: Node) -> Node | None:
+    """The words, phrases and prefixes to mark in highlights: the first HIGHLIGHTED_TERMS
+    that are not excluded, as one OR."""
+    found: list[Node] = []
+
+    def walk(current: Node) -> None:
+        if isinstance(current, Not) or len(found) == HIGHLIGHTED_TERMS:
+            return
+        if isinstance(current, Word | Prefix | Phrase):
+            found.append(current)
+            return
+        for child in current.children:
+            walk(child)
+
+    walk(node)
+    return _join(Or, list(found))
 
 
 def parse(text: str) -> Node | None:

@@ -55,7 +55,8 @@ def test_a_name_mentioned_once_is_suggested_from_any_of_its_words(
 def test_any_word_of_the_title_completes_it(api: TestClient) -> None:
     for prefix in ("Alas", "alaska: talks", "turning po", "Ukrai"):
         titles = [t["title"] for t in _suggest(api, prefix)["titles"]]
-        assert len(titles) == 1 and titles[0].startswith("Trump and Putin Meet in Alaska"), prefix
+        assert len(titles) == 1, prefix
+        assert titles[0].startswith("Trump and Putin Meet in Alaska"), prefix
 
 
 def test_entities_rank_by_mentions(api: TestClient) -> None:

@@ -9,8 +9,10 @@ from pydantic import ValidationError
 
 from shared.search.query import SearchParams, filter_values, search_body
 from shared.search.query_language import (
+    HIGHLIGHTED_TERMS,
     MAX_PREFIXES,
     MAX_TERMS,
+    MIN_PREFIX_CHARS,
     PREFIX_EXPANSIONS,
     And,
     Not,
@@ -45,7 +47,7 @@ from shared.search.query_language import (
         ("bank -(zurich | geneva)", And((Word("bank"), Not(Or((Word("zurich"), Word("geneva"))))))),
         ("e-mail C++", And((Word("e-mail"), Word("C++")))),
         ("bud*", Prefix("bud")),
-        ("b*", Word("b")),  # a one-letter prefix is the word
+        ("bu*", Word("bu")),  # a prefix too short is the word
         (r"\-x \(y\)", And((Word("-x"), Word("(y)")))),
         # Never an error on syntax: unclosed quotes and groups end with the query.
         ('"unclosed phrase', Phrase("unclosed phrase")),
@@ -71,7 +73,7 @@ def test_parse(q: str, tree: object) -> None:
     [
         " ".join(["harbour"] * (MAX_TERMS + 1)),
         '"' + " ".join(["w"] * (MAX_TERMS + 1)) + '"',
-        " | ".join(f"p{i}*" for i in range(MAX_PREFIXES + 1)),
+        " | ".join(f"pre{i}*" for i in range(MAX_PREFIXES + 1)),
         # The queries that once held an API thread for 22 s and 92 s.
         "|".join(f"{chr(97 + i % 26)}*" for i in range(104)),
         " ".join(f"{chr(97 + i % 26)}{chr(97 + (i // 26) % 26)}*" for i in range(333)),
@@ -86,17 +88,21 @@ def test_queries_beyond_the_bounds_are_refused(q: str) -> None:
 
 
 def test_the_largest_query_allowed_is_bounded() -> None:
-    q = " | ".join([*(f"w{i}" for i in range(MAX_TERMS - MAX_PREFIXES)), "ab* cd* ef* gh*"])
+    prefixes = " ".join(f"{chr(97 + i) * MIN_PREFIX_CHARS}*" for i in range(MAX_PREFIXES))
+    words = [f"w{i}" for i in range(MAX_TERMS - MAX_PREFIXES)]
+    q = " | ".join([*words, prefixes])
     body = search_body(SearchParams(q=q), size=10)
-    text = str(body)
-    assert text.count("phrase_prefix") == MAX_PREFIXES
-    assert f"'max_expansions': {PREFIX_EXPANSIONS}" in text
+    query = body["query"]["bool"]["must"][0]
+    assert str(query).count("phrase_prefix") == MAX_PREFIXES
+    assert str(query).count(f"'max_expansions': {PREFIX_EXPANSIONS}") == MAX_PREFIXES
     # Prefixes expand on the few language-neutral fields only, never the stemmed ones.
     prefix_fields = [
-        mm["multi_match"]["fields"]
-        for mm in body["query"]["bool"]["must"][0]["bool"]["should"][-1]["bool"]["must"]
+        c["multi_match"]["fields"] for c in query["bool"]["should"][-1]["bool"]["must"]
     ]
     assert all(not f.startswith(("title_", "body_")) for fields in prefix_fields for f in fields)
+    # Highlights mark the first few words only, not the whole query.
+    marked = body["highlight"]["highlight_query"]["bool"]["should"]
+    assert [c["multi_match"]["query"] for c in marked] == words[:HIGHLIGHTED_TERMS]
 
 
 def test_or_means_or_in_the_request() -> None:

@@ -64,12 +64,12 @@ class _Searcher:
     a timeout (a timed-out search would only time out again, holding a thread each time);
     remembers whether any answer was partial (timed out, or shards failed)."""
 
-    def __init__(self, es: Elasticsearch) -> None:
-        timeout = get_settings().search_timeout_s
+    def __init__(self, es: Elasticsearch, timeout_s: float | None = None) -> None:
+        timeout = timeout_s if timeout_s is not None else get_settings().search_timeout_s
         # The client waits a little longer than the server, so the server's partial answer
         # arrives instead of a client-side timeout.
         self.es = es.options(request_timeout=timeout + 5, retry_on_timeout=False)
-        self.timeout = f"{int(timeout * 1000)}ms"
+        self.timeout = f"{round(timeout * 1e9)}nanos"  # the unit that rounds nothing away
         self.partial = False
 
     def search(self, **request: Any) -> Any:
@@ -157,11 +157,14 @@ def _totals(params: SearchParams, response: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def search_articles(es: Elasticsearch, params: SearchParams) -> dict[str, Any]:
+def search_articles(
+    es: Elasticsearch, params: SearchParams, *, timeout_s: float | None = None
+) -> dict[str, Any]:
     """One page of results: hits (one per story unless `collapse` is off), the cursor of
     the next page, totals, facets with the first page, and `partial` when Elasticsearch
-    stopped at the search timeout. InvalidCursor on a bad cursor."""
-    return _search_page(_Searcher(es), params)
+    stopped at the search timeout (`timeout_s`, default: the setting `search_timeout_s`).
+    InvalidCursor on a bad cursor."""
+    return _search_page(_Searcher(es, timeout_s), params)
 
 
 def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:

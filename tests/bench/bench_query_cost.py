@@ -34,7 +34,10 @@ import tests.bench.bench_bulk  # noqa: F401  (sets the bench environment first)
 # An alias of its own, so it never meets another bench's index.
 os.environ["NEWSFLOW_INDEX_ALIAS"] = "newsflow-bench-cost-articles"
 
+from shared.search.query import SortMode
 from tests.bench.bench_search import _WORD, build_index
+
+ORDERS: tuple[SortMode | None, ...] = (None, "newest")  # relevance (the default), newest
 
 
 def frequent_words(articles: list[Any], count: int = 300) -> list[str]:
@@ -72,7 +75,7 @@ def queries(words: list[str], rng: random.Random) -> dict[str, Callable[[], str]
     }
 
 
-def time_query(make: Callable[[], str], runs: int, sort: str | None) -> float:
+def time_query(make: Callable[[], str], runs: int, sort: SortMode | None) -> float:
     from shared.search.client import get_client
     from shared.search.query import SearchParams
     from shared.search.service import search_articles
@@ -124,12 +127,10 @@ def main() -> None:
             time_query(make, 3, None)
         print(f"median of {args.runs} runs, words drawn afresh each run; ratio to the plain query")
         print(f"{'query':<26}{'relevance ms':>14}{'ratio':>7}{'newest ms':>11}{'ratio':>7}")
-        base = {
-            sort: time_query(table["plain (1 word)"], args.runs, sort) for sort in (None, "newest")
-        }
+        base = {sort: time_query(table["plain (1 word)"], args.runs, sort) for sort in ORDERS}
         worst = 0.0
         for name, make in table.items():
-            by_sort = {sort: time_query(make, args.runs, sort) for sort in (None, "newest")}
+            by_sort = {sort: time_query(make, args.runs, sort) for sort in ORDERS}
             ratios = {sort: by_sort[sort] / base[sort] for sort in by_sort}
             worst = max(worst, *ratios.values())
             print(

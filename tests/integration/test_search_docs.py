@@ -81,3 +81,24 @@ def test_highlights_are_escaped_html_with_only_em_tags(api: TestClient) -> None:
     assert "&quot;<em>Tom</em> &amp; Jerry&quot;" in body
     # What the doc tells clients to do gives back the text.
     assert html.unescape(re.sub("</?em>", "", body)) == HTML_BODY
+
+
+def test_every_answer_says_whether_it_is_partial(api: TestClient) -> None:
+    for params in ({"q": "blair"}, {"q": "blair", "collapse": "false"}, {}):
+        assert api.get("/v1/search", params=params).json()["partial"] is False
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        # The prefix storms of issue 9 (22 s and 92 s once): refused at once, with the bound.
+        "|".join(f"{chr(97 + i % 26)}{chr(97 + i // 26)}x*" for i in range(104)),
+        " ".join(f"{chr(97 + i % 26)}{chr(97 + (i // 26) % 26)}*" for i in range(333))[:1000],
+        "abc* def* ghi*",
+    ],
+)
+def test_prefix_storms_are_refused_with_the_bound(api: TestClient, q: str) -> None:
+    response = api.get("/v1/search", params={"q": q})
+    assert response.status_code == 422, response.text
+    assert response.json()["reason"] == "invalid_request"
+    assert "too complex" in response.text

@@ -257,3 +257,19 @@ def test_a_language_filter_narrows_the_language_fields_searched() -> None:
     assert [f for f in fields if f.startswith(("title_", "body_"))] == ["title_de^3", "body_de"]
     assert "body" in fields, "the language-neutral fields are always searched"
     assert {"terms": {"language": ["de", "xx"]}} in german["query"]["bool"]["filter"]
+
+
+def test_searches_have_a_server_side_timeout_and_are_never_retried_on_timeout() -> None:
+    from elasticsearch import Elasticsearch
+
+    from shared.search.service import _Searcher
+    from shared.settings import get_settings
+
+    shared_client = Elasticsearch("http://127.0.0.1:1", retry_on_timeout=True)  # never called
+    searcher = _Searcher(shared_client)
+    timeout = get_settings().search_timeout_s
+    assert searcher.timeout == f"{round(timeout * 1e9)}nanos"
+    assert searcher.es._retry_on_timeout is False
+    client_timeout = searcher.es._request_timeout
+    assert isinstance(client_timeout, float)
+    assert client_timeout > timeout, "the server's partial answer comes first"

@@ -35,7 +35,9 @@ class Hit(BaseModel):
     score: float | None = None
     title: str | None = None
     highlights: dict[str, list[str]] = Field(
-        default_factory=dict, description="HTML-escaped fragments, matches in <em>."
+        default_factory=dict,
+        description="Fragments per field, as HTML: the text escaped, matches in <em>, no other "
+        "tag (docs/search.md).",
     )
     copies: int | None = Field(None, description="Other matching copies of this story.")
 
@@ -47,6 +49,11 @@ class SearchResponse(BaseModel):
     hits: list[Hit]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
     facets: dict[str, Any] | None = Field(None, description="First page only.")
+    partial: bool = Field(
+        False,
+        description="True when the search stopped at the server-side timeout: hits, totals "
+        "and facets may be incomplete.",
+    )
 
 
 @router.get(

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from services.cli.output import print_json
 from shared.apikeys import SCOPES, hash_api_key
 
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys.")
@@ -41,10 +40,15 @@ def hash_command(
 def new_command(
     scopes: Annotated[list[str], typer.Option("--scope", help="ingest, search or admin.")],
 ) -> None:
-    """Make a random key: prints the key (give it to the client) and its api_keys entry."""
+    """Make a random key: prints the key (give it to the client) and the NEWSFLOW_API_KEYS
+    line for the API (add its entry to the ones you have, if any)."""
     unknown = set(scopes) - SCOPES
     if unknown:
         raise typer.BadParameter(f"unknown scopes {sorted(unknown)}", param_hint="--scope")
     key = secrets.token_urlsafe(32)
-    entry = {"key": key, "api_keys_entry": {hash_api_key(key): sorted(set(scopes))}}
-    print_json(entry)
+    entry = json.dumps({hash_api_key(key): sorted(set(scopes))})
+    sys.stdout.write(
+        f"# the key, for the client (not stored anywhere):\n{key}\n"
+        f"# for the API's environment (only the key's sha256 is in it):\n"
+        f"NEWSFLOW_API_KEYS='{entry}'\n"
+    )

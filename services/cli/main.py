@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from services.cli import failures_commands
 from services.cli.apikey_commands import apikey_app
 from services.cli.enrich_commands import enrich
+from services.cli.errors import NOISY_LOGGERS, explain
 from services.cli.extract_commands import extract
 from services.cli.ingest_commands import feeds_app, ingest
 from services.cli.ops_commands import status, trace
@@ -19,7 +22,24 @@ from services.cli.output import article_or_exit, console, print_json
 from services.cli.search_commands import index_app, reindex, search
 from shared.logging import configure_logging
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+class _OneLineErrors(TyperGroup):
+    """Any failure of a command is one line on stderr saying what to do, and exit code 1;
+    with --debug, the traceback instead."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            typer.echo(f"newsflow: {explain(exc)}", err=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(cls=_OneLineErrors, no_args_is_help=True, add_completion=False, help=__doc__)
 app.command()(ingest)
 app.add_typer(feeds_app, name="feeds")
 db_app = typer.Typer(no_args_is_help=True, help="The article store.")
@@ -36,8 +56,17 @@ app.command()(trace)
 
 
 @app.callback()
-def _setup() -> None:
+def _setup(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Tracebacks and the libraries' logs on failures.")
+    ] = False,
+) -> None:
     configure_logging()
+    ctx.obj = {"debug": debug}
+    if not debug:
+        for name in NOISY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 @db_app.command("upgrade")
@@ -61,6 +90,14 @@ def wait(
     from shared.models import Article
     from shared.states import FINAL_STATES
 
+    if ids:
+        with session_scope() as session:
+            known = set(session.scalars(select(Article.id).where(Article.id.in_(ids))))
+        unknown = [i for i in dict.fromkeys(ids) if i not in known]
+        if unknown:
+            shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+            console.print(f"{len(unknown)} of {len(set(ids))} ids are unknown: {shown}")
+            raise typer.Exit(1)
     deadline = time.monotonic() + timeout
     while True:
         with session_scope() as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -13,53 +12,73 @@ index_app = typer.Typer(no_args_is_help=True, help="The search index.")
 
 
 def search(
-    q: Annotated[str, typer.Argument(help='Query: words, "phrases", -exclusion, a | b.')] = "",
-    person: Annotated[list[str] | None, typer.Option(help="Person filter (repeatable).")] = None,
-    organization: Annotated[list[str] | None, typer.Option()] = None,
-    place: Annotated[list[str] | None, typer.Option()] = None,
-    source: Annotated[list[str] | None, typer.Option()] = None,
-    language: Annotated[list[str] | None, typer.Option()] = None,
-    speaker: Annotated[list[str] | None, typer.Option()] = None,
-    since: Annotated[datetime | None, typer.Option()] = None,
-    until: Annotated[datetime | None, typer.Option()] = None,
+    q: Annotated[
+        str, typer.Argument(help='Query: words, "phrases", -exclusion, OR (docs/search.md).')
+    ] = "",
+    person: Annotated[list[str] | None, typer.Option(help="Person (repeatable: any).")] = None,
+    organization: Annotated[list[str] | None, typer.Option(help="Organization.")] = None,
+    place: Annotated[list[str] | None, typer.Option(help="Place.")] = None,
+    event: Annotated[list[str] | None, typer.Option(help="Event.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Source.")] = None,
+    language: Annotated[list[str] | None, typer.Option(help="ISO 639-1 code.")] = None,
+    speaker: Annotated[list[str] | None, typer.Option(help="Quoted speaker.")] = None,
+    keyword: Annotated[list[str] | None, typer.Option(help="Keyword.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="ISO date or time (UTC); a date alone: from 00:00.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="ISO date or time (UTC); a date alone: the whole day.")
+    ] = None,
     sort: Annotated[str | None, typer.Option(help="relevance or newest.")] = None,
-    size: Annotated[int, typer.Option()] = 10,
+    size: Annotated[int, typer.Option(help="Hits per page.")] = 10,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
-    full: Annotated[bool, typer.Option(help="Every field of each hit, and facets.")] = False,
+    collapse: Annotated[bool, typer.Option(help="One hit per story.")] = True,
+    facets: Annotated[bool, typer.Option(help="Facets with the first page.")] = False,
+    facet_size: Annotated[int, typer.Option(help="Values per facet.")] = 10,
+    interval: Annotated[
+        str | None, typer.Option(help="Date histogram: hour, day, week, month, year.")
+    ] = None,
+    full: Annotated[bool, typer.Option(help="Every field of each hit.")] = False,
 ) -> None:
-    """Search the index (same engine as GET /v1/search) and print the hits as JSON."""
+    """Search the index with the options of GET /v1/search; print the page as JSON."""
     from pydantic import ValidationError
 
-    from shared.cursors import InvalidCursor
     from shared.search.client import get_client
-    from shared.search.query import SearchParams
-    from shared.search.service import SearchUnavailable, search_articles
+    from shared.search.query import InvalidCursor, SearchParams
+    from shared.search.service import search_articles
 
     try:
-        # Validated by the same model as the API's query parameters (sort included).
+        # Validated by the same model as the API's query parameters (dates, sort, bounds).
         params = SearchParams.model_validate(
             {
                 "q": q,
                 "person": person or [],
                 "organization": organization or [],
                 "place": place or [],
+                "event": event or [],
                 "source": source or [],
                 "language": language or [],
                 "speaker": speaker or [],
+                "keyword": keyword or [],
                 "since": since,
                 "until": until,
                 "sort": sort,
                 "size": size,
                 "cursor": cursor,
-                "facets": full,
+                "collapse": collapse,
+                "facets": facets,
+                "facet_size": facet_size,
+                "interval": interval,
             }
         )
         page = search_articles(get_client(), params)
-    except (ValidationError, InvalidCursor) as exc:
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or 'query'}: {e['msg']}" for e in exc.errors()
+        )
+        raise typer.BadParameter(problems) from exc
+    except InvalidCursor as exc:
         raise typer.BadParameter(str(exc)) from exc
-    except SearchUnavailable as exc:
-        console.print(f"search unavailable: {exc}")
-        raise typer.Exit(2) from exc
     if not full:
         page["hits"] = [
             {

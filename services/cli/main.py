@@ -27,7 +27,7 @@ class _OneLineErrors(TyperGroup):
     """Any failure of a command is one line on stderr saying what to do, and exit code 1;
     with --debug, the traceback instead."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # a click Context
         try:
             return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort, KeyboardInterrupt):

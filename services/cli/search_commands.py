@@ -43,8 +43,9 @@ def search(
     """Search the index with the options of GET /v1/search; print the page as JSON."""
     from pydantic import ValidationError
 
+    from shared.cursors import InvalidCursor
     from shared.search.client import get_client
-    from shared.search.query import InvalidCursor, SearchParams
+    from shared.search.query import SearchParams
     from shared.search.service import search_articles
 
     try:

@@ -28,13 +28,22 @@ def _names(cell: str) -> set[str]:
     return set(re.findall(r"`([a-z_]+)`", cell))
 
 
-def _body_fields(spec: dict[str, Any], operation: dict[str, Any]) -> set[str]:
-    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-    schema = schema.get("schema", {})
-    schema = schema.get("items", schema)
+def _properties(spec: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    """The fields of a body schema: an object's, an array's items', any alternative's."""
     if "$ref" in schema:
         schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
-    return set(schema.get("properties", {}))
+    found = set(schema.get("properties", {}))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for alternative in schema.get(key, []):
+            found |= _properties(spec, alternative)
+    if "items" in schema:
+        found |= _properties(spec, schema["items"])
+    return found
+
+
+def _body_fields(spec: dict[str, Any], operation: dict[str, Any]) -> set[str]:
+    content = operation.get("requestBody", {}).get("content", {})
+    return _properties(spec, content.get("application/json", {}).get("schema", {}))
 
 
 def test_the_api_table_lists_every_operation_with_its_parameters() -> None:
@@ -64,7 +73,7 @@ def _commands(group: Any, prefix: str = "newsflow") -> set[str]:
 
 
 def test_the_cli_table_lists_every_command() -> None:
-    from services.cli.main import app
+    from services.cli.main import WORKER_APPS, app
 
     documented: set[str] = set()
     for row in _rows("| command | what |"):
@@ -78,7 +87,7 @@ def test_the_cli_table_lists_every_command() -> None:
     missing = {c for c in commands if c not in documented}
     assert not missing, f"not in the README's CLI table: {sorted(missing)}"
     groups = {" ".join(c.split()[:2]) for c in commands}
-    stages = {f"newsflow worker {s}" for s in ("ingest", "enrich", "index", "scheduler")}
+    stages = {f"newsflow worker {stage}" for stage in WORKER_APPS}
     assert documented - commands - groups <= stages, "the table names commands that do not exist"
 
 

@@ -157,15 +157,15 @@ def extract_keywords(
     keywords: list[str] = []
     word_sets: list[set[str]] = []
     for candidate in sorted(candidates.values(), key=lambda c: (-score(c), c.text)):
-        words = {w.casefold() for w in candidate.text.split()}
+        folded = {w.casefold() for w in candidate.text.split()}
         if (
-            not words
-            or words <= TITLE_WORDS
-            or any(words <= seen or (not candidate.entity and words & seen) for seen in word_sets)
+            not folded
+            or folded <= TITLE_WORDS
+            or any(folded <= seen or (not candidate.entity and folded & seen) for seen in word_sets)
         ):
             continue
         keywords.append(candidate.text)
-        word_sets.append(words)
+        word_sets.append(folded)
         if len(keywords) == TOP_KEYWORDS:
             break
     return keywords

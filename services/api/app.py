@@ -5,6 +5,7 @@ development."""
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from services.api import security, ui
 from services.api.errors import COMMON_RESPONSES, install_error_handlers, responses
@@ -17,7 +18,9 @@ from shared.settings import get_settings
 def create_app() -> FastAPI:
     configure_logging()
     security.check_exposure(get_settings())
-    api = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served by newsflow itself (the package
+    # bundles them), not from a CDN: they work on closed networks.
+    api = FastAPIOffline(
         title="newsflow",
         version="0.1.0",
         description="Ingest news articles and search the enriched index. Every refusal and "

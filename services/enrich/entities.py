@@ -264,9 +264,15 @@ _NAMED = ("person", "organization")  # the types whose names fold
 _FOLDABLE = ("person", "organization", "other")  # what a stray short mention may be labelled
 
 
+def _stray(short: str, short_type: str) -> bool:
+    """A short mention that may fold into a longer name: any type but a place, and a place
+    only when no gazetteer knows it ("Tautou" tagged a place beside "Audrey Tautou")."""
+    return short_type in _FOLDABLE or (short_type == "place" and not is_place(short))
+
+
 def _folds_by_suffix(short: str, short_type: str, full: str, full_type: str) -> bool:
     s, f = short.split(), full.split()
-    if full_type not in _NAMED or short_type not in _FOLDABLE:
+    if full_type not in _NAMED or not _stray(short, short_type):
         return False
     if len(s) < len(f) and f[-len(s) :] == s:
         return True
@@ -275,7 +281,9 @@ def _folds_by_suffix(short: str, short_type: str, full: str, full_type: str) -> 
 
 def _folds_by_prefix(short: str, short_type: str, full: str, full_type: str) -> bool:
     s, f = short.split(), full.split()
-    return len(s) == 1 < len(f) and f[0] == s[0] and full_type in _NAMED and short_type in _FOLDABLE
+    if len(s) != 1 or len(f) < 2 or f[0] != s[0]:
+        return False
+    return full_type in _NAMED and _stray(short, short_type)
 
 
 @dataclass

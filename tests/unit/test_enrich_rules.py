@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import spacy
 
+from services.enrich.enrichment import enrich_texts
 from services.enrich.entities import Mention, canonicalise, dateline_mentions
 from services.enrich.keywords import extract_keywords
 from services.enrich.models import models_for
@@ -220,3 +223,39 @@ def test_a_dateline_left_in_the_body_is_read_apart_but_prose_is_not() -> None:
     assert dateline("Ryanair - the low-cost airline - cut fares.") == []
     # Only the first line of the body can open with a dateline.
     assert dateline("First line.\n\nParis — Second line.") == []
+
+
+def _enriched(body: str) -> dict[str, Any]:
+    return enrich_texts([ArticleText("A story", body)])[0]
+
+
+def test_parties_titles_and_places_get_their_type_and_canonical_name() -> None:
+    result = _enriched(
+        "The Tories and the Lib Dems attacked Labour on Monday. Organiser Maria Kask said the "
+        "rally in Jonesboro would go ahead. Mr Blair was in the UK on Friday."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["Conservative Party"] == "organization"
+    assert kinds["Liberal Democrats"] == "organization"
+    assert kinds["Labour Party"] == "organization"
+    assert kinds["Maria Kask"] == "person"
+    assert kinds["Jonesboro"] == "place"
+    assert kinds["Blair"] == "person"
+    assert kinds["United Kingdom"] == "place"
+    assert "Organiser Maria Kask" not in kinds
+
+
+def test_a_spokesman_speaks_for_his_organisation_and_a_quote_left_open_goes_on() -> None:
+    result = _enriched(
+        'Chelsea manager Jose Mourinho was angry. But an FA spokesman told reporters: "We are '
+        'not taking action over the comments."\n\n'
+        '"I see one referee in the first half and another in the second," said Mourinho. "If '
+        "they ask me what happened, I will tell them.\n\n"
+        '"The referee controlled the game in one way. "But I know the referee did not walk '
+        'alone." Referees chief Keith Hackett believes Mourinho should retract his comments.'
+    )
+    speakers = {q["text"][:20]: q["speaker"] for q in result["quotes"]}
+    assert speakers["We are not taking ac"] == "FA"
+    assert speakers["I see one referee in"] == "Jose Mourinho"
+    assert speakers["The referee controll"] == "Jose Mourinho"
+    assert speakers["But I know the refer"] == "Jose Mourinho"

@@ -251,7 +251,7 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl=unix://$RUN/supervisor.sock
 EOF
     supervisor_program api "$env" \
-      "$VENV/bin/uvicorn services.api.app:app --host 127.0.0.1 --port $API_PORT"
+      "$VENV/bin/python -m services.api.server --host 127.0.0.1 --port $API_PORT"
     for worker in "${WORKERS[@]}"; do
       local extra=""
       [ "$worker" = scheduler ] && extra=" --beat"

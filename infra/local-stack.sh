@@ -12,7 +12,7 @@
 #                                         one process: redis|postgres|elasticsearch (the
 #                                         reliability tests use these) or a supervised one:
 #                                         api|worker-ingest|worker-enrich|worker-index|
-#                                         worker-feeds|scheduler|prometheus
+#                                         worker-feeds|worker-alerts|scheduler|prometheus
 #
 # The README, the tests and CI all use this one script. State lives in .local/ (git-ignored).
 # Another stack beside it: NEWSFLOW_STACK_DIR, NEWSFLOW_STACK_{REDIS,PG,ES,ES_TRANSPORT,API}_PORT,
@@ -32,10 +32,10 @@ PG_PORT="${NEWSFLOW_STACK_PG_PORT:-5432}"
 ES_PORT="${NEWSFLOW_STACK_ES_PORT:-9200}"
 ES_TRANSPORT_PORT="${NEWSFLOW_STACK_ES_TRANSPORT_PORT:-9300}"
 API_PORT="${NEWSFLOW_STACK_API_PORT:-8000}"
-METRICS_PORT="${NEWSFLOW_STACK_METRICS_PORT:-9101}"  # ingest enrich index scheduler feeds: +0..4
+METRICS_PORT="${NEWSFLOW_STACK_METRICS_PORT:-9101}"  # ingest enrich index scheduler feeds alerts: +0..5
 PROMETHEUS_PORT="${NEWSFLOW_STACK_PROMETHEUS_PORT:-9090}"
-WORKERS=(ingest enrich index scheduler feeds)
-SUPERVISED=(api worker-ingest worker-enrich worker-index worker-feeds scheduler)
+WORKERS=(ingest enrich index scheduler feeds alerts)
+SUPERVISED=(api worker-ingest worker-enrich worker-index worker-feeds worker-alerts scheduler)
 SUPERVISOR_CONF="$STATE/supervisor/supervisord.conf"
 ES_HEAP="${ES_HEAP:-1g}"
 SERVICE_USER=newsflow   # Elasticsearch refuses to run as root
@@ -360,7 +360,7 @@ stop_supervisor() {
 cmd_down() {
   stop_supervisor
   # (api and worker pid files: stacks started before supervisord ran them)
-  for name in scheduler worker-feeds worker-index worker-enrich worker-ingest api elasticsearch redis; do
+  for name in scheduler worker-alerts worker-feeds worker-index worker-enrich worker-ingest api elasticsearch redis; do
     stop_pidfile "$name"
   done
   stop_postgres
@@ -371,11 +371,11 @@ cmd_service() {  # cmd_service ACTION SERVICE
   local action=$1 service=${2:-}
   case "$service" in
     redis|postgres|elasticsearch) ;;
-    api|worker-ingest|worker-enrich|worker-index|worker-feeds|scheduler|prometheus)
+    api|worker-ingest|worker-enrich|worker-index|worker-feeds|worker-alerts|scheduler|prometheus)
       pid_alive "$RUN/supervisord.pid" || die "the stack's services are not running ('up' first)"
       supervisorctl_ "$action" "$service"
       return ;;
-    *) die "usage: $0 $action redis|postgres|elasticsearch|api|worker-ingest|worker-enrich|worker-index|worker-feeds|scheduler|prometheus" ;;
+    *) die "usage: $0 $action redis|postgres|elasticsearch|api|worker-ingest|worker-enrich|worker-index|worker-feeds|worker-alerts|scheduler|prometheus" ;;
   esac
   mkdir -p "$RUN" "$LOGS"
   if [ "$action" = stop ] || [ "$action" = restart ]; then

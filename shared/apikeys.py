@@ -1,7 +1,7 @@
 """API keys: their scopes, the digest stored for each, and the parsed key table.
 
 `settings.api_keys` maps the sha256 hex digest of each key to its scopes (`ingest`, `search`,
-`admin`; admin may do everything). Only digests are stored; a presented key is hashed and
+`alerts`, `admin`; admin may do everything). Only digests are stored; a presented key is hashed and
 compared with every configured digest in constant time (`hmac.compare_digest`). The API
 checks keys with it and the CLI (`newsflow apikey`) makes them, so it lives in shared.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from shared.settings import Settings
 
-INGEST, SEARCH, ADMIN = "ingest", "search", "admin"
-SCOPES = frozenset({INGEST, SEARCH, ADMIN})
+INGEST, SEARCH, ADMIN, ALERTS = "ingest", "search", "admin", "alerts"
+SCOPES = frozenset({INGEST, SEARCH, ADMIN, ALERTS})
 
 
 def hash_api_key(key: str) -> str:

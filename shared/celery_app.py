@@ -34,6 +34,11 @@ WATCH_BROKER_TASK = "newsflow.scheduler.watch_broker"
 POLL_FEEDS_TASK = "newsflow.ingest.poll_feeds"
 SCHEDULER_QUEUE = "scheduler"
 FEEDS_QUEUE = "feeds"
+# Saved searches: matching after the index stage commits, delivery of matches to webhooks.
+ALERTS_QUEUE = "alerts"
+ALERT_MATCH_TASK = "newsflow.alerts.match_articles"
+ALERT_DELIVER_TASK = "newsflow.alerts.deliver_due"
+ALERT_CATCH_UP_TASK = "newsflow.alerts.catch_up"
 # Every message carries the time it was sent: the age of the oldest waiting message of a queue.
 SENT_AT_HEADER = "newsflow_sent_at"
 
@@ -53,7 +58,8 @@ def create_app() -> Celery:
     settings = get_settings()
     celery = Celery("newsflow", broker=settings.redis_url)
     queues = [settings.queue_name(stage) for stage in Stage]
-    queues += [settings.queue_name(SCHEDULER_QUEUE), settings.queue_name(FEEDS_QUEUE)]
+    queues += [settings.queue_name(q) for q in (SCHEDULER_QUEUE, FEEDS_QUEUE, ALERTS_QUEUE)]
+    alerts_route = {"queue": settings.queue_name(ALERTS_QUEUE)}
     celery.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -90,6 +96,9 @@ def create_app() -> Celery:
             SWEEP_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
             WATCH_BROKER_TASK: {"queue": settings.queue_name(SCHEDULER_QUEUE)},
             POLL_FEEDS_TASK: {"queue": settings.queue_name(FEEDS_QUEUE)},
+            ALERT_MATCH_TASK: alerts_route,
+            ALERT_DELIVER_TASK: alerts_route,
+            ALERT_CATCH_UP_TASK: alerts_route,
         },
         beat_schedule={
             "sweep-stuck-articles": {"task": SWEEP_TASK, "schedule": settings.sweeper_interval_s},
@@ -105,6 +114,16 @@ def create_app() -> Celery:
                 # A poll still waiting when the next is sent is dropped: no pile-up behind
                 # a slow poll (each poll takes every feed that is due anyway).
                 "options": {"expires": settings.feed_check_interval_s},
+            },
+            "deliver-alerts": {
+                "task": ALERT_DELIVER_TASK,
+                "schedule": settings.alert_delivery_interval_s,
+                "options": {"expires": settings.alert_delivery_interval_s},
+            },
+            "catch-up-alerts": {
+                "task": ALERT_CATCH_UP_TASK,
+                "schedule": settings.alert_catchup_interval_s,
+                "options": {"expires": settings.alert_catchup_interval_s},
             },
         },
         worker_hijack_root_logger=False,
@@ -168,3 +187,28 @@ def enqueue(stage: Stage, article_ids: list[str]) -> bool:
         log.warning("enqueue_failed", stage=stage.value, count=len(article_ids), error=str(exc))
         return False
     return True
+
+
+def _send_alerts_task(name: str, args: list[object]) -> bool:
+    """Best effort: the alerts worker's periodic jobs recover whatever is not sent here."""
+    try:
+        app.send_task(
+            name,
+            args=args,
+            queue=get_settings().queue_name(ALERTS_QUEUE),
+            retry=True,
+            retry_policy=ENQUEUE_RETRY.kombu_policy(),
+        )
+    except Exception as exc:  # noqa: BLE001 - the catch-up job and delivery rounds recover
+        log.warning("enqueue_failed", task=name, error=str(exc))
+        return False
+    return True
+
+
+def enqueue_alert_matching(article_ids: list[str]) -> bool:
+    """After the index stage committed: match these articles against the saved searches."""
+    return bool(article_ids) and _send_alerts_task(ALERT_MATCH_TASK, [article_ids])
+
+
+def enqueue_alert_delivery() -> bool:
+    return _send_alerts_task(ALERT_DELIVER_TASK, [])

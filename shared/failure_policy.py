@@ -37,6 +37,11 @@ What happens to an article, by kind of trouble:
     -----------------------------------+---------------------------------------------------
     a search meets any of the above    | 503 with `Retry-After`; the server never retries a
                                        | search (`SEARCH_RETRY`)
+    -----------------------------------+---------------------------------------------------
+    an alert's webhook answers 408,    | (the article is indexed; its alert match) retried
+    429 or 5xx, times out or refuses   | with backoff (`alert_delivery_retry`, `Retry-After`
+    the connection                     | honoured), `dead` after the budget, replayable;
+                                       | another 4xx: `dead` at once, never retried
 
 Every `failed` article keeps its stage and reason and can be replayed (API and CLI).
 """
@@ -134,6 +139,11 @@ class Retry:
         }
 
 
+def is_retryable_webhook_status(status: int) -> bool:
+    """A webhook receiver's answer worth another try: it timed out, throttles or failed."""
+    return status in (408, 429) or status >= 500
+
+
 def stage_retry() -> Retry:
     """A stage task whose batch met a transient error: retried by Celery with backoff."""
     settings = get_settings()
@@ -152,6 +162,16 @@ def bulk_item_retry() -> Retry:
 def reindex_bulk_retry() -> Retry:
     """The reindex competes with live traffic and may meet more 429s: a larger budget."""
     return Retry(times=get_settings().reindex_bulk_retries, base_s=0.5, cap_s=30.0)
+
+
+def alert_delivery_retry() -> Retry:
+    """Deliveries of one alert match: `alert_max_attempts` attempts in all, then `dead`."""
+    settings = get_settings()
+    return Retry(
+        times=settings.alert_max_attempts - 1,
+        base_s=settings.alert_retry_base_s,
+        cap_s=settings.alert_retry_max_s,
+    )
 
 
 # Sending a message to Redis: short, since an article whose enqueue fails is safe in the

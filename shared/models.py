@@ -144,3 +144,87 @@ class Feed(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status of the last poll
     error: Mapped[str | None] = mapped_column(Text)  # why the last poll (or some entries) failed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Alert(Base):
+    """A saved search: new articles that match it are pushed to a webhook and kept as matches.
+
+    `query` holds the search parameters (`q` and the filters of `GET /v1/search`). `secret`
+    signs the webhook bodies, so it is kept as given (it cannot be hashed) and never shown again.
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    query: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(200))
+    # Paused alerts keep matching; their deliveries wait until `resume`.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AlertMatch(Base):
+    """One article that matched one alert, and the state of its delivery.
+
+    An article matches an alert once (a later revision that matches too is not news); a copy
+    of a story already matched is recorded with `grouped_with` (the first article of the
+    story that matched) and not delivered on its own.
+    """
+
+    __tablename__ = "alert_matches"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    article_id: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(Integer)
+    cluster_id: Mapped[str | None] = mapped_column(String(32))
+    grouped_with: Mapped[str | None] = mapped_column(String(32))
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # pending -> delivered | dead; "grouped" and "pull" (no webhook) are never sent.
+    delivery_state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ux_alert_matches_alert_article", "alert_id", "article_id", unique=True),
+        Index("ix_alert_matches_due", "delivery_state", "next_attempt_at"),
+        Index("ix_alert_matches_cluster", "alert_id", "cluster_id"),
+    )
+
+
+class AlertDelivery(Base):
+    """One attempt to deliver one match: the delivery log of an alert."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    match_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_matches.id", ondelete="CASCADE"), index=True
+    )
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | rejected | dead
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AlertScan(Base):
+    """An indexed article revision that was matched against the saved searches.
+
+    The catch-up job matches indexed articles without one, so a lost matching message costs
+    latency, not a notification.
+    """
+
+    __tablename__ = "alert_scans"
+
+    article_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

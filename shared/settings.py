@@ -92,6 +92,20 @@ class Settings(BaseSettings):
     sweeper_interval_s: int = 10
     broker_check_interval_s: int = 5
 
+    # Alerts (saved searches). Deliveries are retried with backoff until the attempts run
+    # out (then "dead", replayable); an endpoint that fails this many deliveries in a row
+    # pauses its alert. Webhooks go through the same address guard as feeds; hosts or
+    # networks listed in `alert_webhook_allow` are admitted even when private, on purpose.
+    alert_delivery_timeout_s: float = Field(default=10.0, gt=0)
+    alert_max_attempts: int = Field(default=8, ge=1)
+    alert_retry_base_s: float = Field(default=2.0, gt=0)
+    alert_retry_max_s: float = Field(default=900.0, gt=0)
+    alert_pause_after_failures: int = Field(default=20, ge=1)
+    alert_webhook_allow: list[str] = Field(default_factory=list)
+    alert_delivery_interval_s: int = Field(default=5, ge=1)
+    alert_catchup_interval_s: int = Field(default=30, ge=1)
+    max_alerts: int = Field(default=10_000, ge=1)
+
     # API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -30,6 +30,7 @@ class WorkerPool:
         "index": "services.indexer.worker",
         "scheduler": "services.scheduler.worker",
         "feeds": "services.ingest.worker",
+        "alerts": "services.alerts.worker",
     }
 
     def __init__(self, log_dir: Path) -> None:

@@ -9,8 +9,8 @@ from fastapi_offline import FastAPIOffline
 
 from services.api import security, ui
 from services.api.errors import COMMON_RESPONSES, install_error_handlers, responses
-from services.api.routes import articles, failures, health, search
-from shared.apikeys import INGEST, SEARCH
+from services.api.routes import alerts, articles, failures, health, search
+from shared.apikeys import ALERTS, INGEST, SEARCH
 from shared.logging import configure_logging
 from shared.settings import get_settings
 
@@ -38,6 +38,11 @@ def create_app() -> FastAPI:
         responses=COMMON_RESPONSES,
     )
     api.include_router(failures.router, responses=COMMON_RESPONSES)
+    api.include_router(
+        alerts.router,
+        dependencies=[Depends(security.require_scope(ALERTS))],
+        responses=COMMON_RESPONSES,
+    )
     api.include_router(health.router, responses=responses(400))
     ui.install(api)  # the web console under /ui
     # Added innermost first; a request meets them outermost first: find the real client,

@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from services.cli import failures_commands
+from services.cli.alerts_commands import alerts_app
 from services.cli.apikey_commands import apikey_app
 from services.cli.enrich_commands import enrich
 from services.cli.errors import NOISY_LOGGERS, explain
@@ -47,6 +48,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(index_app, name="index")
 app.add_typer(failures_commands.failures_app, name="failures")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(alerts_app, name="alerts")
 app.command()(search)
 app.command()(reindex)
 app.command()(extract)
@@ -130,12 +132,13 @@ WORKER_APPS = {
     "index": "services.indexer.worker",
     "scheduler": "services.scheduler.worker",
     "feeds": "services.ingest.worker",  # feed polling, on its own queue (ingest code)
+    "alerts": "services.alerts.worker",
 }
 
 
 @app.command()
 def worker(
-    stage: Annotated[str, typer.Argument(help="ingest, enrich, index, scheduler or feeds")],
+    stage: Annotated[str, typer.Argument(help="ingest, enrich, index, scheduler, feeds or alerts")],
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     beat: Annotated[bool, typer.Option(help="Also run Celery beat (scheduler only).")] = False,
 ) -> None:

@@ -15,6 +15,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy.orm import Session
 
 from services.indexer.bulk import Document, ItemResult, bulk_write
+from shared.celery_app import enqueue_alert_matching
 from shared.errors import TransientError
 from shared.metrics import ACCEPTED_TO_SEARCHABLE
 from shared.models import Article, utcnow
@@ -127,6 +128,8 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     session.commit()
     for seconds in latencies:  # committed: the articles are searchable at the next refresh
         ACCEPTED_TO_SEARCHABLE.observe(seconds)
+    # Saved searches hear of the new articles; a lost message is found by the catch-up job.
+    enqueue_alert_matching(indexed)
     if retry:
         log.warning("index_items_retry", count=len(retry))
         raise TransientError(f"{len(retry)} documents were not accepted by Elasticsearch yet")

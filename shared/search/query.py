@@ -318,9 +318,11 @@ def _languages(params: SearchParams) -> list[str]:
     return [v.strip().lower() for v in params.language if v.strip()]
 
 
-def base_query(params: SearchParams) -> dict[str, Any]:
-    # With a language filter, only that language's fields can match: search just those.
-    text = full_text_query(params.q, _languages(params) or None)
+def base_query(params: SearchParams, languages: list[str] | None = None) -> dict[str, Any]:
+    """The query and filters of `params`. With a language filter, or `languages` (a caller
+    that knows every document it searches is in one of them), only those languages' fields
+    can match: search just those."""
+    text = full_text_query(params.q, _languages(params) or languages or None)
     return {
         "bool": {
             "must": [text] if text else [{"match_all": {}}],

@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from services.ingest.feeds import parse_entries
-from services.ingest.fetch import Fetcher, FetchError, embedded_ipv4, is_blocked_address
+from services.ingest.fetch import Fetcher, FetchError
 from shared.celery_app import POLL_FEEDS_TASK, app
+from shared.netguard import embedded_ipv4, is_blocked_address
 from shared.settings import Settings, get_settings
 from shared.states import Stage
 

@@ -1,0 +1,1 @@
+"""Saved searches: match indexed articles against them and deliver the matches (queue `alerts`)."""

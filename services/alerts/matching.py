@@ -1,0 +1,243 @@
+"""Matching indexed articles against every saved search, one `_msearch` per batch.
+
+The local Elasticsearch node has no percolator, so matching runs the other way round: after
+the index stage commits a batch, each saved search runs once, restricted to the batch's ids
+(an `ids` filter makes each search cheap however large the index). The result is exactly what
+`GET /v1/search` with the same parameters would return for those articles.
+
+What is recorded, per (alert, article):
+- the first time an article matches, a match row (unique per alert and article: a later
+  revision that matches again is not news, a revision that starts to match is);
+- if the alert already matched another article of the same story (same `cluster_id`), the
+  new one is a copy: recorded as `grouped` under the first, never sent on its own;
+- every matched article revision gets a scan row, so the catch-up job can find indexed
+  articles whose matching message was lost and match them late rather than never.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from elasticsearch import Elasticsearch
+from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from shared.alerts import DeliveryState, search_params
+from shared.errors import TransientError
+from shared.models import Alert, AlertMatch, AlertScan, Article, utcnow
+from shared.search.indices import alias_name
+from shared.search.query import base_query
+from shared.states import ArticleState
+
+log = structlog.get_logger(__name__)
+
+# Searches per `_msearch` request: large enough to amortise the round trip, small enough to
+# keep one request's response in memory.
+SEARCHES_PER_REQUEST = 200
+# Indexed articles the catch-up job looks back over, and how long it lets the live path work.
+CATCH_UP_WINDOW = timedelta(hours=6)
+CATCH_UP_SETTLE = timedelta(seconds=10)
+SCANS_KEPT = timedelta(days=2)
+
+
+def _insert(session: Session, model: type[Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def _search(alert: Alert, ids: list[str], languages: list[str] | None) -> dict[str, Any]:
+    query = base_query(search_params(alert), languages)
+    return {
+        "query": {"bool": {"must": [query], "filter": [{"ids": {"values": ids}}]}},
+        "size": len(ids),
+        "_source": False,
+        "track_total_hits": False,
+    }
+
+
+def batch_languages(es: Elasticsearch, ids: list[str]) -> list[str] | None:
+    """The languages of the batch's documents, or None if some have none. A query then
+    searches only those languages' fields: the same hits, a fraction of the field lookups."""
+    response = es.search(
+        index=alias_name(),
+        query={"ids": {"values": ids}},
+        size=0,
+        aggs={
+            "languages": {"terms": {"field": "language", "size": 100}},
+            "unknown": {"missing": {"field": "language"}},
+        },
+    )
+    aggs = response["aggregations"]
+    if aggs["unknown"]["doc_count"]:
+        return None
+    return [bucket["key"] for bucket in aggs["languages"]["buckets"]] or None
+
+
+def matching_ids(es: Elasticsearch, alerts: Sequence[Alert], ids: list[str]) -> dict[str, set[str]]:
+    """Alert id -> the ids among `ids` that its saved search finds now."""
+    found: dict[str, set[str]] = {}
+    languages = batch_languages(es, ids)
+    for start in range(0, len(alerts), SEARCHES_PER_REQUEST):
+        chunk = alerts[start : start + SEARCHES_PER_REQUEST]
+        searches: list[dict[str, Any]] = []
+        for alert in chunk:
+            searches += [{}, _search(alert, ids, languages)]
+        response = es.msearch(index=alias_name(), searches=searches)
+        for alert, result in zip(chunk, response["responses"], strict=True):
+            if "error" in result:
+                if result.get("status") == 400:
+                    # A saved search the index refuses: it never matches; the others go on.
+                    log.warning(
+                        "alert_search_refused", alert_id=alert.id, error=str(result["error"])[:500]
+                    )
+                    continue
+                # The index missing, overloaded or failing: the whole batch is matched later
+                # (no scan rows are written, so the catch-up job takes it up again).
+                raise TransientError(
+                    f"saved search {alert.id} failed: {str(result['error'])[:300]}"
+                )
+            found[alert.id] = {hit["_id"] for hit in result["hits"]["hits"]}
+    return found
+
+
+def match_articles(session: Session, es: Elasticsearch, article_ids: Sequence[str]) -> list[int]:
+    """Match indexed articles against every alert; returns the ids of matches to deliver.
+
+    Safe to run twice on the same articles (live path and catch-up): nothing is doubled.
+    """
+    alerts = list(session.scalars(select(Alert).order_by(Alert.created_at)))
+    if not alerts or not article_ids:
+        return []
+    articles = {
+        a.id: a
+        for a in session.execute(
+            select(Article.id, Article.revision, Article.cluster_id, Article.indexed_at).where(
+                Article.id.in_(list(article_ids)), Article.state == ArticleState.INDEXED
+            )
+        ).all()
+    }
+    if not articles:
+        return []
+    # Make the batch visible to search: it was written less than a refresh interval ago.
+    es.indices.refresh(index=alias_name())
+    found = matching_ids(es, alerts, sorted(articles))
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for alert in alerts:
+        # An alert hears of articles indexed after it was saved, not of the back catalogue.
+        hits = sorted(
+            (articles[i] for i in found.get(alert.id, ()) if i in articles),
+            key=lambda a: (a.indexed_at or now, a.id),
+        )
+        hits = [a for a in hits if a.indexed_at is None or a.indexed_at >= alert.created_at]
+        if hits:
+            rows += _new_matches(session, alert, hits, now)
+    new_ids: list[int] = []
+    if rows:
+        insert = _insert(session, AlertMatch).values(rows)
+        insert = insert.on_conflict_do_nothing(index_elements=["alert_id", "article_id"])
+        new_ids = list(session.scalars(insert.returning(AlertMatch.id)))
+    scans = [
+        {"article_id": a.id, "revision": a.revision, "scanned_at": now} for a in articles.values()
+    ]
+    session.execute(_insert(session, AlertScan).values(scans).on_conflict_do_nothing())
+    session.commit()
+    pending = list(
+        session.scalars(
+            select(AlertMatch.id).where(
+                AlertMatch.id.in_(new_ids), AlertMatch.delivery_state == DeliveryState.PENDING
+            )
+        )
+    )
+    log.info("alerts_matched", articles=len(articles), alerts=len(alerts), matches=len(new_ids))
+    return pending
+
+
+def _new_matches(session: Session, alert: Alert, hits: list[Any], now: Any) -> list[dict[str, Any]]:
+    known = set(
+        session.scalars(
+            select(AlertMatch.article_id).where(
+                AlertMatch.alert_id == alert.id, AlertMatch.article_id.in_([a.id for a in hits])
+            )
+        )
+    )
+    clusters = {a.cluster_id or a.id for a in hits}
+    first_of_story: dict[str, str] = {
+        cluster: article_id
+        for cluster, article_id in session.execute(
+            select(AlertMatch.cluster_id, AlertMatch.article_id).where(
+                AlertMatch.alert_id == alert.id,
+                AlertMatch.cluster_id.in_(clusters),
+                AlertMatch.grouped_with.is_(None),
+            )
+        )
+        if cluster is not None
+    }
+    rows = []
+    for article in hits:
+        if article.id in known:
+            continue
+        cluster = article.cluster_id or article.id
+        first = first_of_story.get(cluster)
+        if first is not None:
+            state = DeliveryState.GROUPED
+        elif alert.webhook_url:
+            state = DeliveryState.PENDING
+            first_of_story[cluster] = article.id
+        else:
+            state = DeliveryState.PULL
+            first_of_story[cluster] = article.id
+        rows.append(
+            {
+                "alert_id": alert.id,
+                "article_id": article.id,
+                "revision": article.revision,
+                "cluster_id": cluster,
+                "grouped_with": first,
+                "matched_at": now,
+                "delivery_state": state,
+                "attempts": 0,
+                "next_attempt_at": now if state == DeliveryState.PENDING else None,
+            }
+        )
+    return rows
+
+
+def unscanned_articles(session: Session, limit: int = 500) -> list[str]:
+    """Indexed articles (since the oldest alert) that no matching run has seen yet."""
+    oldest = session.scalar(select(func.min(Alert.created_at)))
+    if oldest is None:
+        return []
+    now = utcnow()
+    scanned = exists().where(
+        and_(AlertScan.article_id == Article.id, AlertScan.revision == Article.revision)
+    )
+    return list(
+        session.scalars(
+            select(Article.id)
+            .where(
+                Article.state == ArticleState.INDEXED,
+                Article.indexed_at >= max(oldest, now - CATCH_UP_WINDOW),
+                Article.indexed_at <= now - CATCH_UP_SETTLE,
+                ~scanned,
+            )
+            .order_by(Article.indexed_at)
+            .limit(limit)
+        )
+    )
+
+
+def catch_up(session: Session, es: Elasticsearch) -> list[int]:
+    """Match what the live path missed (a lost message, a worker killed mid-batch)."""
+    ids = unscanned_articles(session)
+    pending = match_articles(session, es, ids) if ids else []
+    session.execute(delete(AlertScan).where(AlertScan.scanned_at < utcnow() - SCANS_KEPT))
+    session.commit()
+    if ids:
+        log.info("alerts_caught_up", articles=len(ids), matches=len(pending))
+    return pending

@@ -19,9 +19,9 @@ import hmac
 import secrets
 import time
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,12 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_TOLERANCE_S = 300
 
 
+# The bounds `GET /v1/search` puts on each filter, stated in the schema.
+FilterValues = Annotated[
+    list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=20)
+]
+
+
 class DeliveryState:
     PENDING = "pending"  # waiting for its (next) attempt
     DELIVERED = "delivered"
@@ -58,15 +64,15 @@ class AlertSpec(BaseModel):
     """What `POST /v1/alerts` accepts: a name, the search, and where to push matches."""
 
     name: str = Field(min_length=1, max_length=200)
-    q: str = ""
-    person: list[str] = Field(default_factory=list)
-    organization: list[str] = Field(default_factory=list)
-    place: list[str] = Field(default_factory=list)
-    event: list[str] = Field(default_factory=list)
-    source: list[str] = Field(default_factory=list)
-    language: list[str] = Field(default_factory=list)
-    speaker: list[str] = Field(default_factory=list)
-    keyword: list[str] = Field(default_factory=list)
+    q: str = Field(default="", max_length=1000, description="As `q` of `GET /v1/search`.")
+    person: FilterValues = Field(default_factory=list)
+    organization: FilterValues = Field(default_factory=list)
+    place: FilterValues = Field(default_factory=list)
+    event: FilterValues = Field(default_factory=list)
+    source: FilterValues = Field(default_factory=list)
+    language: FilterValues = Field(default_factory=list)
+    speaker: FilterValues = Field(default_factory=list)
+    keyword: FilterValues = Field(default_factory=list)
     webhook_url: str | None = Field(
         default=None, max_length=2048, description="Omit for a pull-only alert (matches feed)."
     )

@@ -169,6 +169,15 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def _allowed_methods(request: Request) -> str:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(api: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         error = as_api_error(exc)
@@ -177,6 +186,10 @@ def install_error_handlers(api: FastAPI) -> None:
             error = ApiError(500, "internal_error", "an unexpected error; it has been logged")
         elif error.status_code == 503:
             log.warning("api_dependency_unavailable", reason=error.reason, error=repr(exc))
+        elif error.status_code == 405:
+            # Starlette names the methods of the first route on the path only; a path served
+            # by several routes (GET and DELETE) allows all of theirs.
+            error.headers = {**(error.headers or {}), "Allow": _allowed_methods(request)}
         return error_response(error)
 
     async def validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

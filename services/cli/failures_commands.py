@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,6 +11,9 @@ from rich.table import Table
 
 from services.cli.output import article_or_exit, console, print_json
 from shared.times import as_utc
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 failures_app = typer.Typer(no_args_is_help=True, help="Failed articles: list and replay.")
 
@@ -140,12 +143,29 @@ def replay_command(
         )
     with session_scope() as session:
         result = replay_failures(session, failures)
+        unknown = _unknown_ids(session, ids or [])
     if as_json:
-        print_json(result)
-        return
-    by_stage = ", ".join(f"{n} to {stage}" for stage, n in result["by_stage"].items())
-    suffix = f": {by_stage}" if by_stage else ""
-    console.print(f"replayed {result['replayed']} article(s){suffix}")
+        print_json({**result, "unknown_ids": unknown})
+    else:
+        by_stage = ", ".join(f"{n} to {stage}" for stage, n in result["by_stage"].items())
+        suffix = f": {by_stage}" if by_stage else ""
+        console.print(f"replayed {result['replayed']} article(s){suffix}")
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        console.print(f"{len(unknown)} of {len(set(ids or []))} ids are unknown: {shown}")
+        raise typer.Exit(1)
+
+
+def _unknown_ids(session: Session, ids: list[str]) -> list[str]:
+    """The ids given that name no article at all (not merely one that is not failed)."""
+    from sqlalchemy import select
+
+    from shared.models import Article
+
+    if not ids:
+        return []
+    known = set(session.scalars(select(Article.id).where(Article.id.in_(ids))))
+    return [i for i in dict.fromkeys(ids) if i not in known]
 
 
 @failures_app.command("history")

@@ -79,12 +79,26 @@ def ingest(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from services.ingest.files import find_input_files, read_inputs
+    from services.ingest.files import find_input_files, input_kind, read_inputs
     from shared.db import session_scope
     from shared.schemas import ArticleIn
     from shared.submission import submit_articles
 
     files = list(find_input_files(paths))
+    skipped = [
+        p
+        for path in paths
+        if path.is_dir()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and not input_kind(p)
+    ]
+    if skipped:
+        console.print(
+            f"[yellow]skipped[/] {len(skipped)} file(s) of other types under the directories "
+            f"(first: {skipped[0]}); read are .txt, .html/.htm, .json, .jsonl/.ndjson and .gz",
+            highlight=False,
+            soft_wrap=True,
+        )
     counts = dict.fromkeys(STATUSES, 0)
     started = time.monotonic()
     progress = Progress(

@@ -28,7 +28,8 @@ def print_json(data: Any) -> None:
 
 def write_json_lines(records: Iterable[dict[str, Any]]) -> None:
     """One JSON object per line as each record comes (a record with an `error` counts as
-    failed), then a summary line on stderr."""
+    failed), then a summary line on stderr; exit code 1 when any record failed (a missing
+    file, say), after every record is printed."""
     started = time.perf_counter()
     count = failed = 0
     out = sys.stdout.buffer
@@ -39,6 +40,8 @@ def write_json_lines(records: Iterable[dict[str, Any]]) -> None:
         failed += "error" in record
     elapsed = time.perf_counter() - started
     console.print(f"{count} inputs, {failed} with errors, in {elapsed:.1f}s")
+    if failed:
+        raise typer.Exit(1)
 
 
 def article_or_exit(session: Session, article_id: str) -> Article:

@@ -141,7 +141,8 @@ def read_inputs(path: Path) -> list[InputItem]:
             return [_from_json(value, name, None)]
         if kind == "jsonl":
             items: list[InputItem] = []
-            for number, line in enumerate(text.splitlines(), start=1):
+            # 0-based like JSON arrays and the API's batch answers: item N is line N + 1.
+            for number, line in enumerate(text.splitlines()):
                 if not line.strip():
                     continue
                 try:

@@ -66,3 +66,12 @@ def test_wait_for_unknown_ids_is_an_error(tmp_path: Path) -> None:
     result = newsflow("wait", "nope", "nada", "--timeout", "1", env=env)
     assert result.returncode == 1
     assert "2 of 2 ids are unknown: nope, nada" in result.stderr
+
+
+def test_replaying_unknown_ids_is_an_error(tmp_path: Path) -> None:
+    env = {"NEWSFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}"}
+    assert newsflow("db", "upgrade", env=env).returncode == 0
+    result = newsflow("failures", "replay", "nope", env=env)
+    assert result.returncode == 1
+    assert "replayed 0 article(s)" in result.stderr
+    assert "1 of 1 ids are unknown: nope" in result.stderr

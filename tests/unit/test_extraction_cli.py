@@ -56,7 +56,8 @@ def inputs(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_extract_prints_one_object_per_input_in_order(inputs: Path, jobs: str) -> None:
     results, done = _run("--jobs", jobs, str(inputs))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, "inputs with errors: every result printed, then exit 1"
+    assert "5 inputs, 2 with errors" in done.stderr
     assert [Path(r["path"]).name for r in results] == [
         "1-seed.txt.gz",
         "2-page.html",
@@ -75,14 +76,15 @@ def test_extract_prints_one_object_per_input_in_order(inputs: Path, jobs: str) -
     assert page["language"] == "en"
     assert set(bad) == {"path", "error"}
     assert bad["error"].startswith("malformed JSON")
-    assert (stated["index"], stated["published_at"]) == (1, "2024-01-02T03:04:05+00:00")
-    assert empty["index"] == 2
+    assert (stated["index"], stated["published_at"]) == (0, "2024-01-02T03:04:05+00:00")
+    assert empty["index"] == 1
     assert "no `text` or `html`" in empty["error"]
 
 
-def test_a_missing_path_is_reported_not_fatal(tmp_path: Path) -> None:
+def test_a_missing_path_is_reported_and_fails_the_run(tmp_path: Path) -> None:
     (tmp_path / "ok.txt").write_text("Title\n\nSome body text here.", encoding="utf-8")
     results, done = _run("-j", "1", str(tmp_path / "missing.txt"), str(tmp_path / "ok.txt"))
-    assert done.returncode == 0
+    assert done.returncode == 1
+    assert "2 inputs, 1 with errors" in done.stderr
     assert results[0]["error"] == "no such file"
     assert results[1]["body"] == "Some body text here."

@@ -67,7 +67,7 @@ def test_jsonl_lines_are_items_and_a_malformed_line_does_not_spoil_the_rest(
     lines = [json.dumps({"text": STORY}), "{broken", "", json.dumps({"html": "<p>x</p>"})]
     (tmp_path / "a.ndjson").write_text("\n".join(lines), encoding="utf-8")
     items = read_inputs(tmp_path / "a.ndjson")
-    assert [(i.index, i.error is None) for i in items] == [(1, True), (2, False), (4, True)]
+    assert [(i.index, i.error is None) for i in items] == [(0, True), (1, False), (3, True)]
     assert items[1].error is not None
     assert items[1].error.startswith("malformed JSON")
 

@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span
 from services.enrich.gazetteer import is_place
 from services.enrich.wordlists import (
     DEMONYMS,
+    EVENT_ENDINGS,
     HONORIFICS,
     INNER_HONORIFICS,
     LEADING_WORDS,
@@ -126,6 +127,8 @@ def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
         return "other"
     last = doc[end - 1].lower_
     if kind in _NAMED or kind == "place":
+        if last in EVENT_ENDINGS and end - first > 1:
+            return "event"
         if last in ORGANIZATION_ENDINGS and end - first > 1:
             return "organization"
         if last in PLACE_ENDINGS and end - first > 1:
@@ -353,7 +356,9 @@ def canonicalise(
         totals[target] += counts[name]
         if name in honorific:
             honorific.add(target)
-        if not by_prefix:  # "Altria" (PERSON) says nothing about what "Altria Group" is
+        # "Altria" (PERSON) says nothing about what "Altria Group" is, nor does a stray place
+        # label ("Tautou") about "Audrey Tautou".
+        if not by_prefix and not (targets and kind == "place"):
             group_votes.setdefault(target, Counter()).update(votes[name])
     types = {name: _majority(group_votes[name]) for name in types}
     for name, kind in list(types.items()):

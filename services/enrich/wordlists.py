@@ -49,6 +49,10 @@ ORGANIZATION_ENDINGS = _words(
     "airways motors trust foundation fund society league network networks records studios "
     "united rovers wanderers athletic"
 )
+EVENT_ENDINGS = _words(
+    "championships championship marathon olympics games awards cup festival tournament trophy "
+    "prix open election elections summit conference"
+)
 PLACE_ENDINGS = _words(
     "street road avenue square park stadium airport station theatre theater museum river valley "
     "island islands mountains county province region bridge cathedral palace"

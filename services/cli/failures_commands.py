@@ -83,20 +83,21 @@ def list_command(
     if as_json:
         print_json({"total": total, "items": items, "next_cursor": next_cursor})
         return
-    table = Table(title=f"{total} failed article(s)", show_lines=False)
-    table.add_column("id", no_wrap=True)
-    for column in ("stage", "reason", "attempts", "failed at", "error"):
-        table.add_column(column, overflow="fold")
+    # Two lines per failure, each under 80 columns: the id whole (to copy into `replay`),
+    # then the first line of the error, cut to the width.
+    out = Console(width=min(Console().width, 200))
+    out.print(f"{total} failed article(s)", highlight=False)
     for item in items:
-        table.add_row(
-            item["id"],
-            item["stage"] or "",
-            item["reason"] or "",
-            str(item["attempts"]),
-            item["failed_at"].strftime("%Y-%m-%d %H:%M:%S"),
-            (item["error"] or "").splitlines()[0][:120] if item["error"] else "",
+        out.print(
+            f"{item['id']}  {item['stage'] or '-'}  {item['failed_at']:%m-%d %H:%M}  "
+            f"x{item['attempts']}  {item['reason'] or ''}",
+            highlight=False,
+            overflow="ellipsis",
+            no_wrap=True,
         )
-    Console().print(table)
+        error = (item["error"] or "").splitlines()[0] if item["error"] else ""
+        if error:
+            out.print(f"    {error}", highlight=False, overflow="ellipsis", no_wrap=True)
     if next_cursor:
         console.print(f"more: --cursor {next_cursor}")
 

@@ -162,9 +162,12 @@ def test_cli_lists_and_replays_failures(failed: list[str]) -> None:
     body = json.loads(listed.stdout)
     assert [item["id"] for item in body["items"]] == [failed[2], failed[1]]
 
-    table = runner.invoke(app, ["failures", "list", "--reason", "index_rejected"])
+    table = runner.invoke(
+        app, ["failures", "list", "--reason", "index_rejected"], env={"COLUMNS": "80"}
+    )
     assert table.exit_code == 0, table.output
     assert failed[3] in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80, table.stdout
 
     dated = runner.invoke(app, ["failures", "list", "--json", "--since", "2030-01-01T02:30:00"])
     assert [item["id"] for item in json.loads(dated.stdout)["items"]] == [failed[3]]

@@ -102,3 +102,52 @@ def test_prefix_storms_are_refused_with_the_bound(api: TestClient, q: str) -> No
     assert response.status_code == 422, response.text
     assert response.json()["reason"] == "invalid_request"
     assert "too complex" in response.text
+
+
+NAMES_ARTICLES = [
+    # Enrichment may have written older spellings: the projection makes them canonical.
+    ("names-uk", [("UK", "place", 2), ("Mr Tony Blair", "person", 3)]),
+    ("names-britain", [("United Kingdom", "place", 1), ("Gordon Brown", "person", 1)]),
+    ("names-two-blairs", [("Tony Blair", "person", 1), ("Cherie Blair", "person", 1)]),
+    ("names-us", [("U.S.", "place", 1), ("Lionel", "person", 1)]),
+]
+
+
+@pytest.fixture(scope="module")
+def names_api(api: TestClient) -> TestClient:
+    rows = [
+        make_article(key, f"Names {key}", f"Body of {key}.", entities=entities)
+        for key, entities in NAMES_ARTICLES
+    ]
+    store_and_index(rows)
+    return api
+
+
+def _names_found(api: TestClient, **params: str) -> set[str]:
+    response = api.get("/v1/search", params={**params, "collapse": "false", "size": 50})
+    assert response.status_code == 200, response.text
+    return {h["id"] for h in response.json()["hits"] if h["id"].startswith("names-")}
+
+
+def test_name_filters_match_however_the_name_is_written(names_api: TestClient) -> None:
+    uk = {"names-uk", "names-britain"}
+    for spelling in ("UK", "U.K.", "Britain", "United Kingdom", "united kingdom"):
+        assert _names_found(names_api, place=spelling) == uk, spelling
+    assert _names_found(names_api, place="US") == {"names-us"}
+    assert _names_found(names_api, place="United States") == {"names-us"}
+    # An unambiguous surname matches the full name; two Blairs in one article: not by "Blair".
+    assert _names_found(names_api, person="Blair") == {"names-uk"}
+    assert _names_found(names_api, person="Mr Blair") == {"names-uk"}
+    assert _names_found(names_api, person="Tony Blair") == {"names-uk", "names-two-blairs"}
+    assert _names_found(names_api, person="Brown") == {"names-britain"}
+
+
+def test_facets_show_canonical_names(names_api: TestClient) -> None:
+    facets = names_api.get("/v1/search", params={"q": "names"}).json()["facets"]
+    places = {f["value"]: f["count"] for f in facets["places"]}
+    assert places["United Kingdom"] == 2
+    assert places["United States"] == 1
+    assert not {"UK", "U.S."} & set(places)
+    persons = {f["value"] for f in facets["persons"]}
+    assert "Tony Blair" in persons
+    assert "Mr Tony Blair" not in persons

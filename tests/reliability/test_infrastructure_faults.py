@@ -67,9 +67,7 @@ class Fault:
 
 FAULTS = [
     Fault("Redis restarted, its data lost", _redis_loses_its_data, None, 2),
-    Fault(
-        "Elasticsearch stopped until met, then started", _elasticsearch_down_then_back, "index", 3
-    ),
+    Fault("Elasticsearch stopped, then started", _elasticsearch_down_then_back, "index", 3),
     Fault("PostgreSQL restarted", _postgresql_restart, None, 4),
 ]
 

@@ -31,6 +31,9 @@ from shared.names import EntityKind, canonical_name
 from shared.schemas import iso_datetime_only
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, LANGUAGE_SUFFIXES
 from shared.search.query_language import (
+    MAX_PREFIXES,
+    MAX_TERMS,
+    MIN_PREFIX_CHARS,
     QueryTooComplex,
     highlight_terms,
     parse,
@@ -142,8 +145,8 @@ class SearchParams(BaseModel):
     q: str = Field(
         default="",
         description='Full text: words (all of them), "phrases", -exclusion, a OR b (also a | b), '
-        "(grouping), prefix* (at least 2 letters, at most 4 per query), at most 32 words. "
-        "See docs/query-language.md.",
+        f"(grouping), prefix* (at least {MIN_PREFIX_CHARS} letters, at most {MAX_PREFIXES} per "
+        f"query), at most {MAX_TERMS} words. See docs/search.md.",
     )
     person: list[str] = Field(default_factory=list, description="Exact person names (any).")
     organization: list[str] = Field(default_factory=list)

@@ -10,6 +10,7 @@ The fault table is printed at the end of the session (tests/reliability/conftest
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,8 +42,22 @@ RECOVERY_TIMEOUT_S = 180
 RECOVERY_GOAL_S = 30.0
 
 
+def _redis_answers() -> bool:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    redis = Redis.from_url(os.environ["NEWSFLOW_REDIS_URL"], socket_connect_timeout=2)
+    try:
+        return bool(redis.ping())
+    except RedisError:  # refused, or still loading its append-only file
+        return False
+    finally:
+        redis.close()
+
+
 def _redis_loses_its_data(stack: Stack, ids: list[str]) -> None:
     stack.restart("redis")
+    wait_until(_redis_answers, timeout=60, interval=0.1, message="Redis did not come back")
     empty_queues()  # the restart kept them (AOF): lose every queued and unacked message
 
 

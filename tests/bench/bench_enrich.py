@@ -14,13 +14,15 @@ Also timed apart, to show where the time goes: language detection and keyword ex
 ratio enrich / raw, the figure to compare across runs and machines (before the keywords came
 from the parse it was 0.51 against NER-only spaCy on this corpus). Each measure runs `--repeat`
 times, interleaved, and the best time counts: on a shared machine the best run is the one least
-disturbed by others. Then enrich in 1 and `--processes` forked processes (models loaded before
+disturbed by others. Then the peak RSS of a fresh process enriching like a worker (English and
+French articles), and enrich in 1 and `--processes` forked processes (models loaded before
 the fork, as the worker does).
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -89,6 +91,31 @@ def _parallel(processes: int, batch: int) -> float:
         return time.perf_counter() - started
 
 
+_RSS_PROBE = """
+import resource, sys
+from pathlib import Path
+from tests.bench.bench_enrich import _load
+from services.enrich.enrichment import ArticleText, enrich_texts
+articles = _load(Path(sys.argv[1]), int(sys.argv[2]))
+french = ArticleText("Sommet", "Le président Emmanuel Macron a déclaré mardi à Paris que la France "
+                     "soutiendrait l'Ukraine. « Nous serons là », a-t-il dit.")
+for i in range(0, len(articles), int(sys.argv[3])):
+    enrich_texts(articles[i : i + int(sys.argv[3])] + [french])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def worker_rss_mb(corpus: Path, limit: int, batch: int) -> int:
+    """Peak RSS of a fresh process doing what an enrich worker does (English and French)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_PROBE, str(corpus), str(limit), str(batch)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout.split()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path)
@@ -147,6 +174,8 @@ def main() -> None:
     print(_line("  of which: keywords (from the parse)", keywords_s, n, words))
     print(f"enrich / raw full spaCy: {full_s / enrich_s:.2f} (throughput ratio)")
     print(f"enrich / raw NER-only spaCy: {ner_s / enrich_s:.2f} (throughput ratio; 0.51 before)")
+    rss = worker_rss_mb(args.corpus, min(n, 256), args.batch)
+    print(f"peak RSS of one enrich process (en + fr models, lingua): {rss} MB (1,520 MB before)")
     _ARTICLES.extend(articles)
     for processes in sorted({1, max(1, args.processes)}):
         seconds = _parallel(processes, args.batch)

@@ -1,9 +1,11 @@
 """Matching indexed articles against every saved search, one `_msearch` per batch.
 
 The local Elasticsearch node has no percolator, so matching runs the other way round: after
-the index stage commits a batch, each saved search runs once, restricted to the batch's ids
-(an `ids` filter makes each search cheap however large the index). The result is exactly what
-`GET /v1/search` with the same parameters would return for those articles.
+the index stage commits a batch, the saved searches run over the batch's ids only (an `ids`
+filter makes them cheap however large the index), fifty to a search as named clauses, so one
+pass over the batch's documents says which of them each document matches
+(`matched_queries`). The result is exactly what `GET /v1/search` with the same parameters
+would return for those articles.
 
 What is recorded, per (alert, article):
 - the first time an article matches, a match row (unique per alert and article: a later
@@ -36,9 +38,11 @@ from shared.states import ArticleState
 
 log = structlog.get_logger(__name__)
 
-# Searches per `_msearch` request: large enough to amortise the round trip, small enough to
-# keep one request's response in memory.
-SEARCHES_PER_REQUEST = 200
+# Saved searches per Elasticsearch search: each is a named clause, so one pass over the
+# batch's documents answers all of them (`matched_queries`); bounded by the clause limit.
+ALERTS_PER_SEARCH = 50
+# Searches per `_msearch` request.
+SEARCHES_PER_REQUEST = 40
 # Indexed articles the catch-up job looks back over, and how long it lets the live path work.
 CATCH_UP_WINDOW = timedelta(hours=6)
 CATCH_UP_SETTLE = timedelta(seconds=10)
@@ -50,10 +54,21 @@ def _insert(session: Session, model: type[Any]) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
-def _search(alert: Alert, ids: list[str], languages: list[str] | None) -> dict[str, Any]:
+def _named(alert: Alert, languages: list[str] | None) -> dict[str, Any]:
     query = base_query(search_params(alert), languages)
+    return {"bool": {"must": [query], "_name": alert.id}}
+
+
+def _search(alerts: Sequence[Alert], ids: list[str], languages: list[str] | None) -> dict[str, Any]:
+    """One search for several saved searches over the batch: a hit names those it matched."""
     return {
-        "query": {"bool": {"must": [query], "filter": [{"ids": {"values": ids}}]}},
+        "query": {
+            "bool": {
+                "filter": [{"ids": {"values": ids}}],
+                "should": [_named(alert, languages) for alert in alerts],
+                "minimum_should_match": 1,
+            }
+        },
         "size": len(ids),
         "_source": False,
         "track_total_hits": False,
@@ -78,31 +93,39 @@ def batch_languages(es: Elasticsearch, ids: list[str]) -> list[str] | None:
     return [bucket["key"] for bucket in aggs["languages"]["buckets"]] or None
 
 
-def matching_ids(es: Elasticsearch, alerts: Sequence[Alert], ids: list[str]) -> dict[str, set[str]]:
-    """Alert id -> the ids among `ids` that its saved search finds now."""
+def _run(
+    es: Elasticsearch, groups: list[list[Alert]], ids: list[str], languages: list[str] | None
+) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    languages = batch_languages(es, ids)
-    for start in range(0, len(alerts), SEARCHES_PER_REQUEST):
-        chunk = alerts[start : start + SEARCHES_PER_REQUEST]
-        searches: list[dict[str, Any]] = []
-        for alert in chunk:
-            searches += [{}, _search(alert, ids, languages)]
+    for start in range(0, len(groups), SEARCHES_PER_REQUEST):
+        chunk = groups[start : start + SEARCHES_PER_REQUEST]
+        searches = [part for group in chunk for part in ({}, _search(group, ids, languages))]
         response = es.msearch(index=alias_name(), searches=searches)
-        for alert, result in zip(chunk, response["responses"], strict=True):
-            if "error" in result:
-                if result.get("status") == 400:
-                    # A saved search the index refuses: it never matches; the others go on.
-                    log.warning(
-                        "alert_search_refused", alert_id=alert.id, error=str(result["error"])[:500]
-                    )
-                    continue
+        for group, result in zip(chunk, response["responses"], strict=True):
+            if "error" not in result:
+                found.update({alert.id: set() for alert in group})
+                for hit in result["hits"]["hits"]:
+                    for name in hit.get("matched_queries", ()):
+                        found[name].add(hit["_id"])
+            elif result.get("status") == 400 and len(group) > 1:
+                # The index refuses one saved search: run them alone, the others still match.
+                found.update(_run(es, [[alert] for alert in group], ids, languages))
+            elif result.get("status") == 400:
+                error = str(result["error"])[:500]
+                log.warning("alert_search_refused", alert_id=group[0].id, error=error)
+            else:
                 # The index missing, overloaded or failing: the whole batch is matched later
                 # (no scan rows are written, so the catch-up job takes it up again).
-                raise TransientError(
-                    f"saved search {alert.id} failed: {str(result['error'])[:300]}"
-                )
-            found[alert.id] = {hit["_id"] for hit in result["hits"]["hits"]}
+                raise TransientError(f"saved searches failed: {str(result['error'])[:300]}")
     return found
+
+
+def matching_ids(es: Elasticsearch, alerts: Sequence[Alert], ids: list[str]) -> dict[str, set[str]]:
+    """Alert id -> the ids among `ids` that its saved search finds now."""
+    groups = [
+        list(alerts[i : i + ALERTS_PER_SEARCH]) for i in range(0, len(alerts), ALERTS_PER_SEARCH)
+    ]
+    return _run(es, groups, ids, batch_languages(es, ids))
 
 
 def match_articles(session: Session, es: Elasticsearch, article_ids: Sequence[str]) -> list[int]:

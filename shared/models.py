@@ -194,7 +194,9 @@ class AlertMatch(Base):
     __table_args__ = (
         Index("ux_alert_matches_alert_article", "alert_id", "article_id", unique=True),
         Index("ix_alert_matches_due", "delivery_state", "next_attempt_at"),
-        Index("ix_alert_matches_cluster", "alert_id", "cluster_id"),
+        # Matching looks up a batch's articles and stories for every alert at once.
+        Index("ix_alert_matches_article", "article_id"),
+        Index("ix_alert_matches_cluster_id", "cluster_id"),
     )
 
 

@@ -19,7 +19,7 @@ What is recorded, per (alert, article):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -150,6 +150,24 @@ def match_articles(session: Session, es: Elasticsearch, article_ids: Sequence[st
     es.indices.refresh(index=alias_name())
     found = matching_ids(es, alerts, sorted(articles))
     now = utcnow()
+    # What the store knows already, for every alert at once: two queries per batch.
+    known = set(
+        session.execute(
+            select(AlertMatch.alert_id, AlertMatch.article_id).where(
+                AlertMatch.article_id.in_(list(articles))
+            )
+        ).tuples()
+    )
+    first_of_story: dict[tuple[str, str], str] = {
+        (alert_id, cluster): article_id
+        for alert_id, cluster, article_id in session.execute(
+            select(AlertMatch.alert_id, AlertMatch.cluster_id, AlertMatch.article_id).where(
+                AlertMatch.cluster_id.in_({a.cluster_id or a.id for a in articles.values()}),
+                AlertMatch.grouped_with.is_(None),
+            )
+        ).tuples()
+        if cluster is not None
+    }
     rows: list[dict[str, Any]] = []
     for alert in alerts:
         # An alert hears of articles indexed after it was saved, not of the back catalogue.
@@ -157,9 +175,12 @@ def match_articles(session: Session, es: Elasticsearch, article_ids: Sequence[st
             (articles[i] for i in found.get(alert.id, ()) if i in articles),
             key=lambda a: (a.indexed_at or now, a.id),
         )
-        hits = [a for a in hits if a.indexed_at is None or a.indexed_at >= alert.created_at]
-        if hits:
-            rows += _new_matches(session, alert, hits, now)
+        for article in hits:
+            if (alert.id, article.id) in known or (
+                article.indexed_at is not None and article.indexed_at < alert.created_at
+            ):
+                continue
+            rows.append(_match_row(alert, article, first_of_story, now))
     new_ids: list[int] = []
     if rows:
         insert = _insert(session, AlertMatch).values(rows)
@@ -181,54 +202,28 @@ def match_articles(session: Session, es: Elasticsearch, article_ids: Sequence[st
     return pending
 
 
-def _new_matches(session: Session, alert: Alert, hits: list[Any], now: Any) -> list[dict[str, Any]]:
-    known = set(
-        session.scalars(
-            select(AlertMatch.article_id).where(
-                AlertMatch.alert_id == alert.id, AlertMatch.article_id.in_([a.id for a in hits])
-            )
-        )
-    )
-    clusters = {a.cluster_id or a.id for a in hits}
-    first_of_story: dict[str, str] = {
-        cluster: article_id
-        for cluster, article_id in session.execute(
-            select(AlertMatch.cluster_id, AlertMatch.article_id).where(
-                AlertMatch.alert_id == alert.id,
-                AlertMatch.cluster_id.in_(clusters),
-                AlertMatch.grouped_with.is_(None),
-            )
-        )
-        if cluster is not None
+def _match_row(
+    alert: Alert, article: Any, first_of_story: dict[tuple[str, str], str], now: datetime
+) -> dict[str, Any]:
+    """The new match of `article` for `alert`: a copy of a story it matched is grouped."""
+    cluster = article.cluster_id or article.id
+    first = first_of_story.get((alert.id, cluster))
+    if first is not None:
+        state = DeliveryState.GROUPED
+    else:
+        state = DeliveryState.PENDING if alert.webhook_url else DeliveryState.PULL
+        first_of_story[(alert.id, cluster)] = article.id
+    return {
+        "alert_id": alert.id,
+        "article_id": article.id,
+        "revision": article.revision,
+        "cluster_id": cluster,
+        "grouped_with": first,
+        "matched_at": now,
+        "delivery_state": state,
+        "attempts": 0,
+        "next_attempt_at": now if state == DeliveryState.PENDING else None,
     }
-    rows = []
-    for article in hits:
-        if article.id in known:
-            continue
-        cluster = article.cluster_id or article.id
-        first = first_of_story.get(cluster)
-        if first is not None:
-            state = DeliveryState.GROUPED
-        elif alert.webhook_url:
-            state = DeliveryState.PENDING
-            first_of_story[cluster] = article.id
-        else:
-            state = DeliveryState.PULL
-            first_of_story[cluster] = article.id
-        rows.append(
-            {
-                "alert_id": alert.id,
-                "article_id": article.id,
-                "revision": article.revision,
-                "cluster_id": cluster,
-                "grouped_with": first,
-                "matched_at": now,
-                "delivery_state": state,
-                "attempts": 0,
-                "next_attempt_at": now if state == DeliveryState.PENDING else None,
-            }
-        )
-    return rows
 
 
 def unscanned_articles(session: Session, limit: int = 500) -> list[str]:

@@ -183,13 +183,15 @@ def match_articles(session: Session, es: Elasticsearch, article_ids: Sequence[st
             rows.append(_match_row(alert, article, first_of_story, now))
     new_ids: list[int] = []
     if rows:
-        insert = _insert(session, AlertMatch).values(rows)
-        insert = insert.on_conflict_do_nothing(index_elements=["alert_id", "article_id"])
-        new_ids = list(session.scalars(insert.returning(AlertMatch.id)))
+        # executemany with RETURNING: one statement compiled once, sent in pages.
+        insert = _insert(session, AlertMatch).on_conflict_do_nothing(
+            index_elements=["alert_id", "article_id"]
+        )
+        new_ids = list(session.scalars(insert.returning(AlertMatch.id), rows))
     scans = [
         {"article_id": a.id, "revision": a.revision, "scanned_at": now} for a in articles.values()
     ]
-    session.execute(_insert(session, AlertScan).values(scans).on_conflict_do_nothing())
+    session.execute(_insert(session, AlertScan).on_conflict_do_nothing(), scans)
     session.commit()
     pending = list(
         session.scalars(

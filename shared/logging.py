@@ -106,6 +106,7 @@ def configure_logging() -> None:
         taken = logging.getLogger(name)
         taken.handlers = []
         taken.propagate = True
+        taken.setLevel(logging.NOTSET)  # the root's level decides, however it was set before
     logging.captureWarnings(True)  # warnings.warn() of libraries: JSON lines too
     # One line per Elasticsearch request is noise at INFO; it is there at DEBUG.
     if level != logging.DEBUG:

@@ -259,7 +259,7 @@ def attribute_adjacent(
             if len(after) == _ADJACENT + 3:
                 break
     before_at = bisect.bisect_left([t.idx for t in doc], quote.outer_start - offset)
-    before = []
+    before: list[Token] = []
     for t in reversed(doc[:before_at]):
         if not _inside(offset + t.idx, local):
             before.insert(0, t)

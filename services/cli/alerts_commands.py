@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated, Any
 
 import typer
+
+from services.cli.output import console, print_json
 
 alerts_app = typer.Typer(no_args_is_help=True, help="Saved searches that notify (alerts).")
 
 _Multi = list[str] | None
 
 
-def _print(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str, indent=2) + "\n")
-
-
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    """One line on stderr, exit code 1, like every command's refusal."""
+    typer.echo(f"newsflow: {message}", err=True)
     return typer.Exit(1)
 
 
@@ -71,7 +68,7 @@ def add(
             alert, shown_secret = create_alert(session, spec)
         except AlertLimitReached as exc:
             raise _fail(str(exc)) from None
-        _print({**alert_view(session, alert), "secret": shown_secret})
+        print_json({**alert_view(session, alert), "secret": shown_secret})
 
 
 @alerts_app.command("list")
@@ -85,7 +82,7 @@ def list_alerts() -> None:
 
     with session_scope() as session:
         alerts = session.scalars(select(Alert).order_by(Alert.created_at))
-        _print([alert_view(session, a) for a in alerts])
+        print_json([alert_view(session, a) for a in alerts])
 
 
 def _load(session: Any, alert_id: str) -> Any:
@@ -108,7 +105,7 @@ def show(
 
     with session_scope() as session:
         alert = _load(session, alert_id)
-        _print(
+        print_json(
             {
                 **alert_view(session, alert),
                 "newest_matches": [
@@ -131,7 +128,7 @@ def remove(alert_id: str) -> None:
 
     with session_scope() as session:
         delete_alert(session, _load(session, alert_id))
-    typer.echo(f"removed {alert_id}")
+    console.print(f"removed {alert_id}")
 
 
 @alerts_app.command("resume")
@@ -142,7 +139,7 @@ def resume(alert_id: str) -> None:
 
     with session_scope() as session:
         resume_alert(session, _load(session, alert_id))
-    typer.echo(f"resumed {alert_id}")
+    console.print(f"resumed {alert_id}")
 
 
 @alerts_app.command("replay")
@@ -153,7 +150,7 @@ def replay(alert_id: str) -> None:
 
     with session_scope() as session:
         count = replay_dead(session, _load(session, alert_id))
-    typer.echo(f"replayed {count} deliveries")
+    console.print(f"replayed {count} deliveries")
 
 
 @alerts_app.command("test")
@@ -172,7 +169,7 @@ def try_search(
             update={"size": size, "facets": False}
         )
     page = search_articles(get_client(), params)
-    _print(
+    print_json(
         {
             "total": page.get("total"),
             "hits": [{"id": h["id"], "title": h.get("title")} for h in page.get("hits", [])],

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from redis import Redis
 
-from shared.celery_app import FEEDS_QUEUE, SCHEDULER_QUEUE, SENT_AT_HEADER
+from shared.celery_app import ALERTS_QUEUE, FEEDS_QUEUE, SCHEDULER_QUEUE, SENT_AT_HEADER
 from shared.settings import get_settings
 from shared.states import Stage
 
 # Queue names without the deployment's prefix: the stages', the scheduler's, the feeds'.
-QUEUES = (*(stage.value for stage in Stage), SCHEDULER_QUEUE, FEEDS_QUEUE)
+QUEUES = (*(stage.value for stage in Stage), SCHEDULER_QUEUE, FEEDS_QUEUE, ALERTS_QUEUE)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def _render(snap: dict[str, Any]) -> Group:
     activity = snap["stages"] or {}
     queues = snap["queues"] or {}
     workers = snap["workers"] or {}
-    for stage in ("ingest", "enrich", "index", "scheduler", "feeds"):
+    for stage in ("ingest", "enrich", "index", "scheduler", "feeds", "alerts"):
         act = activity.get(stage, {})
         outcomes = act.get("outcomes", {})
         live = workers.get(stage) if isinstance(workers, dict) else None

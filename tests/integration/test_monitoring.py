@@ -35,6 +35,7 @@ WORKER_SERVICES = {
     "index": "worker-index",
     "scheduler": "scheduler",
     "feeds": "worker-feeds",
+    "alerts": "worker-alerts",
 }
 
 
@@ -248,7 +249,7 @@ def test_prometheus_scrapes_every_process_and_the_kit_evaluates(
     states = prometheus.values("newsflow_articles", "state")
     assert (states["indexed"], states["failed"]) == (3, 1)
     depth = prometheus.values("newsflow_queue_depth", "queue")
-    assert set(depth) == {"ingest", "enrich", "index", "scheduler", "feeds"}
+    assert set(depth) == {"ingest", "enrich", "index", "scheduler", "feeds", "alerts"}
     assert prometheus.values("newsflow_dependency_up", "dependency") == {
         "database": 1.0,
         "redis": 1.0,

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.alerts_support import webhook_receiver
+from tests.integration.test_search_api import make_article
 
 pytestmark = [pytest.mark.integration]
 
@@ -28,42 +29,21 @@ SOURCES = ["wire", "daily", "gazette"]
 
 def _article(n: int, *, cluster: str | None = None, revision: int = 1, extra: str = "") -> Any:
     """Article n: two topic words, one person, one place and a source, all from n."""
-    from shared.models import Article
-
     words = (WORDS[n % 6], WORDS[(n // 6 + 1 + n) % 6])
     person, place, source = PERSONS[n % 3], PLACES[(n // 3) % 3], SOURCES[(n // 9) % 3]
-    title = f"Report {n}: {words[0]} news from {place}"
     body = (
         f"{person} spoke in {place} about the {words[0]} and the {words[1]}. "
         f"Observers followed the {words[1]} debate closely. {extra}"
     )
-    article_id = hashlib.md5(f"alerts-{n}".encode()).hexdigest()
-    raw = f"{title}\n\n{body}"
-    return Article(
-        id=article_id,
-        revision=revision,
-        state="enriched",
+    return make_article(
+        hashlib.md5(f"alerts-{n}".encode()).hexdigest(),
+        f"Report {n}: {words[0]} news from {place}",
+        body,
         source=source,
-        url=f"https://{source}.example.org/{n}",
-        input_format="text",
-        raw_content=raw,
-        submitted={},
-        raw_hash=hashlib.sha256(raw.encode()).hexdigest(),
-        title=title,
-        body=body,
-        language="en",
-        extracted={"title": title, "body": body},
-        cluster_id=cluster or article_id,
-        enrichment={
-            "language": "en",
-            "entities": [
-                {"name": person, "type": "person", "mentions": 1, "first_offset": 0},
-                {"name": place, "type": "place", "mentions": 1, "first_offset": 10},
-            ],
-            "quotes": [],
-            "keywords": list(words),
-            "summary": body[:100],
-        },
+        cluster_id=cluster,
+        entities=[(person, "person", 1), (place, "place", 1)],
+        keywords=words,
+        revision=revision,
     )
 
 

@@ -53,6 +53,11 @@ def _after(kind: str, cursor: str | None) -> int | None:
     return value
 
 
+def _cursor(kind: str, last_id: int | None) -> str | None:
+    """The next page's cursor: None when this page was the last (shorter than asked)."""
+    return encode_cursor(kind, last_id) if last_id is not None else None
+
+
 @router.post("", status_code=201, responses=responses(409, 422))
 def create(spec: AlertSpec, session: SessionDep) -> dict[str, Any]:
     """Save a search; its secret is in this answer only (it signs the webhook bodies)."""
@@ -113,8 +118,11 @@ def read_matches(
     """Articles that matched, newest first, with their delivery state (a pull feed)."""
     alert = _alert(session, alert_id)
     page = list_matches(session, alert, after=_after("alert-matches", cursor), size=size)
-    next_cursor = encode_cursor("alert-matches", page[-1][0].id) if len(page) == size else None
-    return {"items": [match_view(m, a) for m, a in page], "next_cursor": next_cursor}
+    last = page[-1][0].id if len(page) == size else None
+    return {
+        "items": [match_view(m, a) for m, a in page],
+        "next_cursor": _cursor("alert-matches", last),
+    }
 
 
 @router.get(
@@ -150,5 +158,8 @@ def read_deliveries(
     """Every delivery attempt, newest first: status, error, duration."""
     alert = _alert(session, alert_id)
     page = list_deliveries(session, alert, after=_after("alert-deliveries", cursor), size=size)
-    next_cursor = encode_cursor("alert-deliveries", page[-1].id) if len(page) == size else None
-    return {"items": [delivery_view(d) for d in page], "next_cursor": next_cursor}
+    last = page[-1].id if len(page) == size else None
+    return {
+        "items": [delivery_view(d) for d in page],
+        "next_cursor": _cursor("alert-deliveries", last),
+    }

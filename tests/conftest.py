@@ -145,9 +145,11 @@ def workers(stack: dict[str, str], tmp_path: Path) -> Iterator[WorkerPool]:
     pool.stop_all()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium (Debian's, driven by Playwright), one for the session."""
+    """Headless Chromium (Debian's, driven by Playwright), one per test module: Playwright's sync
+    API runs an event loop in this thread while it lives, which `asyncio.run` in later tests
+    (the API fuzz, the security unit tests) cannot share."""
     from tests.browser import launch_chromium
 
     with launch_chromium() as chromium:

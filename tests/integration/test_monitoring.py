@@ -246,8 +246,16 @@ def test_prometheus_scrapes_every_process_and_the_kit_evaluates(
     assert accepted == {"": 4.0}, "the API's own series"
     steps = prometheus.values("sum by (step) (newsflow_enrich_step_seconds_count)", "step")
     assert set(steps) == {"language", "entities", "quotes", "keywords", "summary"}
-    states = prometheus.values("newsflow_articles", "state")
-    assert (states["indexed"], states["failed"]) == (3, 1)
+
+    # The scheduler computes the state gauges when it is scraped: wait for a scrape made
+    # after the last article reached its state.
+    def states_counted() -> bool:
+        states = prometheus.values("newsflow_articles", "state")
+        return (states.get("indexed"), states.get("failed")) == (3, 1)
+
+    wait_until(
+        states_counted, timeout=30, message="the state gauges never showed 3 indexed, 1 failed"
+    )
     depth = prometheus.values("newsflow_queue_depth", "queue")
     assert set(depth) == {"ingest", "enrich", "index", "scheduler", "feeds", "alerts"}
     assert prometheus.values("newsflow_dependency_up", "dependency") == {

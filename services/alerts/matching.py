@@ -1,4 +1,4 @@
-"""Matching indexed articles against every saved search, one `_msearch` per batch.
+"""Matching indexed articles against every saved search: one `_msearch` per batch.
 
 The local Elasticsearch node has no percolator, so matching runs the other way round: after
 the index stage commits a batch, the saved searches run over the batch's ids only (an `ids`
@@ -12,8 +12,9 @@ What is recorded, per (alert, article):
   revision that matches again is not news, a revision that starts to match is);
 - if the alert already matched another article of the same story (same `cluster_id`), the
   new one is a copy: recorded as `grouped` under the first, never sent on its own;
-- every matched article revision gets a scan row, so the catch-up job can find indexed
-  articles whose matching message was lost and match them late rather than never.
+- every article revision of the batch, matched or not, gets a scan row, so the catch-up
+  job can find indexed articles whose matching message was lost and match them late
+  rather than never.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -82,3 +83,14 @@ def upgrade_database(url: str | None = None) -> None:
     if url.startswith("sqlite"):
         make_engine(url).dispose()  # creates the folder of the SQLite file
     command.upgrade(alembic_config(url), "head")
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Any]) -> Insert:
+    """An INSERT of `model` rows where a row that already exists (same key) is skipped, not
+    an error: for writes two workers may both make (a redelivered batch, a catch-up job)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(model).on_conflict_do_nothing()
+    raise NotImplementedError(f"no INSERT ... ON CONFLICT DO NOTHING for {dialect}")

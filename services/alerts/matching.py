@@ -26,11 +26,10 @@ from typing import Any
 import structlog
 from elasticsearch import Elasticsearch
 from sqlalchemy import and_, delete, exists, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.alerts import DeliveryState, search_params
+from shared.db import insert_ignoring_duplicates
 from shared.errors import TransientError
 from shared.models import Alert, AlertMatch, AlertScan, Article, utcnow
 from shared.search.indices import alias_name
@@ -48,11 +47,6 @@ SEARCHES_PER_REQUEST = 40
 CATCH_UP_WINDOW = timedelta(hours=6)
 CATCH_UP_SETTLE = timedelta(seconds=10)
 SCANS_KEPT = timedelta(days=2)
-
-
-def _insert(session: Session, model: type[Any]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def _named(alert: Alert, languages: list[str] | None) -> dict[str, Any]:
@@ -185,14 +179,12 @@ def match_articles(session: Session, es: Elasticsearch, article_ids: Sequence[st
     new_ids: list[int] = []
     if rows:
         # executemany with RETURNING: one statement compiled once, sent in pages.
-        insert = _insert(session, AlertMatch).on_conflict_do_nothing(
-            index_elements=["alert_id", "article_id"]
-        )
+        insert = insert_ignoring_duplicates(session, AlertMatch)
         new_ids = list(session.scalars(insert.returning(AlertMatch.id), rows))
     scans = [
         {"article_id": a.id, "revision": a.revision, "scanned_at": now} for a in articles.values()
     ]
-    session.execute(_insert(session, AlertScan).on_conflict_do_nothing(), scans)
+    session.execute(insert_ignoring_duplicates(session, AlertScan), scans)
     session.commit()
     pending = list(
         session.scalars(

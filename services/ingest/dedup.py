@@ -32,9 +32,9 @@ from typing import Literal
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from sqlalchemy import Insert, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shared.db import insert_ignoring_duplicates
 from shared.identity import normalize_text
 from shared.models import Article, ArticleBand
 from shared.settings import get_settings
@@ -266,9 +266,4 @@ class BatchDeduplicator:
     def _insert_bands(self) -> Insert:
         # Two workers that both got the same redelivered article write the same bands:
         # the second write is a no-op, not an error that fails the batch.
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            return postgresql.insert(ArticleBand).on_conflict_do_nothing()
-        if dialect == "sqlite":
-            return sqlite.insert(ArticleBand).on_conflict_do_nothing()
-        return Insert(ArticleBand)
+        return insert_ignoring_duplicates(self.session, ArticleBand)

@@ -128,29 +128,40 @@ def create_alert(session: Session, spec: AlertSpec) -> tuple[Alert, str]:
     return alert, secret
 
 
+def match_counts(session: Session, alert_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Alert id -> its matches by delivery state, for many alerts in one query."""
+    counts: dict[str, dict[str, int]] = {alert_id: {} for alert_id in alert_ids}
+    for alert_id, state, n in session.execute(
+        select(AlertMatch.alert_id, AlertMatch.delivery_state, func.count())
+        .where(AlertMatch.alert_id.in_(alert_ids))
+        .group_by(AlertMatch.alert_id, AlertMatch.delivery_state)
+    ):
+        counts[alert_id][state] = int(n)
+    return counts
+
+
+def alert_views(session: Session, alerts: list[Alert]) -> list[dict[str, Any]]:
+    """Alerts as apps see them: never their secret."""
+    counts = match_counts(session, [a.id for a in alerts])
+    return [
+        {
+            "id": alert.id,
+            "name": alert.name,
+            "query": alert.query,
+            "webhook_url": alert.webhook_url,
+            "paused": alert.paused_at is not None,
+            "paused_at": alert.paused_at,
+            "paused_reason": alert.paused_reason,
+            "consecutive_failures": alert.consecutive_failures,
+            "created_at": alert.created_at,
+            "matches": counts[alert.id],
+        }
+        for alert in alerts
+    ]
+
+
 def alert_view(session: Session, alert: Alert) -> dict[str, Any]:
-    """An alert as apps see it: never its secret."""
-    counts: dict[str, int] = dict(
-        session.execute(
-            select(AlertMatch.delivery_state, func.count())
-            .where(AlertMatch.alert_id == alert.id)
-            .group_by(AlertMatch.delivery_state)
-        )
-        .tuples()
-        .all()
-    )
-    return {
-        "id": alert.id,
-        "name": alert.name,
-        "query": alert.query,
-        "webhook_url": alert.webhook_url,
-        "paused": alert.paused_at is not None,
-        "paused_at": alert.paused_at,
-        "paused_reason": alert.paused_reason,
-        "consecutive_failures": alert.consecutive_failures,
-        "created_at": alert.created_at,
-        "matches": {str(state): int(n) for state, n in counts.items()},
-    }
+    return alert_views(session, [alert])[0]
 
 
 def delete_alert(session: Session, alert: Alert) -> None:

@@ -76,13 +76,14 @@ def list_alerts() -> None:
     """Every saved search with its match counts and pause state."""
     from sqlalchemy import select
 
-    from shared.alerts import alert_view
+    from shared.alerts import alert_views
     from shared.db import session_scope
     from shared.models import Alert
 
     with session_scope() as session:
-        alerts = session.scalars(select(Alert).order_by(Alert.created_at))
-        print_json([alert_view(session, a) for a in alerts])
+        print_json(
+            alert_views(session, list(session.scalars(select(Alert).order_by(Alert.created_at))))
+        )
 
 
 def _load(session: Any, alert_id: str) -> Any:

@@ -13,6 +13,7 @@ from shared.alerts import (
     AlertLimitReached,
     AlertSpec,
     alert_view,
+    alert_views,
     create_alert,
     delete_alert,
     delivery_view,
@@ -78,7 +79,7 @@ def create(spec: AlertSpec, session: SessionDep) -> dict[str, Any]:
 def read_alerts(session: SessionDep) -> dict[str, Any]:
     """Every saved search, with its match counts and whether it is paused (and why)."""
     alerts = session.query(Alert).order_by(Alert.created_at).all()
-    return {"items": [alert_view(session, a) for a in alerts]}
+    return {"items": alert_views(session, alerts)}
 
 
 @router.get("/{alert_id}", responses=_NOT_FOUND)

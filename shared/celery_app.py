@@ -54,6 +54,13 @@ def stage_time_limits(stage: Stage) -> tuple[float, float]:
     return soft, soft + settings.time_limit_grace_s
 
 
+def _every(task: str, seconds: float) -> dict[str, Any]:
+    """A periodic job whose message expires when the next one is sent: a run still waiting
+    then is stale (each run takes all the work that is due), so none pile up behind a slow
+    one (a slow feed, a broker check during an outage)."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 def create_app() -> Celery:
     settings = get_settings()
     celery = Celery("newsflow", broker=settings.redis_url)
@@ -102,29 +109,10 @@ def create_app() -> Celery:
         },
         beat_schedule={
             "sweep-stuck-articles": {"task": SWEEP_TASK, "schedule": settings.sweeper_interval_s},
-            "watch-broker": {
-                "task": WATCH_BROKER_TASK,
-                "schedule": settings.broker_check_interval_s,
-                # A check that waited longer than the interval is stale: the next one is due.
-                "options": {"expires": settings.broker_check_interval_s},
-            },
-            "poll-feeds": {
-                "task": POLL_FEEDS_TASK,
-                "schedule": settings.feed_check_interval_s,
-                # A poll still waiting when the next is sent is dropped: no pile-up behind
-                # a slow poll (each poll takes every feed that is due anyway).
-                "options": {"expires": settings.feed_check_interval_s},
-            },
-            "deliver-alerts": {
-                "task": ALERT_DELIVER_TASK,
-                "schedule": settings.alert_delivery_interval_s,
-                "options": {"expires": settings.alert_delivery_interval_s},
-            },
-            "catch-up-alerts": {
-                "task": ALERT_CATCH_UP_TASK,
-                "schedule": settings.alert_catchup_interval_s,
-                "options": {"expires": settings.alert_catchup_interval_s},
-            },
+            "watch-broker": _every(WATCH_BROKER_TASK, settings.broker_check_interval_s),
+            "poll-feeds": _every(POLL_FEEDS_TASK, settings.feed_check_interval_s),
+            "deliver-alerts": _every(ALERT_DELIVER_TASK, settings.alert_delivery_interval_s),
+            "catch-up-alerts": _every(ALERT_CATCH_UP_TASK, settings.alert_catchup_interval_s),
         },
         worker_hijack_root_logger=False,
         # Logs are JSON lines written by `configure_logging`; Celery must not wrap them.

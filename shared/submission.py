@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from shared.celery_app import enqueue
@@ -41,6 +41,10 @@ _MAX_CONTROL_SHARE = 0.01
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # Pydantic error types that mean "this field has the wrong JSON type".
 _TYPE_ERRORS = ("string_type", "int_type", "float_type", "bool_type", "datetime_type")
+
+
+# PostgreSQL's SQLSTATE for a transaction aborted to break a deadlock.
+_DEADLOCK_DETECTED = "40P01"
 
 
 def rejection_reason(exc: ValidationError) -> str:
@@ -271,6 +275,14 @@ def submit_articles(session: Session, items: Sequence[ArticleIn]) -> list[Submit
             stored = _store_all(session, prepared, savepoints=False)
             session.commit()
         except IntegrityError:
+            session.rollback()
+            stored = _store_all(session, prepared, savepoints=True)
+            session.commit()
+        except OperationalError as exc:
+            # Two batches inserting the same new ids in different orders: PostgreSQL aborts
+            # one of them. The other has committed by now, so storing again sees its rows.
+            if getattr(exc.orig, "sqlstate", None) != _DEADLOCK_DETECTED:
+                raise
             session.rollback()
             stored = _store_all(session, prepared, savepoints=True)
             session.commit()

@@ -23,6 +23,7 @@ from services.enrich.entities import (
     dateline_mentions,
     headline_mentions,
     mentions_in,
+    missed_mentions,
 )
 from services.enrich.keywords import extract_keywords, keywords_version
 from services.enrich.language import DetectedLanguage, detect_languages, detector_version
@@ -30,6 +31,7 @@ from services.enrich.models import LanguageModels, models_for
 from services.enrich.quotes import (
     Quote,
     SpeakerResolver,
+    add_spokespersons,
     attribute,
     attribute_adjacent,
     carry_over,
@@ -45,7 +47,7 @@ __all__ = ["ArticleText", "enrich_texts"]
 
 WORDS_PER_MINUTE = 230
 SUMMARY_METHOD = "extractive-lead-centrality-1"
-QUOTES_METHOD = "quote-rules-2"
+QUOTES_METHOD = "quote-rules-3"
 # Bumped with every change of the entity rules (types, names, gazetteers): an index built with
 # other rules can be told apart and rebuilt knowingly.
 ENTITY_RULES = "entity-rules-2"
@@ -98,7 +100,9 @@ def _find_entities(article: _Article) -> ArticleEntities:
     for j, segment in enumerate(article.segments):
         if segment.kind is SegmentKind.DATELINE:
             mentions.extend(dateline_mentions(segment.text, j, segment.start))
-    entities = canonicalise(mentions, _lowercase_words(article.text.body))
+    common_words = _lowercase_words(article.text.body)
+    entities = canonicalise(mentions, common_words)
+    entities.mentions.extend(missed_mentions(entities, article.text.body, common_words))
     for j, segment in enumerate(article.segments):
         if segment.is_headline:
             entities.mentions.extend(headline_mentions(entities, segment.text, j, segment.start))
@@ -165,7 +169,15 @@ def _attribute_quotes(batch: list[_Article]) -> None:
     by_model: dict[str, list[_Article]] = defaultdict(list)
     resolvers: dict[int, SpeakerResolver] = {}
     for article in batch:
-        resolver = resolvers[id(article)] = SpeakerResolver(article.entities, article.quotes)
+        resolver = resolvers[id(article)] = SpeakerResolver(
+            article.entities,
+            article.quotes,
+            article.text.body,
+            (s.start for s in _sentences(article)),
+        )
+        if article.quotes:
+            for j, doc in article.docs.items():
+                add_spokespersons(doc, article.segments[j].start or 0, resolver)
         for quote in article.quotes:
             doc = article.docs[quote.segment]
             attribute_adjacent(

@@ -18,6 +18,7 @@ the next, tag "Beyond Ukraine" as a person and read title-cased headlines as str
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -396,6 +397,41 @@ def headline_mentions(
         start = None if offset is None else offset + match.start()
         end = None if start is None else start + len(surface)
         found.append(Mention(name, entities.types[name], segment, start, end))
+    return found
+
+
+def missed_mentions(
+    entities: ArticleEntities, body: str, common_words: frozenset[str] = frozenset()
+) -> list[Mention]:
+    """Mentions in the body of persons and organisations already found, where the model
+    missed them ("Mourinho added that..." in a long paragraph): who "he said" is depends on
+    every mention. A one-word name the article also writes in lower case is left alone."""
+    taken = sorted((m.start, m.end) for m in entities.mentions if m.start is not None)
+    surfaces = sorted(
+        (
+            surface
+            for surface, name in entities.canonical.items()
+            if entities.types[name] in _NAMED
+            and len(surface) > 2
+            and surface[0].isupper()
+            and (" " in surface or surface.casefold() not in common_words)
+        ),
+        key=len,
+        reverse=True,
+    )
+    if not surfaces:
+        return []
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, surfaces)) + r")(?![\w-])")
+    found = []
+    starts = [t[0] for t in taken]
+    for match in pattern.finditer(body):
+        i = bisect.bisect_right(starts, match.start()) - 1
+        if i >= 0 and match.start() < (taken[i][1] or 0):
+            continue  # inside a mention the model found
+        if i + 1 < len(taken) and (taken[i + 1][0] or 0) < match.end():
+            continue
+        name = entities.canonical[match.group()]
+        found.append(Mention(name, entities.types[name], -1, match.start(), match.end()))
     return found
 
 

@@ -26,6 +26,7 @@ as saying.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,8 +34,12 @@ from spacy.tokens import Doc, Token
 
 from services.enrich.entities import ArticleEntities, Mention
 from services.enrich.wordlists import (
+    GENDERED_TITLES,
+    GENERIC_ORGANIZATION_NOUNS,
     HONORIFICS,
     LEADING_WORDS,
+    ORGANIZATION_NOUNS,
+    PRONOUN_GENDERS,
     PRONOUNS,
     ROLE_NOUNS,
     SPEECH_VERBS,
@@ -143,20 +148,58 @@ def find_quotes(
 
 _NEAR_QUOTE_CHARS = 200  # a pronoun this close after a quotation refers to its speaker
 _SPEAKING_TYPES = frozenset({"person", "organization"})  # never a place or a work
+_RELATIVE_PRONOUNS = frozenset({"who", "which", "that", "qui"})
+_HONORIFIC_BEFORE = re.compile(r"(\w+)\.?\s+$")
+
+
+@dataclass
+class _Speaker:
+    """A person named outside quotations, or someone speaking for a body ("a Labour
+    spokesman"), who a later "he", "she" or "the spokeswoman" may refer to."""
+
+    start: int
+    name: str
+    gender: str | None  # "m", "f" or None when nothing in the text says
 
 
 class SpeakerResolver:
-    """Maps a token of a parsed window to the canonical entity it names."""
+    """Maps a token of a parsed window to the canonical entity it names.
 
-    def __init__(self, entities: ArticleEntities, quotes: list[Quote]) -> None:
+    `body` gives a person's gender from the title before a mention ("Mr", "Ms"), so that
+    "she said" never goes to a man; `sentence_starts` (body offsets) let a pronoun refer to
+    the subject of the last sentence that names someone.
+    """
+
+    def __init__(
+        self,
+        entities: ArticleEntities,
+        quotes: list[Quote],
+        body: str = "",
+        sentence_starts: Iterable[int] = (),
+    ) -> None:
         outside = [
             m for m in entities.mentions if m.start is not None and not _inside(m.start, quotes)
         ]
         self._mentions = sorted(outside, key=lambda m: m.start or 0)
         self._starts = [m.start or 0 for m in self._mentions]
-        self._persons = [m for m in self._mentions if m.type == "person"]
-        self._person_starts = [m.start or 0 for m in self._persons]
+        genders: dict[str, str] = {}
+        for m in entities.mentions:
+            if m.type == "person" and m.start is not None:
+                title = _HONORIFIC_BEFORE.search(body[max(0, m.start - 12) : m.start])
+                gender = GENDERED_TITLES.get(title.group(1).lower()) if title else None
+                if gender:
+                    genders.setdefault(m.name, gender)
+        self._speakers = [
+            _Speaker(m.start or 0, m.name, genders.get(m.name))
+            for m in self._mentions
+            if m.type == "person"
+        ]
+        self._sentence_starts = sorted(sentence_starts)
         self._quotes = quotes
+
+    def add_spokesperson(self, start: int, name: str) -> None:
+        """Someone speaking for `name` at `start` ("a spokeswoman for the FA")."""
+        bisect.insort(self._speakers, _Speaker(start, name, None), key=lambda s: s.start)
 
     def mention_at(self, offset: int) -> Mention | None:
         i = bisect.bisect_right(self._starts, offset) - 1
@@ -164,18 +207,49 @@ class SpeakerResolver:
             return self._mentions[i]
         return None
 
-    def last_person_before(self, offset: int) -> str | None:
-        """Who "he", "she" or "the minister" is: the speaker of a quotation just before (the
-        person the story is quoting), else the last person named."""
+    def _sentence_of(self, offset: int) -> int:
+        return bisect.bisect_right(self._sentence_starts, offset)
+
+    def last_person_before(self, offset: int, pronoun: str | None = None) -> str | None:
+        """Who "he", "she" or "the minister" is: someone named since the last quotation
+        (the subject, first named, of the last sentence that names anyone), else the
+        speaker of a quotation just before, else the last person named; never someone
+        of the other gender."""
+        wanted = PRONOUN_GENDERS.get(pronoun or "")
+        before = [
+            s
+            for s in self._speakers[: bisect.bisect_left([s.start for s in self._speakers], offset)]
+            if wanted is None or s.gender in (None, wanted)
+        ]
         previous = [
             q
             for q in self._quotes
             if q.outer_end <= offset < q.outer_end + _NEAR_QUOTE_CHARS and q.speaker
         ]
+        since = previous[-1].outer_end if previous else -1
+        recent = [s for s in before if s.start >= since]
+        if recent:
+            sentence = self._sentence_of(recent[-1].start)
+            return next(s.name for s in recent if self._sentence_of(s.start) == sentence)
         if previous:
             return previous[-1].speaker
-        i = bisect.bisect_left(self._person_starts, offset) - 1
-        return self._persons[i].name if i >= 0 else None
+        return before[-1].name if before else None
+
+    def last_spokesperson_before(self, offset: int) -> str | None:
+        """Who "the spokeswoman" speaks for: the last body someone was named speaking for."""
+        names = {m.name for m in self._mentions if m.type == "person"}
+        spoken = [s for s in self._speakers if s.start < offset and s.name not in names]
+        return spoken[-1].name if spoken else None
+
+    def last_organization_before(self, offset: int, noun: str) -> str | None:
+        """What "the ministry" or "the company" is: the last organisation named before
+        whose name has that noun, else (for a generic noun) the last organisation named."""
+        i = bisect.bisect_left(self._starts, offset)
+        organizations = [m.name for m in self._mentions[:i] if m.type == "organization"]
+        matching = [n for n in organizations if noun in n.lower().split()]
+        if matching:
+            return matching[-1]
+        return organizations[-1] if organizations and noun in GENERIC_ORGANIZATION_NOUNS else None
 
     def _spoken_for(self, token: Token, window_offset: int) -> str | None:
         """The body a spokesman speaks for: "an FA spokesman", "a spokeswoman for the
@@ -198,17 +272,57 @@ class SpeakerResolver:
             mention = self.mention_at(window_offset + candidate.idx)
             if mention and mention.type in wanted:
                 return mention.name
+        at = window_offset + token.idx
         if token.lower_ in PRONOUNS:
-            return self.last_person_before(window_offset + token.idx)
+            return self.last_person_before(at, token.lower_)
+        definite = any(c.lower_ in ("the", "le", "la", "this") for c in token.children)
         if token.lower_ in ROLE_NOUNS:
             spoken_for = None if persons_only else self._spoken_for(token, window_offset)
             if spoken_for:
                 return spoken_for
-            definite = any(c.lower_ in ("the", "le", "la") for c in token.children)
+            if definite and token.lower_ in SPOKESPERSONS and not persons_only:
+                return self.last_spokesperson_before(at)
             # "the minister said": the person the story is about; "a spokesman": someone else.
             if definite and token.lower_ not in SPOKESPERSONS:
-                return self.last_person_before(window_offset + token.idx)
+                return self.last_person_before(at)
+        if definite and not persons_only and token.lower_ in ORGANIZATION_NOUNS:
+            return self.last_organization_before(at, token.lower_)  # "the ministry said"
         return None
+
+
+_SPOKEN_FOR_PREPOSITIONS = frozenset({"for", "of", "at", "from"})
+
+
+def add_spokespersons(doc: Doc, offset: int, resolver: SpeakerResolver) -> None:
+    """Register who the spokespeople of a paragraph speak for ("a Labour spokesman", "a
+    spokeswoman for the Information Commissioner's Office", "the rapper's spokesman"), so a
+    later "she said" or "said the spokeswoman" goes to the body or person spoken for."""
+    for token in doc:
+        if token.lower_ not in SPOKESPERSONS or token.lower_ == "statement":
+            continue
+        at = offset + token.idx
+        spoken_for = None
+        for t in reversed(doc[max(0, token.i - 4) : token.i]):  # "a Labour spokesman"
+            if t.is_punct and t.text not in ("'s", "’s"):  # noqa: RUF001
+                break
+            mention = resolver.mention_at(offset + t.idx)
+            if mention is not None and mention.type in _SPEAKING_TYPES:
+                spoken_for = mention.name
+                break
+            if t.lower_ in ROLE_NOUNS and doc[t.i + 1].text in ("'s", "’s"):  # noqa: RUF001
+                spoken_for = resolver.last_person_before(offset + t.idx)  # "the rapper's"
+                break
+        following = doc[token.i + 1 : token.i + 9]
+        if spoken_for is None and following and following[0].lower_ in _SPOKEN_FOR_PREPOSITIONS:
+            for t in following[1:]:
+                if t.is_punct and t.text not in ("'s", "’s"):  # noqa: RUF001
+                    break
+                mention = resolver.mention_at(offset + t.idx)
+                if mention is not None and mention.type in _SPEAKING_TYPES:
+                    spoken_for = mention.name
+                    break
+        if spoken_for:
+            resolver.add_spokesperson(at, spoken_for)
 
 
 def _inside(offset: int, quotes: Iterable[Quote]) -> bool:
@@ -226,7 +340,7 @@ def _is_name_word(token: Token, offset: int, resolver: SpeakerResolver) -> bool:
 def _person_named(words: list[Token], offset: int, resolver: SpeakerResolver) -> str | None:
     """The person a short run of words names in full ("Putin", "Ms Hewitt", "he"), or None."""
     if len(words) == 1 and words[0].lower_ in PRONOUNS:
-        return resolver.last_person_before(offset + words[0].idx)
+        return resolver.last_person_before(offset + words[0].idx, words[0].lower_)
     mentions = [resolver.mention_at(offset + t.idx) for t in words]
     found = {id(m): m for m in mentions if m is not None}
     if len(found) != 1:
@@ -252,12 +366,14 @@ def attribute_adjacent(
     # scanning every token for every quotation a tenth of the stage.
     local = [q for q in quotes if q.segment == quote.segment]
     after_at = bisect.bisect_left([t.idx for t in doc], quote.outer_end - offset)
-    after = []
-    for t in doc[after_at:]:
-        if not _inside(offset + t.idx, local):
-            after.append(t)
-            if len(after) == _ADJACENT + 3:
-                break
+    after: list[Token] = []
+    # A quotation left open says nothing after it; words past the next quotation are another's.
+    for t in doc[after_at:] if quote.closed else ():
+        if _inside(offset + t.idx, local):
+            break
+        after.append(t)
+        if len(after) == _ADJACENT + 3:
+            break
     before_at = bisect.bisect_left([t.idx for t in doc], quote.outer_start - offset)
     before: list[Token] = []
     for t in reversed(doc[:before_at]):
@@ -268,6 +384,13 @@ def attribute_adjacent(
     if after and after[0].text == ",":
         after = after[1:]
     verb_at = next((i for i, t in enumerate(after) if t.lower_ in SPEECH_VERBS), None)
+    # After a full stop inside the marks a new sentence starts: "Mourinho added that ..." is
+    # news of its own, only a bare "Mourinho said." is an attribution.
+    last_char = quote.outer_end - offset - 2
+    if quote.closed and 0 <= last_char < len(doc.text) and doc.text[last_char] == ".":
+        sentence_end = next((i for i, t in enumerate(after) if t.is_punct), len(after))
+        if verb_at is not None and sentence_end > _ADJACENT + 1:
+            verb_at = None
     if verb_at == 0:  # “…,” said Putin
         words = []
         for t in after[1:]:
@@ -319,13 +442,24 @@ def _by_speech_verb(
     """Try the verbs in order; True when one settled the speaker (named or not)."""
     for verb in verbs:
         subjects = [s for s in _subjects(verb) if not _inside(offset + s.idx, quotes)]
+        # "Holmes, who has admitted she ...": a relative pronoun stands for the noun it hangs on.
+        subjects = [
+            s.head.head if s.lower_ in _RELATIVE_PRONOUNS and s.head.dep_ == "relcl" else s
+            for s in subjects
+        ]
         if not subjects:
-            # Small parsers often miss an inverted subject ("…", a déclaré Emmanuel Macron /
-            # said Trump): take a name right after the verb, else right before it.
+            # Small parsers often miss a subject ("…", a déclaré Emmanuel Macron / said Trump
+            # / the Foreign Policy Centre Mr Straw said of the Tory leader): take a name right
+            # before the verb, else one right after it, but not past a preposition ("of the
+            # Tory leader" names whom the words were about).
             doc = verb.doc
-            after = doc[verb.i + 1 : verb.i + 1 + _ADJACENT]
             before = reversed(doc[max(0, verb.i - _ADJACENT) : verb.i])
-            subjects = [t for t in (*after, *before) if not _inside(offset + t.idx, quotes)]
+            after = []
+            for t in doc[verb.i + 1 : verb.i + 1 + _ADJACENT]:
+                if t.is_punct or t.lower_ in LEADING_WORDS:
+                    break
+                after.append(t)
+            subjects = [t for t in (*before, *after) if not _inside(offset + t.idx, quotes)]
             named = (resolver.name(t, offset, persons_only=False) for t in subjects)
             speaker = next((n for n in named if n), None)
             if speaker:
@@ -365,7 +499,9 @@ def attribute(
         t for s in sentences[first_sent : last_sent + 1] for t in s if not _inside(body(t), quotes)
     ]
     if last_sent + 1 < len(sentences):  # `“…”` / `Putin said.` split into two sentences
-        frame += _speech_verbs(sentences[last_sent + 1][:4])
+        # Only a bare attribution: "Mourinho added that the match..." says something new.
+        following = sentences[last_sent + 1]
+        frame += [v for v in _speech_verbs(following[:4]) if following.end - v.i <= _ADJACENT + 1]
     # The clause the quotation hangs on: its root token's ancestors outside it.
     roots = [t for t in inside if not quote.outer_start <= body(t.head) < quote.outer_end]
     governing = {a.i for a in roots[0].ancestors} if roots else set()

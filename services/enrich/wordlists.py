@@ -129,3 +129,30 @@ ROLE_NOUNS = SPOKESPERSONS | _words(
 )
 
 PRONOUNS = frozenset({"he", "she", "him", "her", "il", "elle", "er", "sie"})
+
+# Titles that tell a person's gender ("Ms Kite ... she said"), and the pronouns that need one.
+GENDERED_TITLES = {
+    **dict.fromkeys(
+        ("mr", "sir", "lord", "king", "prince", "duke", "baron", "herr", "m", "monsieur"), "m"
+    ),
+    **dict.fromkeys(
+        (
+            "mrs", "ms", "miss", "dame", "lady", "queen", "princess", "duchess", "baroness",
+            "frau", "mme", "mlle", "madame",
+        ),
+        "f",
+    ),
+}  # fmt: skip
+PRONOUN_GENDERS = {"he": "m", "him": "m", "il": "m", "er": "m", "she": "f", "her": "f", "elle": "f"}
+
+# Nouns that stand for an organisation already named ("the ministry said", "the firm added"):
+# the last organisation named whose name has the noun; for a generic one, the last named.
+GENERIC_ORGANIZATION_NOUNS = _words(
+    "company firm group organisation organization body watchdog regulator club side team "
+    "band newspaper paper broadcaster network channel website site agency carmaker retailer "
+    "airline bank insurer operator consultancy charity campaigners"
+)
+ORGANIZATION_NOUNS = GENERIC_ORGANIZATION_NOUNS | _words(
+    "ministry department office commission council committee party union association "
+    "federation authority board institute university college foundation trust service"
+)

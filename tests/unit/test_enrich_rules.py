@@ -259,3 +259,65 @@ def test_a_spokesman_speaks_for_his_organisation_and_a_quote_left_open_goes_on()
     assert speakers["I see one referee in"] == "Jose Mourinho"
     assert speakers["The referee controll"] == "Jose Mourinho"
     assert speakers["But I know the refer"] == "Jose Mourinho"
+
+
+def _speakers(body: str) -> dict[str, str | None]:
+    return {q["text"][:20]: q["speaker"] for q in _enriched(body)["quotes"]}
+
+
+def test_he_said_is_the_person_named_since_the_last_quotation() -> None:
+    speakers = _speakers(
+        'Referees chief Keith Hackett was unhappy. "Managers should respect referees," said '
+        'Hackett. "That is all I ask." Coach Jose Mourinho added that the match was '
+        'entertaining and insisted his team could still win. "It is still level at the '
+        'break," he said. "We have exactly the same chance as before."'
+    )
+    assert speakers["Managers should resp"] == "Keith Hackett"
+    assert speakers["That is all I ask"] == "Keith Hackett"
+    assert speakers["It is still level at"] == "Jose Mourinho"
+    assert speakers["We have exactly the "] == "Jose Mourinho"
+
+
+def test_she_said_never_goes_to_a_man() -> None:
+    speakers = _speakers(
+        "Ms Anna Kite worked for the singer for a year. She later met the lawyer, Mr David "
+        'Grant, at the ranch. "I was never told what had happened there," she said.'
+    )
+    assert speakers["I was never told wha"] == "Anna Kite"
+
+
+def test_the_ministry_said_is_the_ministry_named_before() -> None:
+    speakers = _speakers(
+        "Officials at the Trade Ministry set a growth target of 5% for next year. "
+        '"Conditions are likely to remain unfavourable next year," the ministry said in a '
+        "statement. Oil prices rose."
+    )
+    assert speakers["Conditions are likel"] == "Trade Ministry"
+
+
+def test_a_spokeswoman_she_and_the_spokeswoman_speak_for_the_body() -> None:
+    speakers = _speakers(
+        "Liberal Democrat chairman Matthew Taylor wrote to the regulator. A spokeswoman for "
+        "the Information Commissioner's Office said it was examining one complaint. "
+        '"We are investigating one of the complaints," she said. Mr Taylor was pleased. '
+        '"The guidance is that calls can be made as long as no marketing is going on," said '
+        "the spokeswoman."
+    )
+    assert speakers["We are investigating"] == "Information Commissioner's Office"
+    assert speakers["The guidance is that"] == "Information Commissioner's Office"
+
+
+def test_a_name_after_said_of_is_whom_the_words_were_about() -> None:
+    speakers = _speakers(
+        "In a speech to the Foreign Policy Centre Mr Jack Straw said of the Tory leader: "
+        '"He is clever, fluent and tactical, but he is not wise."'
+    )
+    assert speakers["He is clever, fluent"] == "Jack Straw"
+
+
+def test_who_stands_for_the_person_it_follows() -> None:
+    speakers = _speakers(
+        "Kelly Holmes won two gold medals in Athens. The physical demands will only get harder "
+        'for Holmes, who has already admitted she "does not like the training any more".'
+    )
+    assert speakers["does not like the tr"] == "Kelly Holmes"

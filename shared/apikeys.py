@@ -53,7 +53,12 @@ class KeyTable:
     def scopes_of(self, key: str) -> frozenset[str] | None:
         """The scopes of a presented key, or None; the time taken does not depend on which
         digest matched, if any."""
-        presented = hash_api_key(key).encode()
+        return self.scopes_of_digest(hash_api_key(key))
+
+    def scopes_of_digest(self, key_digest: str) -> frozenset[str] | None:
+        """The scopes of the key with this digest (the key id a console session holds), or
+        None once the key is no longer configured."""
+        presented = key_digest.strip().lower().encode()
         found: frozenset[str] | None = None
         for digest, scopes in self.entries:
             if hmac.compare_digest(presented, digest):

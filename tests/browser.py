@@ -55,3 +55,60 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# axe-core rule tags checked on every console page: WCAG 2.0/2.1/2.2 A and AA (contrast,
+# names and labels, landmarks...) and axe's best practices (one main, headings in order,
+# regions).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """What axe-core (the engine `axe-playwright-python` bundles) finds wrong on the page as
+    it is now, whatever the impact: one line per rule broken, with the first elements."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    results = Axe().run(page, options=options).response
+    found = []
+    for violation in results["violations"]:
+        where = "; ".join(
+            " ".join(node["target"]) + ": " + " ".join(node.get("failureSummary", "").split())
+            for node in violation["nodes"][:3]
+        )
+        found.append(f"{violation['id']} ({violation['impact']}) {violation['help']} at {where}")
+    return found
+
+
+LAYOUT_SHIFT_SCRIPT = """() => new Promise(resolve => {
+  let total = 0;
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+  }).observe({type: 'layout-shift', buffered: true});
+  setTimeout(() => resolve(total), 300);
+})"""
+
+
+def layout_shift(page: Page) -> float:
+    """The page's cumulative layout shift so far (0 when nothing moved after it was drawn)."""
+    return float(page.evaluate(LAYOUT_SHIFT_SCRIPT))
+
+
+FOCUS_SCRIPT = """() => {
+  const e = document.activeElement, s = getComputedStyle(e);
+  const name = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + ' ' + (e.getAttribute('aria-label') || e.textContent || e.name || '').trim().slice(0, 40);
+  return [name, s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2];
+}"""
+
+
+def tab_stops(page: Page, count: int) -> list[tuple[str, bool]]:
+    """Press Tab `count` times from the top of the page: each stop's name and whether its
+    focus is drawn (an outline of 2 px or more)."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    stops = []
+    for _ in range(count):
+        page.keyboard.press("Tab")
+        name, visible = page.evaluate(FOCUS_SCRIPT)
+        stops.append((str(name), bool(visible)))
+    return stops

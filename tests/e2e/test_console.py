@@ -17,7 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import screenshot
+from shared.apikeys import hash_api_key
+from tests.browser import accessibility_violations, layout_shift, screenshot, tab_stops
 from tests.conftest import wipe_store
 from tests.support import FIXTURES, ApiServer, WorkerPool, wait_until
 
@@ -159,11 +160,61 @@ def test_keyboard_and_labels(console: Console, page: Page) -> None:
              .filter(e => e.labels.length === 0).map(e => e.name)"""
     )
     assert unlabelled == []
+    # Every stop of the keyboard's path shows where focus is; the path reaches the query
+    # box, the results and the facets.
+    page.goto(f"{console.url}/ui/search?q=bridge")
+    stops = tab_stops(page, 30)
+    assert [name for name, visible in stops if not visible] == []
+    names = " | ".join(name for name, _ in stops)
+    assert "input#q" in names
+    assert "Harbour" in names or "harbour" in names.lower()
+    assert "Filter by" in names
+    # Enter on a focused facet filters, as a click does.
+    page.get_by_role("link", name=re.compile(r"^Filter by sources: fixture")).focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"source=fixture"))
     # Phone width: one column, nothing wider than the screen.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{console.url}/ui/search?q=bridge")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "console-search-phone")
+
+
+def _pages(console: Console) -> dict[str, str]:
+    """Every kind of page the console draws, with what a person may open on it."""
+    return {
+        "search": "/ui/search?q=harbour+bridge",
+        "search, every story": "/ui/search",
+        "search, nothing found": "/ui/search?q=zzyzx+quokka",
+        "search, a form error": "/ui/search?since=2025-03-01&until=2025-02-01",
+        "article": f"/ui/articles/{console.ids['alaska']}",
+        "article, failed": f"/ui/articles/{console.ids['broken']}",
+        "pipeline": "/ui/pipeline",
+        "sign-in, no keys": "/ui/login",
+        "not found": "/ui/articles/" + "0" * 32,
+    }
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_passes_axe_and_does_not_jump(console: Console, page: Page, width: int) -> None:
+    """axe-core's WCAG 2.2 A/AA and best-practice rules (contrast, names, labels, landmarks,
+    scrollable regions...) find nothing on any page, closed and with every fold opened (the
+    raw input loads then); nothing moves once drawn (cumulative layout shift 0: the parts
+    that arrive later have their room kept)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    problems: list[str] = []
+    for name, path in _pages(console).items():
+        page.goto(f"{console.url}{path}")
+        page.wait_for_load_state("networkidle")
+        shift = layout_shift(page)
+        if shift > 0.001:
+            problems.append(f"{name}: layout shift {shift:.4f}")
+        problems += [f"{name}: {v}" for v in accessibility_violations(page)]
+        if page.locator("details").count():
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            page.wait_for_load_state("networkidle")
+            problems += [f"{name}, opened: {v}" for v in accessibility_violations(page)]
+    assert problems == [], "\n".join(problems)
 
 
 def test_article_page_shows_enrichment_and_history(console: Console, page: Page) -> None:
@@ -218,6 +269,7 @@ def test_pipeline_page_and_replay(console: Console, page: Page) -> None:
 
     failures.get_by_role("button", name="Replay 1").click()
     expect(page.locator("#replay-result")).to_contain_text("Replayed 1 article (ingest: 1)")
+    assert accessibility_violations(page) == []
     # It runs again, fails again (the input has no text), and its history says so.
     broken = console.ids["broken"]
 
@@ -230,3 +282,45 @@ def test_pipeline_page_and_replay(console: Console, page: Page) -> None:
     outcomes = page.locator("table.history tbody tr td:nth-child(3)").all_inner_texts()
     assert outcomes == ["failed", "replay", "failed"]
     expect(page.get_by_role("alert")).to_contain_text("no_article_text")
+
+
+ADMIN_KEY = "ak-e2e-console-0f1e2d3c4b5a69788796"
+
+
+@pytest.fixture(scope="module")
+def keyed_url(console: Console, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second API process on the same store, with an admin key configured."""
+    keys = f'{{"{hash_api_key(ADMIN_KEY)}": ["admin"]}}'
+    server = ApiServer(tmp_path_factory.mktemp("keyed"), {"NEWSFLOW_API_KEYS": keys})
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_sign_in_keeps_a_signed_session_not_the_key(keyed_url: str, page: Page) -> None:
+    page.goto(f"{keyed_url}/ui/pipeline")
+    expect(page).to_have_url(re.compile(r"/ui/login\?next=%2Fui%2Fpipeline$"))
+    assert accessibility_violations(page) == []
+    key = page.get_by_label("API key")
+    key.fill("not-a-key")
+    key.press("Enter")
+    expect(page.get_by_role("alert")).to_have_text("That API key is not valid.")
+    assert accessibility_violations(page) == []
+
+    page.get_by_label("API key").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/ui/pipeline$"))
+    expect(page.locator("table.failures").first).to_contain_text("no_article_text")
+    (cookie,) = page.context.cookies()
+    assert cookie["name"] == "newsflow_console_session"
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/ui"
+    assert ADMIN_KEY not in cookie["value"]
+
+    # The page's writes carry its CSRF token: signing out (an htmx POST) works from the page.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/ui/login$"))
+    page.goto(f"{keyed_url}/ui/search")
+    expect(page).to_have_url(re.compile(r"/ui/login\?next="))

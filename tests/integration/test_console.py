@@ -3,8 +3,11 @@ the CSRF guard on replay, loopback-only without keys, its own assets, errors as 
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +20,15 @@ pytestmark = [pytest.mark.integration]
 
 KEYS = {"search": "sk-console-0a1b2c3d4e5f-search", "admin": "ak-console-9f8e7d6c5b4a-admin"}
 HTMX = {"HX-Request": "true"}
+
+
+def _csrf(client: TestClient, path: str = "/ui/login") -> dict[str, str]:
+    """The headers the console's own page sends with a write: htmx's and the session's CSRF
+    token, read from the page as the browser has it (the client keeps the session cookie)."""
+    page = client.get(path)
+    token = re.search(r'"X-CSRF-Token": "([^"]+)"', html.unescape(page.text))
+    assert token, page.text[:500]
+    return {**HTMX, "X-CSRF-Token": token.group(1)}
 
 
 @pytest.fixture
@@ -93,23 +105,39 @@ def test_form_errors_are_explained(local: TestClient) -> None:
     assert "There is no article" in missing.text
 
 
-def test_replay_needs_the_htmx_header_and_a_same_origin(local: TestClient) -> None:
+def test_replay_needs_the_htmx_header_a_same_origin_and_the_csrf_token(
+    local: TestClient,
+) -> None:
     # A reason no article has: the replay itself runs, and finds nothing.
     form = {"stage": "ingest", "reason": "console-test-no-such-reason"}
     plain = local.post("/ui/failures/replay", data=form)  # what a form on another site sends
     assert plain.status_code == 403
     assert "csrf_check_failed" in plain.text
+    # htmx's header alone is not enough: the page's token is missing.
+    untokened = local.post("/ui/failures/replay", data=form, headers=HTMX)
+    assert untokened.status_code == 403
+    assert "csrf_check_failed" in untokened.text
+    headers = _csrf(local, "/ui/pipeline")
     cross = local.post(
-        "/ui/failures/replay", data=form, headers={**HTMX, "Origin": "https://evil.example"}
+        "/ui/failures/replay", data=form, headers={**headers, "Origin": "https://evil.example"}
     )
     assert cross.status_code == 403
+    forged = local.post(
+        "/ui/failures/replay", data=form, headers={**headers, "X-CSRF-Token": "guessed"}
+    )
+    assert forged.status_code == 403
     same = local.post(
-        "/ui/failures/replay", data=form, headers={**HTMX, "Origin": "http://127.0.0.1:8000"}
+        "/ui/failures/replay", data=form, headers={**headers, "Origin": "http://127.0.0.1:8000"}
     )
     assert same.status_code == 200
     assert "Replayed 0 articles" in same.text
     assert same.headers["hx-trigger-after-settle"] == "pipeline-changed"
-    empty = local.post("/ui/failures/replay", data={}, headers=HTMX)
+    # The token belongs to this browser's session: another browser's cookie does not match it.
+    local.cookies.clear()
+    _csrf(local, "/ui/pipeline")
+    stolen = local.post("/ui/failures/replay", data=form, headers=headers)
+    assert stolen.status_code == 403
+    empty = local.post("/ui/failures/replay", data={}, headers=_csrf(local, "/ui/pipeline"))
     assert empty.status_code == 422
     assert "Nothing to replay" in empty.text
 
@@ -121,48 +149,93 @@ def test_keys_sign_in_and_scopes(keyed: TestClient) -> None:
     invalid = keyed.get("/ui/search", headers={"X-API-Key": "nope"}, follow_redirects=False)
     assert invalid.status_code == 303
 
-    wrong = keyed.post("/ui/login", data={"api_key": "guess"}, headers=HTMX)
+    login = _csrf(keyed)
+    wrong = keyed.post("/ui/login", data={"api_key": "guess"}, headers=login)
     assert wrong.status_code == 401
     assert "That API key is not valid." in wrong.text
     signed = keyed.post(
-        "/ui/login", data={"api_key": KEYS["search"], "next": "/ui/pipeline"}, headers=HTMX
+        "/ui/login", data={"api_key": KEYS["search"], "next": "/ui/pipeline"}, headers=login
     )
     assert signed.status_code == 204
     assert signed.headers["hx-redirect"] == "/ui/pipeline"
     cookie = signed.headers["set-cookie"]
+    assert cookie.startswith("newsflow_console_session=")
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
     assert "Path=/ui" in cookie
     assert "Secure" in cookie
+    # The cookie holds the key's id, signed: never the key itself.
+    session = keyed.cookies["newsflow_console_session"]
+    assert KEYS["search"] not in session
+    assert hash_api_key(KEYS["search"]) in base64_payload(session)
 
-    # The search key (now in the cookie) reads pages but cannot see failures or replay.
+    # The search key (through the session) reads pages but cannot see failures or replay.
     assert keyed.get("/ui/search").status_code == 200
     pipeline = keyed.get("/ui/pipeline")
     assert pipeline.status_code == 200
     assert "need an API key with the admin scope" in pipeline.text
     nothing = {"stage": "ingest", "reason": "console-test-no-such-reason"}
-    refused = keyed.post("/ui/failures/replay", data=nothing, headers=HTMX)
+    # Signing in made a new session: the token of the page before it is void.
+    stale = keyed.post("/ui/failures/replay", data=nothing, headers=login)
+    assert stale.status_code == 403
+    assert "csrf_check_failed" in stale.text
+    headers = _csrf(keyed, "/ui/pipeline")
+    refused = keyed.post("/ui/failures/replay", data=nothing, headers=headers)
     assert refused.status_code == 403
     assert "insufficient_scope" in refused.text
 
     admin = keyed.post(
         "/ui/failures/replay",
         data=nothing,
-        headers={**HTMX, "X-API-Key": KEYS["admin"]},
+        headers={**headers, "X-API-Key": KEYS["admin"]},
     )
     assert admin.status_code == 200
     assert "Replayed 0 articles" in admin.text
 
-    out = keyed.post("/ui/logout", headers=HTMX)
+    # An edited session is no session.
+    for cookie, status in ((session[:-2] + "xx", 303), (session, 200)):
+        keyed.cookies.clear()
+        keyed.cookies.set("newsflow_console_session", cookie, "news.example.org", "/ui")
+        assert keyed.get("/ui/search", follow_redirects=False).status_code == status
+
+    out = keyed.post("/ui/logout", headers=headers)
     assert out.headers["hx-redirect"] == "/ui/login"
     assert keyed.get("/ui/search", follow_redirects=False).status_code == 303
+
+
+def test_a_session_ends_when_its_key_is_removed_or_it_expires(
+    keyed: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed = keyed.post("/ui/login", data={"api_key": KEYS["admin"]}, headers=_csrf(keyed))
+    assert signed.status_code == 204
+    assert keyed.get("/ui/pipeline").status_code == 200
+    # The key is taken out of the configuration: its session stops at once.
+    only_search = {hash_api_key(KEYS["search"]): ["search"]}
+    monkeypatch.setenv("NEWSFLOW_API_KEYS", json.dumps(only_search))
+    get_settings.cache_clear()
+    gone = keyed.get("/ui/pipeline", follow_redirects=False)
+    assert gone.status_code == 303
+    assert gone.headers["location"].startswith("/ui/login")
+
+    # Thirteen hours later a session is over, however valid its key.
+    signed = keyed.post("/ui/login", data={"api_key": KEYS["search"]}, headers=_csrf(keyed))
+    assert keyed.get("/ui/search").status_code == 200
+    later = time.time() + 13 * 3600
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    assert keyed.get("/ui/search", follow_redirects=False).status_code == 303
+
+
+def base64_payload(token: str) -> str:
+    """The readable part of an itsdangerous token (its payload, before the signature)."""
+    payload = token.split(".")[0]
+    return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
 
 
 def test_an_open_redirect_is_not_possible(keyed: TestClient) -> None:
     signed = keyed.post(
         "/ui/login",
         data={"api_key": KEYS["search"], "next": "https://evil.example/"},
-        headers=HTMX,
+        headers=_csrf(keyed),
     )
     assert signed.headers["hx-redirect"] == "/ui/search"
 

@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from services.api.ui.auth import save_session, session_of
+
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 HTMX = "htmx-2.0.11.min.js"
@@ -172,11 +174,14 @@ def page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """A rendered page with the console's security headers and its server time."""
+    """A rendered page with the console's security headers, its session (the CSRF token the
+    page's writes carry) and its server time."""
+    context = {**context, "csrf_token": session_of(request).csrf}
     response = templates.TemplateResponse(
         request, template, context, status_code=status_code, headers=headers
     )
     response.headers.update(SECURITY_HEADERS)
+    save_session(request, response)
     started = getattr(request.state, "console_started", None)
     if started is not None:
         elapsed_ms = (time.perf_counter() - started) * 1000

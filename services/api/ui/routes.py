@@ -77,7 +77,7 @@ def _context(
     return {
         "section": section,
         "role": auth.role_of(scopes),
-        "signed_in": auth.presented_key(request) is not None and security.key_table().enabled,
+        "signed_in": auth.signed_in(request),
         "is_admin": auth.is_admin(scopes),
         **values,
     }
@@ -368,7 +368,7 @@ def login_page(request: Request) -> Response:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    """Check the key like the API does; keep it in an HttpOnly cookie for the console."""
+    """Check the key like the API does; the session cookie keeps its id, never the key."""
     auth.check_write(request)
     values = dict(await _form(request))
     key = values.get("api_key", "").strip()
@@ -382,14 +382,8 @@ async def login(request: Request) -> Response:
         }
         return page(request, "login.html", context, status_code=401)
     response = Response(status_code=204, headers={"HX-Redirect": target})
-    response.set_cookie(
-        auth.KEY_COOKIE,
-        key,
-        path="/ui",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    auth.start_session(request, key)
+    auth.save_session(request, response)
     return response
 
 
@@ -397,5 +391,5 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     auth.check_write(request)
     response = Response(status_code=204, headers={"HX-Redirect": "/ui/login"})
-    response.delete_cookie(auth.KEY_COOKIE, path="/ui")
+    auth.end_session(response)
     return response

@@ -124,8 +124,8 @@ class Settings(BaseSettings):
     api_header_timeout_s: float = Field(default=10.0, gt=0)
     api_body_timeout_s: float = Field(default=30.0, gt=0)
     api_keep_alive_s: int = Field(default=5, ge=1)
-    # Signs page cursors (HMAC) and console sessions. Empty: derived from the store/queue/index URLs, the same in
-    # every process of a deployment; set it when those URLs hold no secret.
+    # Signs page cursors (HMAC) and console sessions. Empty: derived from the store/queue/
+    # index URLs, the same in every process of a deployment; set it when they hold no secret.
     cursor_secret: str = Field(default="", repr=False)
 
     log_level: str = "INFO"

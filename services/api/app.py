@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from services.api import security, ui
+from services.api import docs, security, ui
 from services.api.errors import COMMON_RESPONSES, install_error_handlers, responses
 from services.api.routes import alerts, articles, failures, health, search
 from shared.apikeys import ALERTS, INGEST, SEARCH
@@ -19,8 +19,11 @@ def create_app() -> FastAPI:
     configure_logging()
     security.check_exposure(get_settings())
     # /docs and /redoc with Swagger UI and ReDoc served by newsflow itself (the package
-    # bundles them), not from a CDN: they work on closed networks.
+    # bundles them; `docs` serves ReDoc without its CDN logo), not from a CDN: they work on
+    # closed networks.
     api = FastAPIOffline(
+        redoc_url=None,
+        swagger_ui_parameters=docs.SWAGGER_UI_PARAMETERS,
         title="newsflow",
         version="0.1.0",
         description="Ingest news articles and search the enriched index. Every refusal and "
@@ -44,6 +47,7 @@ def create_app() -> FastAPI:
         responses=COMMON_RESPONSES,
     )
     api.include_router(health.router, responses=responses(400))
+    docs.install(api)  # /redoc and its assets
     ui.install(api)  # the web console under /ui
     # Added innermost first; a request meets them outermost first: find the real client,
     # refuse strangers and bad URLs, authenticate, and only then let the body stream in.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -34,6 +35,9 @@ _TZINFOS = {
     "AEST": timezone(timedelta(hours=10)),
     "AEDT": timezone(timedelta(hours=11)),
 }
+# "06.01.2026" is the 6th of January: dotted numeric dates are written day first (German,
+# Dutch, Nordic, Russian...); dateutil would read month first.
+_DOTTED_DATE = re.compile(r"^\s*\d{1,2}\.\s*\d{1,2}\.\s*\d{2,4}\b")
 # Older values are CMS placeholders or parsing accidents (year 1, the Unix epoch).
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1)
@@ -54,7 +58,9 @@ def parse_date(value: str | date | None, *, now: datetime | None = None) -> date
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", date_parser.UnknownTimezoneWarning)
-                parsed = date_parser.parse(value.strip(), tzinfos=_TZINFOS)
+                parsed = date_parser.parse(
+                    value.strip(), tzinfos=_TZINFOS, dayfirst=bool(_DOTTED_DATE.match(value))
+                )
         except (ValueError, OverflowError, TypeError):
             return None
     parsed = as_utc(parsed)

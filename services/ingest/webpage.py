@@ -51,8 +51,17 @@ _PUBLISHED_META = (
 )
 _ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPosting")
 # Several names in one string: "A, B and C", "A und B, dpa".
-_NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\bor\b)\s*")
-_BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|door)\s+", re.IGNORECASE)
+_NAME_SEPARATORS = re.compile(
+    r"\s*(?:,|;|&|\b(?:and|und|et|y|e|en|og|och|or)\b)\s*"  # en, de, fr, es, it, nl, no, sv
+)
+# "By", "Von", "Par", "Por", "Di", "Door", "Av", "Af"..., or a label with its colon ("Text:",
+# "Autor:"; without one, "Text Messages Show..." would be a byline).
+_BYLINE_WORD = (
+    r"(?:(?:by|von|par|por|di|door|av|af|written\ by|reporting\ by|story\ by|words\ by"
+    r"|écrit\ par|escrito\ por|scritto\ da|geschreven\ door|skrevet\ af|skrevet\ av)\s*:?"
+    r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
+)
+_BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}\s+", re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"^(?:https?:|www\.)|@|^\W*$")
 # A page title is often "Headline | Site" or "Headline - Site - 28.04.2023".
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u2022:]\s+")
@@ -66,8 +75,8 @@ _CAPITALISED_NAME = (
     r"(?:\s+(?:[A-Z\u00c0-\u00de][\w'\u2019.\-]+|van|von|de|der|den|da|di|le|la|du)){0,4})"
 )
 _BYLINE = re.compile(
-    rf"^(?:by|von|par|por|door|di|av|af|written by)\s*:?\s+({_CAPITALISED_NAME}"
-    rf"(?:\s*(?:,|&|\band\b|\bund\b|\bet\b|\by\b)\s*{_CAPITALISED_NAME})*)\s*$",
+    rf"^{_BYLINE_WORD}\s+({_CAPITALISED_NAME}"
+    rf"(?:\s*(?:,|&|\b(?:and|und|et|y|e|en|og|och)\b)\s*{_CAPITALISED_NAME})*)\s*$",
     re.IGNORECASE,
 )
 _BYLINE_MAX_CHARS = 100
@@ -95,6 +104,9 @@ class HtmlOptions:
     strip_site_names: bool = True
     # The title most of the page's sources agree on, instead of the first: titles +9/-5.
     title_consensus: bool = False
+    # "Headline | Sport" -> "Headline" when another of the page's titles (og:title, <h1>,
+    # <title>) is the headline alone: titles +1/-0.
+    strip_page_suffixes: bool = True
     # A line that is only a byline ("Von Nina Magoley", "By A and B") is not article text;
     # its names become the authors when the page names none: body F1 +3/-0.
     move_bylines: bool = True
@@ -276,6 +288,7 @@ def _site_names(url: str | None, *names: str | None) -> set[str]:
     labels = [label for label in host.split(".")[:-1] if label not in _GENERIC_DOMAIN_LABELS]
     squashed.update(_squash(label) for label in labels)
     squashed.add(_squash("".join(labels)))
+    squashed.add(_squash(host.removeprefix("www.")))  # "| MDR.DE", "- Globalnews.ca"
     return {n for n in squashed if len(n) >= 2}
 
 
@@ -301,6 +314,16 @@ def strip_site_name(title: str, site_names: set[str]) -> str:
             title = title[parts[0].end() :]
         else:
             return title
+
+
+def _without_page_suffix(title: str, others: list[str]) -> str:
+    """The title without what it adds after a separator to another of the page's own titles
+    ("Headline | Sport" when og:title is "Headline"): the page's section or site."""
+    for other in sorted(others, key=len, reverse=True):
+        rest = title[len(other) :]
+        if other and title.startswith(other) and _TITLE_SEPARATOR.match(" " + rest.lstrip()):
+            return other
+    return title
 
 
 def _consensus_title(sources: list[str | None], site_names: set[str], options: HtmlOptions) -> str:
@@ -390,6 +413,7 @@ def extract_html(
     if options.title_consensus:
         title = _consensus_title([*candidates, document.title], site_names, options)
     else:
+        sources = [*candidates, document.title]
         title_source = next(
             (t for t in candidates if options.headline_first and t and t.strip()),
             document.title or "",
@@ -397,6 +421,9 @@ def extract_html(
         title = clean_line(title_source)
         if options.strip_site_names:
             title = strip_site_name(title, site_names)
+        if options.strip_page_suffixes:
+            others = (strip_site_name(clean_line(t), site_names) for t in sources if t)
+            title = _without_page_suffix(title, [t for t in others if t != title])
     paragraphs, headings = (
         _article_parts(document.body, options.drop_furniture)
         if document.body is not None

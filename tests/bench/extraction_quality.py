@@ -152,6 +152,9 @@ VARIANTS: dict[str, HtmlOptions] = {
     "site-name-flip": replace(
         DEFAULT_OPTIONS, strip_site_names=not DEFAULT_OPTIONS.strip_site_names
     ),
+    "page-suffix-flip": replace(
+        DEFAULT_OPTIONS, strip_page_suffixes=not DEFAULT_OPTIONS.strip_page_suffixes
+    ),
 }
 # The metrics a choice is selected on, one at a time.
 _SELECTED_ON = ("title", "date", "authors", "body_f1")

@@ -43,6 +43,10 @@ def test_whitespace_is_collapsed_and_paragraphs_get_one_blank_line() -> None:
         ("2024-05-02 10:00 EDT", datetime(2024, 5, 2, 14, tzinfo=UTC)),
         ("2024-05-02", datetime(2024, 5, 2, tzinfo=UTC)),  # no time zone: UTC
         (date(2024, 5, 2), datetime(2024, 5, 2, tzinfo=UTC)),
+        # Dotted numeric dates are day first (German, Dutch, Nordic...), slashed US ones not.
+        ("06.01.2024", datetime(2024, 1, 6, tzinfo=UTC)),
+        ("06.01.2024 14:30", datetime(2024, 1, 6, 14, 30, tzinfo=UTC)),
+        ("06/01/2024", datetime(2024, 6, 1, tzinfo=UTC)),
     ],
 )
 def test_dates_are_time_zone_aware(value: str | date, expected: datetime) -> None:

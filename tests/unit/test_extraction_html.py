@@ -133,6 +133,12 @@ def test_author_strings_are_split_into_names(value: str, names: list[str]) -> No
         ("Von: Bill MCCARTHY, Marisha GOLDHAMER", ["Bill MCCARTHY", "Marisha GOLDHAMER"]),
         ("von Katja Belousova", ["Katja Belousova"]),
         ("Par Jean-Luc Martin et Anne de la Tour", ["Jean-Luc Martin", "Anne de la Tour"]),
+        ("Por Ana Mart\u00edn y Luis G\u00f3mez", ["Ana Mart\u00edn", "Luis G\u00f3mez"]),
+        ("Di Mario Rossi e Luca Bianchi", ["Mario Rossi", "Luca Bianchi"]),
+        ("Door Jan de Vries en Els Jansen", ["Jan de Vries", "Els Jansen"]),
+        ("Av Ola Nordmann og Kari Nordmann", ["Ola Nordmann", "Kari Nordmann"]),
+        ("Text: Anna Schmidt", ["Anna Schmidt"]),
+        ("Reporting by Tom Lee", ["Tom Lee"]),
     ],
 )
 def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[str]) -> None:
@@ -145,7 +151,12 @@ def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[st
 
 
 @pytest.mark.parametrize(
-    "line", ["By the end of the year, prices rose sharply.", "Von Montag an gilt die neue Regel."]
+    "line",
+    [
+        "By the end of the year, prices rose sharply.",
+        "Von Montag an gilt die neue Regel.",
+        "Text Messages Show Doubts",  # a label without its colon is no byline
+    ],
 )
 def test_a_sentence_that_starts_like_a_byline_stays(line: str) -> None:
     story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
@@ -154,3 +165,35 @@ def test_a_sentence_that_starts_like_a_byline_stays(line: str) -> None:
     got = extract(page, "html")
     assert line in got.body
     assert got.authors == []
+
+
+def _page(head: str) -> str:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    return (
+        f"<html><head>{head}</head><body><article><p>{story}</p><p>{story}</p>"
+        "</article></body></html>"
+    )
+
+
+def test_a_section_suffix_is_dropped_when_another_title_of_the_page_lacks_it() -> None:
+    headline = '{"@type": "NewsArticle", "headline": "Budget agreed after long debate | Politics"}'
+    page = _page(
+        f'<script type="application/ld+json">{headline}</script>'
+        '<meta property="og:title" content="Budget agreed after long debate">'
+    )
+    assert extract(page, "html").title == "Budget agreed after long debate"
+
+
+def test_a_headline_that_merely_starts_like_another_title_is_kept() -> None:
+    headline = '{"@type": "NewsArticle", "headline": "Budget agreed after long debate"}'
+    page = _page(
+        f'<script type="application/ld+json">{headline}</script>'
+        '<meta property="og:title" content="Budget agreed">'
+    )
+    assert extract(page, "html").title == "Budget agreed after long debate"
+
+
+def test_the_site_domain_is_stripped_from_the_title() -> None:
+    page = _page("<title>Budget agreed after long debate | MDR.DE</title>")
+    got = extract(page, "html", url="https://www.mdr.de/nachrichten/budget-100.html")
+    assert got.title == "Budget agreed after long debate"

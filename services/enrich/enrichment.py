@@ -50,7 +50,7 @@ SUMMARY_METHOD = "extractive-lead-centrality-1"
 QUOTES_METHOD = "quote-rules-3"
 # Bumped with every change of the entity rules (types, names, gazetteers): an index built with
 # other rules can be told apart and rebuilt knowingly.
-ENTITY_RULES = "entity-rules-2"
+ENTITY_RULES = "entity-rules-3"
 # Segments are paragraphs; a batch is padded to its longest doc, so 256 of them took ~370 MB
 # more memory than 32 for no gain in speed.
 _PIPE_BATCH = 32

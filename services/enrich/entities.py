@@ -33,12 +33,17 @@ from services.enrich.wordlists import (
     HONORIFICS,
     INNER_HONORIFICS,
     LEADING_WORDS,
+    LEGAL_FORMS,
     LOCATIVE_PREPOSITIONS,
     LOWERCASE_LEADING_WORDS,
     MONTHS,
     ORGANIZATION_ENDINGS,
     PERSON_TITLES,
     PLACE_ENDINGS,
+    PLACE_NOUNS,
+    SPEECH_VERBS,
+    TEAM_NOUNS,
+    TEAM_OPPONENT_WORDS,
     WORK_NOUNS,
 )
 from shared.names import PARTIES, canonical_name, country
@@ -80,6 +85,9 @@ class Mention:
     end: int | None
     honorific: bool = False
     surface: str | None = None  # as written, when it differs from `name`
+    # What the words around this mention say of it: "person" ("Smith said", "Smith, 45,"),
+    # "team" ("England coach", "beat France"), "located" ("in Crete").
+    cue: str | None = None
 
 
 def _is_leading_word(text: str) -> bool:
@@ -144,6 +152,33 @@ def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
     return kind
 
 
+def _cue(doc: Doc, first: int, end: int) -> str | None:
+    """What the words next to a name say it is (see `Mention.cue`)."""
+    before = doc[first - 1].lower_ if first > 0 else ""
+    after = [t.lower_ for t in doc[end : end + 3]]
+    if after[:1] and (
+        after[0] in TEAM_NOUNS
+        or (after[0] == "a" and after[1:2] in (["side"], ["squad"], ["team"]))
+    ):
+        return "team"
+    if before in TEAM_OPPONENT_WORDS:
+        return "team"
+    if before.rstrip(".") in PERSON_TITLES:
+        return "person"  # "Mr Blair" where the model's span left the title out
+    if after[:1] and after[0] in SPEECH_VERBS:
+        return "person"
+    if after[:3] and after[0] == "," and after[1:2] and after[1].isdigit() and after[2:3] == [","]:
+        return "person"  # "Smith, 45,"
+    if (
+        before in LOCATIVE_PREPOSITIONS
+        or before in ("at", "from", "to")
+        or (after[:1]
+        and after[0] in PLACE_NOUNS)
+    ):
+        return "located"  # "in Crete", "the Neverland ranch"
+    return None
+
+
 def _pieces(doc: Doc, first: int, end: int, kind: str) -> list[tuple[int, int, str, bool]]:
     """A span cut where the model glued names together: "Foreign Policy Centre Mr Straw" ->
     the centre and Straw (a person); "Cepes (Peruvian Centre ...)" -> both names."""
@@ -182,6 +217,9 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
         if honorific:
             kind = "person"
         kind = _typed_by_context(doc, first, end, kind)
+        cue = _cue(doc, first, end)
+        if cue == "team" and kind in ("place", "organization", "other"):
+            kind = "organization"  # "England coach", "beat France": a side, not a country
         for piece_first, piece_end, piece_kind, piece_honorific in _pieces(doc, first, end, kind):
             name = _name_of(doc, piece_first, piece_end)
             # Names are capitalised; "today" or a lone initial is the model's noise.
@@ -199,6 +237,7 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
                     end_char,
                     honorific or piece_honorific,
                     surface=name_span.text,
+                    cue=cue,
                 )
             )
     return found
@@ -276,16 +315,21 @@ def _stray(short: str, short_type: str) -> bool:
 
 def _folds_by_suffix(short: str, short_type: str, full: str, full_type: str) -> bool:
     s, f = short.split(), full.split()
-    if full_type not in _NAMED or not _stray(short, short_type):
-        return False
+    if full_type not in _NAMED or not _stray(short, short_type) or short in PARTIES:
+        return False  # "Labour Party" is not "Stevenage Labour Party"
     if len(s) < len(f) and f[-len(s) :] == s:
         return True
     return full_type == "organization" and _is_acronym(short, full)
 
 
 def _folds_by_prefix(short: str, short_type: str, full: str, full_type: str) -> bool:
+    """ "Phillips" -> "Phillips Idowu", "Altria" -> "Altria Group"; but "BBC" is not "BBC
+    News": an organisation's first word is its short name when its name ends in a legal form
+    ("Baikal Finance Group")."""
     s, f = short.split(), full.split()
     if len(s) != 1 or len(f) < 2 or f[0] != s[0]:
+        return False
+    if full_type == "organization" and f[-1].lower() not in LEGAL_FORMS:
         return False
     return full_type in _NAMED and _stray(short, short_type)
 
@@ -331,7 +375,7 @@ def canonicalise(
     honorific: set[str] = set()
     for i, m in enumerate(mentions):
         votes.setdefault(m.name, Counter())[m.type] += (
-            _PERSON_VOTE if m.type == "person" else 1
+            _PERSON_VOTE if m.type == "person" or m.cue == "team" else 1
         ) + (_PERSON_VOTE if m.honorific else 0)
         counts[m.name] += 1
         first.setdefault(m.name, m.start if m.start is not None else i)
@@ -362,6 +406,9 @@ def canonicalise(
         if not by_prefix and not (targets and kind == "place"):
             group_votes.setdefault(target, Counter()).update(votes[name])
     types = {name: _majority(group_votes[name]) for name in types}
+    cues: dict[str, set[str | None]] = {}
+    for m in mentions:
+        cues.setdefault(canonical[m.name], set()).add(m.cue)
     for name, kind in list(types.items()):
         if " " in name or name in honorific or name.isupper() or name in PARTIES:
             continue
@@ -369,6 +416,12 @@ def canonicalise(
             del types[name]  # a common noun, capitalised
         elif kind == "person" and is_place(name):
             types[name] = "place"  # a lone word the model took for a person: "Birkenhead"
+        elif (kind == "person" and "person" not in cues[name]) or (
+            kind == "place" and not is_place(name) and "located" not in cues[name]
+        ):
+            # One word, no first name, no title, never the subject of "said", no gazetteer:
+            # the model's guess at a company, product or title ("Yukos", "Xenon", "Windows").
+            types[name] = "organization" if group_votes[name]["organization"] else "other"
     kept = []
     for m in mentions:
         m.name = canonical[m.name]

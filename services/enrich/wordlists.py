@@ -49,6 +49,10 @@ ORGANIZATION_ENDINGS = _words(
     "airways motors trust foundation fund society league network networks records studios "
     "united rovers wanderers athletic"
 )
+# Legal forms after a company's name: "Altria" is short for "Altria Group".
+LEGAL_FORMS = _words(
+    "group inc plc ltd limited corp corporation co company holdings sa ag nv se llc gmbh"
+)
 EVENT_ENDINGS = _words(
     "championships championship marathon olympics games awards cup festival tournament trophy "
     "prix open election elections summit conference"
@@ -56,6 +60,10 @@ EVENT_ENDINGS = _words(
 PLACE_ENDINGS = _words(
     "street road avenue square park stadium airport station theatre theater museum river valley "
     "island islands mountains county province region bridge cathedral palace"
+)
+# Nouns in lower case after a name that make it a place ("the Neverland ranch").
+PLACE_NOUNS = _words(
+    "ranch estate farm resort mansion hotel village town city district suburb island region"
 )
 # Nationalities before a name ("Kenyan Susan Chepkemei") and alone (a "Briton" is no name).
 DEMONYMS = _words(
@@ -156,3 +164,14 @@ ORGANIZATION_NOUNS = GENERIC_ORGANIZATION_NOUNS | _words(
     "ministry department office commission council committee party union association "
     "federation authority board institute university college foundation trust service"
 )
+
+# Words after a country or town that make it a side, not a place ("England coach", "the
+# Ireland team"), and words before ("beat France", "rivals Gloucester").
+TEAM_NOUNS = _words(
+    """
+    coach captain skipper squad team side manager boss debut cap caps international
+    internationals selectors fly-half scrum-half prop hooker lock flanker full-back winger
+    centre striker midfielder defender goalkeeper keeper u21 under-21 xv
+    """
+)
+TEAM_OPPONENT_WORDS = _words("against beat beating beaten rivals v vs versus")

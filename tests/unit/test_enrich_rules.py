@@ -43,9 +43,37 @@ def test_surnames_and_stray_labels_fold_into_the_full_name() -> None:
 
 
 def test_a_surname_alone_voted_organisation_is_still_a_person() -> None:
-    # The small model's commonest slip: person votes count double.
-    entities = _entities(("Trump", "organization"), ("Trump", "organization"), ("Trump", "person"))
-    assert entities == {"Trump": ("person", 3)}
+    # The small model's commonest slip: person votes count double ("Trump said" once).
+    mentions = _mentions(("Trump", "organization"), ("Trump", "organization"), ("Trump", "person"))
+    mentions[2].cue = "person"
+    result = canonicalise(mentions).to_json()
+    assert [(e["name"], e["type"], e["mentions"]) for e in result] == [("Trump", "person", 3)]
+
+
+def test_a_lone_word_without_a_person_or_place_cue_is_no_person_or_place() -> None:
+    # "Yukos" (PERSON), "Xenon" (PERSON), "Windows" (GPE): one word, never said anything,
+    # no title, no first name, no gazetteer entry, never "in X".
+    entities = _entities(
+        ("Yukos", "person"),
+        ("Yukos", "organization"),
+        ("Xenon", "person"),
+        ("Windows", "place"),
+        ("Birkenhead", "person"),
+    )
+    assert entities["Yukos"] == ("organization", 2)
+    assert entities["Xenon"] == ("other", 1)
+    assert entities["Windows"] == ("other", 1)
+    assert entities["Birkenhead"] == ("place", 1)
+
+
+def test_a_country_next_to_team_words_is_a_side() -> None:
+    result = _enriched(
+        "England coach Andy Robinson named his side on Monday. Bell could make his England "
+        "debut against France in Paris, where England A beat France A last week."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["England"] == "organization"
+    assert kinds["Paris"] == "place"
 
 
 def test_places_do_not_fold_by_suffix() -> None:

@@ -155,26 +155,16 @@ def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
 def _cue(doc: Doc, first: int, end: int) -> str | None:
     """What the words next to a name say it is (see `Mention.cue`)."""
     before = doc[first - 1].lower_ if first > 0 else ""
-    after = [t.lower_ for t in doc[end : end + 3]]
-    if after[:1] and (
-        after[0] in TEAM_NOUNS
-        or (after[0] == "a" and after[1:2] in (["side"], ["squad"], ["team"]))
-    ):
-        return "team"
+    after = [t.lower_ for t in doc[end : end + 3]] + ["", "", ""]
+    if after[0] in TEAM_NOUNS or (after[0] == "a" and after[1] in TEAM_NOUNS):
+        return "team"  # "England coach", "the England A squad"
     if before in TEAM_OPPONENT_WORDS:
-        return "team"
-    if before.rstrip(".") in PERSON_TITLES:
-        return "person"  # "Mr Blair" where the model's span left the title out
-    if after[:1] and after[0] in SPEECH_VERBS:
-        return "person"
-    if after[:3] and after[0] == "," and after[1:2] and after[1].isdigit() and after[2:3] == [","]:
+        return "team"  # "beat France"
+    if before.rstrip(".") in PERSON_TITLES or after[0] in SPEECH_VERBS:
+        return "person"  # "Mr Blair" (the title outside the model's span), "Blair said"
+    if after[0] == "," and after[1].isdigit() and after[2] == ",":
         return "person"  # "Smith, 45,"
-    if (
-        before in LOCATIVE_PREPOSITIONS
-        or before in ("at", "from", "to")
-        or (after[:1]
-        and after[0] in PLACE_NOUNS)
-    ):
+    if before in LOCATIVE_PREPOSITIONS or before in ("at", "from") or after[0] in PLACE_NOUNS:
         return "located"  # "in Crete", "the Neverland ranch"
     return None
 

@@ -152,9 +152,11 @@ def _serve_metrics(sender: Any = None, **_kwargs: object) -> None:
     )
 
 
-def enqueue(stage: Stage, article_ids: list[str]) -> bool:
+def enqueue(stage: Stage, article_ids: list[str], *, alone: bool = False) -> bool:
     """Send one batch of ids to a stage. Call only after the commit that made them ready.
 
+    `alone`: the message runs by itself, never gathered into a bigger batch (shared/gather.py):
+    an article isolated after its batch crashed must not take neighbours down with it again.
     Returns False when the broker is unreachable: the articles are safe in the store and the
     sweeper will enqueue them later, so the caller must not fail the request for it.
     """
@@ -167,6 +169,7 @@ def enqueue(stage: Stage, article_ids: list[str]) -> bool:
             app.send_task(
                 TASK_NAMES[stage],
                 args=[article_ids[start : start + size]],
+                kwargs={"alone": True} if alone else None,
                 queue=settings.queue_name(stage),
                 retry=True,
                 retry_policy=ENQUEUE_RETRY.kombu_policy(),

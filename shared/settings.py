@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     time_limit_grace_s: float = 15.0
     # Ids per stage message: big enough for nlp.pipe and bulk requests to pay off.
     stage_batch_size: int = 64
+    # Micro-batching (shared/gather.py): a task with fewer ids takes the messages waiting in
+    # its queue, and what arrives within this window, into its batch (up to the size above).
+    stage_batch_window_ms: int = Field(default=20, ge=0, le=1000)
 
     # Ingest limits (bytes/items); requests above them are rejected with 413/422.
     max_article_bytes: int = 5_000_000

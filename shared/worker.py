@@ -43,6 +43,7 @@ from shared.celery_app import (
 from shared.db import get_engine, session_scope
 from shared.errors import PermanentError
 from shared.failure_policy import ENQUEUE_RETRY, is_transient, stage_retry
+from shared.gather import Gathered, gather, reset_connection
 from shared.logging import configure_logging
 from shared.metrics import STAGE_PROCESSED, STAGE_RETRIED, observe_batch, retry_reason
 from shared.pipeline import fail_unclaimed, interrupted, release_attempts, track_claims
@@ -59,10 +60,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def _split(stage: Stage, article_ids: Sequence[str], singles: Sequence[str]) -> None:
-    """Send `singles` one per message and the rest of the batch together."""
+    """Send `singles` one per message, never gathered into a batch again, and the rest of
+    the batch together."""
     alone = set(singles)
     for article_id in singles:
-        enqueue(stage, [article_id])
+        enqueue(stage, [article_id], alone=True)
     enqueue(stage, [i for i in article_ids if i not in alone])
 
 
@@ -72,14 +74,22 @@ def run_stage(
     article_ids: list[str],
     process: StageFunction,
     next_stage: Stage | None,
+    *,
+    alone: bool = False,
 ) -> int:
+    """Run `process` on the message's ids and on the messages it gathers (shared/gather.py),
+    unless it must run `alone`. Gathered messages are acknowledged once the batch is done
+    with: committed, split, or sent again for a retry."""
+    gathered = Gathered() if alone else gather(stage, article_ids)
+    batch = list(dict.fromkeys([*article_ids, *gathered.ids]))
     # Every log line of this batch says which stage, task and articles it is about.
     structlog.contextvars.bind_contextvars(
-        stage=stage.value, task_id=task.request.id, article_ids=list(article_ids)
+        stage=stage.value, task_id=task.request.id, article_ids=batch
     )
     try:
-        return _run_stage(task, stage, list(dict.fromkeys(article_ids)), process, next_stage)
+        return _run_stage(task, stage, batch, process, next_stage)
     finally:
+        gathered.ack()
         structlog.contextvars.unbind_contextvars("stage", "task_id", "article_ids")
 
 
@@ -150,7 +160,10 @@ def _retry(
         countdown=round(countdown, 2),
         error=error,
     )
-    raise task.retry(exc=exc, countdown=countdown, max_retries=policy.times) from exc
+    # The whole batch, gathered messages included, goes back as one message.
+    raise task.retry(
+        args=[article_ids], exc=exc, countdown=countdown, max_retries=policy.times
+    ) from exc
 
 
 def _crashed(stage: Stage, article_ids: list[str], exc: BaseException) -> int:
@@ -215,6 +228,7 @@ def _reset_after_fork(**_kwargs: object) -> None:
     # Connections must not be shared across fork(): each worker process opens its own.
     configure_logging()
     get_engine().dispose(close=False)
+    reset_connection()
 
 
 @worker_ready.connect

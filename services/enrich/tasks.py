@@ -11,5 +11,5 @@ from shared.worker import run_stage
 
 
 @app.task(name=TASK_NAMES[Stage.ENRICH], bind=True, acks_late=True)
-def enrich_task(self: Task, article_ids: list[str]) -> int:
-    return run_stage(self, Stage.ENRICH, article_ids, enrich_articles, Stage.INDEX)
+def enrich_task(self: Task, article_ids: list[str], alone: bool = False) -> int:
+    return run_stage(self, Stage.ENRICH, article_ids, enrich_articles, Stage.INDEX, alone=alone)

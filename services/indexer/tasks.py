@@ -11,5 +11,5 @@ from shared.worker import run_stage
 
 
 @app.task(name=TASK_NAMES[Stage.INDEX], bind=True, acks_late=True)
-def index_task(self: Task, article_ids: list[str]) -> int:
-    return run_stage(self, Stage.INDEX, article_ids, index_articles, None)
+def index_task(self: Task, article_ids: list[str], alone: bool = False) -> int:
+    return run_stage(self, Stage.INDEX, article_ids, index_articles, None, alone=alone)

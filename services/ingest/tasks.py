@@ -17,8 +17,8 @@ log = structlog.get_logger(__name__)
 
 
 @app.task(name=TASK_NAMES[Stage.INGEST], bind=True, acks_late=True)
-def ingest_task(self: Task, article_ids: list[str]) -> int:
-    return run_stage(self, Stage.INGEST, article_ids, ingest_articles, Stage.ENRICH)
+def ingest_task(self: Task, article_ids: list[str], alone: bool = False) -> int:
+    return run_stage(self, Stage.INGEST, article_ids, ingest_articles, Stage.ENRICH, alone=alone)
 
 
 @app.task(name=POLL_FEEDS_TASK, acks_late=True, ignore_result=True)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared import pipeline, worker
 from shared.errors import PermanentError, TransientError
 from shared.failures import FailureFilter, list_failures, replay_failures
+from shared.gather import Gathered
 from shared.models import Article, StageEvent
 from shared.settings import get_settings
 from shared.states import ArticleState, Stage
@@ -46,9 +47,11 @@ def _add(
     return ids
 
 
-def _recorder(sent: list[tuple[Stage, list[str]]]) -> Any:
-    def enqueue(stage: Stage, ids: list[str]) -> bool:
+def _recorder(sent: list[tuple[Stage, list[str]]], alone_ids: list[str] | None = None) -> Any:
+    def enqueue(stage: Stage, ids: list[str], *, alone: bool = False) -> bool:
         sent.append((stage, ids))
+        if alone and alone_ids is not None:
+            alone_ids.extend(ids)
         return True
 
     return enqueue
@@ -177,6 +180,10 @@ class _Retry(Exception):
     pass
 
 
+# Ids the stage runner sent to run alone (never gathered into a batch again).
+sent_alone: list[str] = []
+
+
 class FakeTask:
     def __init__(self, retries: int = 0) -> None:
         self.request = SimpleNamespace(id="task-1", retries=retries, delivery_info={})
@@ -205,7 +212,10 @@ def stage_env(
 
     sent: list[tuple[Stage, list[str]]] = []
     monkeypatch.setattr(worker, "session_scope", scope)
-    monkeypatch.setattr(worker, "enqueue", _recorder(sent))
+    monkeypatch.setattr(worker, "enqueue", _recorder(sent, sent_alone))
+    # No broker here: nothing waits in the queue to be gathered (tests below say otherwise).
+    monkeypatch.setattr(worker, "gather", lambda stage, ids: Gathered())
+    sent_alone.clear()
     return sent
 
 
@@ -275,6 +285,7 @@ def test_a_crashing_batch_is_split_and_the_culprit_failed_alone(
     task = FakeTask()
     assert worker.run_stage(task, Stage.ENRICH, ids, crashes_on_culprit, Stage.INDEX) == 0  # type: ignore[arg-type]
     assert sorted(stage_env) == sorted([(Stage.ENRICH, [i]) for i in ids] + [(Stage.ENRICH, [])])
+    assert sorted(sent_alone) == sorted(ids)
     stage_env.clear()
     for article_id in ids:
         worker.run_stage(task, Stage.ENRICH, [article_id], crashes_on_culprit, Stage.INDEX)  # type: ignore[arg-type]
@@ -282,6 +293,79 @@ def test_a_crashing_batch_is_split_and_the_culprit_failed_alone(
     assert (failed.state, failed.error_class) == ("failed", "stage_error")
     assert "KeyError" in (failed.error or "")
     assert [_get(sessions, i).state for i in ids if i != culprit] == ["enriched", "enriched"]
+
+
+class _Message:
+    """A gathered message: only its acknowledgement matters to the stage runner."""
+
+    def __init__(self) -> None:
+        self.acked = 0
+
+    def ack(self) -> None:
+        self.acked += 1
+
+
+def _gathering(monkeypatch: pytest.MonkeyPatch, ids: list[str]) -> list[_Message]:
+    messages = [_Message() for _ in ids]
+
+    def gather(stage: Stage, own: list[str]) -> Gathered:
+        return Gathered(ids=list(ids), messages=list(messages))
+
+    monkeypatch.setattr(worker, "gather", gather)
+    return messages
+
+
+def test_gathered_messages_join_the_batch_and_are_acked_after_its_commit(
+    sessions: sessionmaker[Session],
+    stage_env: list[tuple[Stage, list[str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = _add(sessions, 4)
+    messages = _gathering(monkeypatch, ids[1:])
+    seen: list[list[str]] = []
+
+    def enrich(session: Session, batch: Any) -> list[str]:
+        seen.append(list(batch))
+        assert [m.acked for m in messages] == [0, 0, 0], "acked before the batch committed"
+        return _enrich_ok(session, batch)
+
+    assert worker.run_stage(FakeTask(), Stage.ENRICH, ids[:1], enrich, Stage.INDEX) == 4  # type: ignore[arg-type]
+    assert seen == [ids]  # one batch, one call
+    assert stage_env == [(Stage.INDEX, ids)]
+    assert [m.acked for m in messages] == [1, 1, 1]
+
+
+def test_a_retried_batch_carries_its_gathered_ids(
+    sessions: sessionmaker[Session],
+    stage_env: list[tuple[Stage, list[str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = _add(sessions, 3)
+    messages = _gathering(monkeypatch, ids[1:])
+
+    def es_down(session: Session, batch: Any) -> list[str]:
+        pipeline.claim(session, Stage.ENRICH, batch)
+        raise ESConnectionError("connection refused")
+
+    task = FakeTask()
+    with pytest.raises(_Retry):
+        worker.run_stage(task, Stage.ENRICH, ids[:1], es_down, Stage.INDEX)  # type: ignore[arg-type]
+    assert task.retried is not None
+    assert task.retried["args"] == [ids]  # the retry message holds the whole batch
+    assert [m.acked for m in messages] == [1, 1]
+
+
+def test_an_article_sent_alone_gathers_nothing(
+    sessions: sessionmaker[Session],
+    stage_env: list[tuple[Stage, list[str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = _add(sessions, 2)
+    messages = _gathering(monkeypatch, ids[1:])
+    ran = worker.run_stage(FakeTask(), Stage.ENRICH, ids[:1], _enrich_ok, Stage.INDEX, alone=True)  # type: ignore[arg-type]
+    assert ran == 1
+    assert _get(sessions, ids[1]).state == "ingested"
+    assert [m.acked for m in messages] == [0]
 
 
 def test_a_permanent_error_keeps_its_reason(
@@ -306,6 +390,7 @@ def test_a_batch_with_an_interrupted_attempt_is_split(
         session.commit()
     assert worker.run_stage(FakeTask(), Stage.ENRICH, ids, _enrich_ok, Stage.INDEX) == 0  # type: ignore[arg-type]
     assert stage_env == [(Stage.ENRICH, [ids[2]]), (Stage.ENRICH, [ids[0], ids[1], ids[3]])]
+    assert sent_alone == [ids[2]]
     assert {_get(sessions, i).state for i in ids} == {"ingested"}
 
 

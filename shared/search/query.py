@@ -59,13 +59,19 @@ NEUTRAL_FIELDS: list[str] = [
 ]
 
 
+def language_suffixes(languages: list[str] | None) -> list[str]:
+    """Suffixes of the language-analysed fields of `languages` (ISO codes; None: all)."""
+    if languages is None:
+        return list(LANGUAGE_SUFFIXES)
+    wanted = {LANGUAGE_ANALYZERS[code][0] for code in languages if code in LANGUAGE_ANALYZERS}
+    return [suffix for suffix in LANGUAGE_SUFFIXES if suffix in wanted]
+
+
 def search_fields(languages: list[str] | None = None) -> list[str]:
-    """Fields a full-text query searches: the language-analysed ones of `languages` (ISO
-    codes; all by default), since each is a clause per query word even when empty."""
-    suffixes = list(LANGUAGE_SUFFIXES)
-    if languages:
-        wanted = {LANGUAGE_ANALYZERS[code][0] for code in languages if code in LANGUAGE_ANALYZERS}
-        suffixes = [s for s in suffixes if s in wanted]
+    """Fields a full-text query searches: the neutral ones and the language-analysed ones of
+    `languages` (ISO codes; None: all). Each field is a clause per query word even where it
+    holds nothing, so a search names only the languages its documents can be in."""
+    suffixes = language_suffixes(languages)
     return [
         *NEUTRAL_FIELDS,
         *(f"title_{s}^3" for s in suffixes),
@@ -132,6 +138,8 @@ SORTS: dict[str, list[dict[str, Any]]] = {
     "newest": [_BY_DATE, {"article_id": "asc"}],
 }
 _CURSOR_KIND = "search"
+# Hits counted exactly; above, the total is a lower bound (`total_relation` "gte").
+TOTAL_HITS_CAP = 10_000
 # Sort values go back to Elasticsearch as `search_after`: dates are epoch millis in a long.
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -321,11 +329,16 @@ def _languages(params: SearchParams) -> list[str]:
     return [v.strip().lower() for v in params.language if v.strip()]
 
 
+def searched_languages(params: SearchParams, languages: list[str] | None) -> list[str] | None:
+    """Languages whose fields a search of `params` reads: those of its language filter, else
+    `languages` (those the searched documents are in; None: unknown, all of them)."""
+    return _languages(params) or languages
+
+
 def base_query(params: SearchParams, languages: list[str] | None = None) -> dict[str, Any]:
-    """The query and filters of `params`. With a language filter, or `languages` (a caller
-    that knows every document it searches is in one of them), only those languages' fields
-    can match: search just those."""
-    text = full_text_query(params.q, _languages(params) or languages or None)
+    """The query and filters of `params`. `languages`: the languages of the documents
+    searched, when the caller knows them (only their fields can match); None: all."""
+    text = full_text_query(params.q, searched_languages(params, languages))
     return {
         "bool": {
             "must": [text] if text else [{"match_all": {}}],
@@ -334,28 +347,27 @@ def base_query(params: SearchParams, languages: list[str] | None = None) -> dict
     }
 
 
-def highlight(params: SearchParams) -> dict[str, Any]:
+_TITLE_HIGHLIGHT: dict[str, Any] = {"number_of_fragments": 0}
+_BODY_HIGHLIGHT: dict[str, Any] = {"fragment_size": 160, "number_of_fragments": 3}
+
+
+def highlight(params: SearchParams, languages: list[str] | None = None) -> dict[str, Any]:
     # Every highlighted field has offsets in the index: no re-analysis, so bodies beyond
     # `index.highlight.max_analyzed_offset` (1M chars) highlight fine. (A request-level
     # `max_analyzed_offset` would cut them off at that offset instead.) The encoder escapes
     # the text; `<em>` is the only tag (docs/search.md).
     body: dict[str, Any] = {}
+    wanted = searched_languages(params, languages)
     node = parse(params.q)
     marked = highlight_terms(node) if node is not None else None
     if marked is not None:
         # The few words to mark, not the whole query: each field walks it for each hit.
-        fields = search_fields(_languages(params) or None)
-        body["highlight_query"] = to_elasticsearch(marked, fields, PREFIX_FIELDS)
-    return {
-        **body,
-        "encoder": "html",
-        "fields": {
-            "title": {"number_of_fragments": 0},
-            "title_*": {"number_of_fragments": 0},
-            "body": {"fragment_size": 160, "number_of_fragments": 3},
-            "body_*": {"fragment_size": 160, "number_of_fragments": 3},
-        },
-    }
+        body["highlight_query"] = to_elasticsearch(marked, search_fields(wanted), PREFIX_FIELDS)
+    fields: dict[str, Any] = {"title": _TITLE_HIGHLIGHT, "body": _BODY_HIGHLIGHT}
+    for suffix in language_suffixes(wanted):
+        fields[f"title_{suffix}"] = _TITLE_HIGHLIGHT
+        fields[f"body_{suffix}"] = _BODY_HIGHLIGHT
+    return {**body, "encoder": "html", "fields": fields}
 
 
 def auto_interval(params: SearchParams) -> Interval:
@@ -395,32 +407,49 @@ def search_body(
     params: SearchParams,
     *,
     size: int,
+    languages: list[str] | None = None,
     search_after: list[Any] | None = None,
-    with_aggs: bool = False,
     light: bool = False,
 ) -> dict[str, Any]:
-    """One page of hits, in order. `light`: only ids, sort values and story ids, no
-    highlighting (the ranking pass of collapsed search; see shared/search/service.py)."""
+    """One page of hits, in order. `light`: only the sort values and story ids (from doc
+    values, no `_source`), no highlighting: the ranking pass of collapsed search (see
+    shared/search/service.py). Facets are a request of their own (`facets_body`)."""
     body: dict[str, Any] = {
-        "query": base_query(params),
+        "query": base_query(params, languages),
         "sort": SORTS[params.sort_mode],
         "size": size,
         # Exact up to 10k, "at least 10000" above: counting every hit costs on big indices.
-        "track_total_hits": 10_000,
+        "track_total_hits": TOTAL_HITS_CAP,
     }
     if light:
-        body["_source"] = {"includes": ["cluster_id"]}
+        body["_source"] = False
+        body["docvalue_fields"] = ["cluster_id"]
     else:
         body["_source"] = {"includes": HIT_FIELDS}
-        body["highlight"] = highlight(params)
+        body["highlight"] = highlight(params, languages)
     if search_after is not None:
         body["search_after"] = search_after
-    if with_aggs:
-        body["aggs"] = aggregations(params)
     return body
 
 
-def heads_body(params: SearchParams, cluster_ids: list[str], copies: int = 3) -> dict[str, Any]:
+def facets_body(params: SearchParams, languages: list[str] | None = None) -> dict[str, Any]:
+    """Facets and the story count of every match: no hits, so Elasticsearch's request cache
+    answers the same facets again until the index changes, and the request runs next to
+    the one fetching hits."""
+    return {
+        "query": base_query(params, languages),
+        "size": 0,
+        "aggs": aggregations(params),
+        "track_total_hits": False,
+    }
+
+
+def heads_body(
+    params: SearchParams,
+    cluster_ids: list[str],
+    copies: int = 3,
+    languages: list[str] | None = None,
+) -> dict[str, Any]:
     """The best hit of each of `cluster_ids` under the same query and sort, with its fields,
     highlights and matching copies.
 
@@ -428,14 +457,14 @@ def heads_body(params: SearchParams, cluster_ids: list[str], copies: int = 3) ->
     `search_after` over a light ranking pass, and this request tells which hits of it lead
     their story, and fetches just those in full.
     """
-    query = base_query(params)
+    query = base_query(params, languages)
     query["bool"]["filter"] = [*query["bool"]["filter"], {"terms": {"cluster_id": cluster_ids}}]
     return {
         "query": query,
         "sort": SORTS[params.sort_mode],
         "size": len(cluster_ids),
         "_source": {"includes": HIT_FIELDS},
-        "highlight": highlight(params),
+        "highlight": highlight(params, languages),
         "collapse": {"field": "cluster_id"},
         # Copies per story from one aggregation: inner_hits would run a query per story.
         "aggs": {

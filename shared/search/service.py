@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from shared.failure_policy import is_dependency_failure
 from shared.search.indices import alias_name
-from shared.search.mapping import ENTITY_FIELDS
+from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS
 from shared.search.query import (
     SearchParams,
     auto_interval,
     decode_cursor,
     encode_cursor,
+    facets_body,
     heads_body,
     search_body,
     similar_body,
@@ -34,6 +36,8 @@ _READ_AHEAD = 2
 _MAX_ROUNDS = 4
 _MAX_FETCH = 250
 _COPIES_SAMPLE = 3
+# Facets are computed next to the hits of a first page, on a thread of their own.
+_facet_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="search-facets")
 
 
 class SearchUnavailable(RuntimeError):
@@ -120,16 +124,20 @@ def _facets(params: SearchParams, aggs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cluster(hit: dict[str, Any]) -> str:
-    return str(hit.get("_source", {}).get("cluster_id") or hit["_id"])
+    return str((hit.get("fields") or {}).get("cluster_id", [hit["_id"]])[0])
 
 
 def _heads(
-    searcher: _Searcher, params: SearchParams, clusters: list[str], preference: str
+    searcher: _Searcher,
+    params: SearchParams,
+    clusters: list[str],
+    preference: str,
+    languages: list[str] | None,
 ) -> dict[str, dict[str, Any] | None]:
     """Per story: its best hit under the query, in full (fields, highlights), with the
     number and a sample of its other matching copies; None if it no longer matches."""
     response = searcher.search(
-        preference=preference, **heads_body(params, clusters, _COPIES_SAMPLE)
+        preference=preference, **heads_body(params, clusters, _COPIES_SAMPLE, languages)
     )
     heads: dict[str, dict[str, Any] | None] = dict.fromkeys(clusters)
     stories = {b["key"]: b for b in response["aggregations"]["stories"]["buckets"]}
@@ -147,14 +155,29 @@ def _heads(
     return heads
 
 
-def _totals(params: SearchParams, response: dict[str, Any]) -> dict[str, Any]:
+def _totals(response: dict[str, Any]) -> dict[str, Any]:
     total = response["hits"]["total"]
-    result: dict[str, Any] = {"total": total["value"], "total_relation": total["relation"]}
-    aggs = response.get("aggregations")
-    if aggs:
-        result["stories"] = aggs["stories"]["value"]
-        result["facets"] = _facets(params, aggs)
-    return result
+    return {"total": total["value"], "total_relation": total["relation"]}
+
+
+def indexed_languages(searcher: _Searcher) -> list[str]:
+    """The languages with an analyzer that documents behind the alias are in: a search reads
+    only their fields. A terms aggregation over all documents, which Elasticsearch answers
+    from term counts and keeps in its request cache until the index changes."""
+    response = searcher.search(
+        size=0,
+        request_cache=True,
+        aggs={
+            "languages": {
+                "terms": {
+                    "field": "language",
+                    "include": list(LANGUAGE_ANALYZERS),
+                    "size": len(LANGUAGE_ANALYZERS),
+                }
+            }
+        },
+    )
+    return [bucket["key"] for bucket in response["aggregations"]["languages"]["buckets"]]
 
 
 def search_articles(
@@ -169,24 +192,49 @@ def search_articles(
 
 def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
     after = decode_cursor(params)
-    with_aggs = after is None and params.facets
     # Same shard copies for every request of a page: scores, hence story leaders, agree.
     preference = params.fingerprint()
+    # A language filter names the languages itself.
+    languages = None if params.language else indexed_languages(searcher)
+    facets = None
+    if after is None and params.facets:
+        facets = _facet_threads.submit(
+            searcher.search,
+            preference=preference,
+            request_cache=True,
+            **facets_body(params, languages),
+        )
+    result = _hits_page(searcher, params, after, preference, languages)
+    if facets is not None:
+        aggs = facets.result()["aggregations"]
+        result["stories"] = aggs["stories"]["value"]
+        result["facets"] = _facets(params, aggs)
+    result["partial"] = searcher.partial
+    return result
+
+
+def _hits_page(
+    searcher: _Searcher,
+    params: SearchParams,
+    after: list[Any] | None,
+    preference: str,
+    languages: list[str] | None,
+) -> dict[str, Any]:
+    """The hits of one page, its totals and the cursor of the next."""
     size = params.size
 
-    def ranked(size: int, light: bool, aggs: bool) -> Any:
-        body = search_body(params, size=size, search_after=after, with_aggs=aggs, light=light)
+    def ranked(size: int, light: bool) -> Any:
+        body = search_body(params, size=size, languages=languages, search_after=after, light=light)
         return searcher.search(preference=preference, **body)
 
     if not params.collapse:
-        response = ranked(size, light=False, aggs=with_aggs)
+        response = ranked(size, light=False)
         hits = response["hits"]["hits"]
-        result = _totals(params, response)
+        result = _totals(response)
         result["hits"] = [_hit(h) for h in hits]
         result["next_cursor"] = (
             encode_cursor(params, hits[-1]["sort"]) if len(hits) == size else None
         )
-        result["partial"] = searcher.partial
         return result
 
     # Collapsed: a light ranking pass in the usual order, `search_after` for the cursor; a
@@ -198,9 +246,9 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
     result = {}
     exhausted = False
     for round_ in range(_MAX_ROUNDS):
-        response = ranked(fetch, light=True, aggs=with_aggs and round_ == 0)
+        response = ranked(fetch, light=True)
         if round_ == 0:
-            result = _totals(params, response)
+            result = _totals(response)
         hits = response["hits"]["hits"]
         exhausted = len(hits) < fetch
         position = 0
@@ -214,7 +262,7 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
                         break
                     wanted.append(cluster)
             if wanted:
-                known.update(_heads(searcher, params, wanted, preference))
+                known.update(_heads(searcher, params, wanted, preference, languages))
             for hit in hits[position:]:
                 cluster = _cluster(hit)
                 if cluster not in known:
@@ -233,7 +281,6 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
             break
     result["hits"] = page
     result["next_cursor"] = None if exhausted or after is None else encode_cursor(params, after)
-    result["partial"] = searcher.partial
     return result
 
 

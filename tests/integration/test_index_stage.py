@@ -122,22 +122,19 @@ def test_enrichment_projects_to_entities_quotes_keywords_and_cluster() -> None:
     assert source["speakers"] == ["Donald Trump"]
     assert source["keywords"] == ["summit", "talks"]
     assert source["cluster_id"] == "story-1"
-    # Nested entities: "Trump mentioned twice" matches, "NATO mentioned twice" does not.
-    for name, hits in [("Donald Trump", 1), ("NATO", 0)]:
-        nested = {
-            "nested": {
-                "path": "entities",
-                "query": {
-                    "bool": {
-                        "filter": [
-                            {"term": {"entities.name": name}},
-                            {"range": {"entities.mentions": {"gte": 2}}},
-                        ]
-                    }
-                },
-            }
-        }
-        assert _es().count(index=_alias(), query=nested)["count"] == hits
+    # One Lucene document per article (no nested entities or quotes since mapping v4);
+    # entities are there to read, quotes are searchable by text and speaker.
+    index = next(iter(_es().indices.get_alias(name=_alias()).body))
+    _es().indices.flush(index=index)
+    lucene_docs = _es().indices.stats(index=index)["indices"][index]["primaries"]["docs"]
+    assert lucene_docs["count"] == _count()
+    assert _es().count(index=_alias(), query={"term": {"entities.name": "NATO"}})["count"] == 0
+    for query, hits in [
+        ({"match": {"quotes.text": "talked"}}, 1),
+        ({"term": {"quotes.speaker.folded": "donald trump"}}, 1),
+        ({"match": {"quotes.text": "progress"}}, 0),
+    ]:
+        assert _es().count(index=_alias(), query=query)["count"] == hits, query
 
 
 def test_missing_enrichment_and_extraction_keys_still_index() -> None:
@@ -228,11 +225,13 @@ def test_the_stage_indexes_a_batch_far_larger_than_one_request() -> None:
 
 
 def test_a_rejected_document_fails_its_article_alone() -> None:
-    # More nested entities than Elasticsearch accepts in one document (10000).
-    flood = [(f"Entity {i}", "other", 1) for i in range(10_001)]
+    # A language confidence that is no number: the mapping (a float) refuses the document.
+    runaway = {"language": "en", "language_confidence": "very sure", "entities": []}
     articles = [
         make_article("ok-1", "Fine", "A fine article."),
-        make_article("bad-1", "Flooded", "An article with a runaway enrichment.", entities=flood),
+        make_article(
+            "bad-1", "Runaway", "An article with a broken enrichment.", enrichment=runaway
+        ),
         make_article("ok-2", "Fine too", "Another fine article."),
     ]
     assert sorted(store_and_index(articles)) == ["ok-1", "ok-2"]
@@ -240,7 +239,7 @@ def test_a_rejected_document_fails_its_article_alone() -> None:
     assert bad.state == "failed"
     assert bad.failed_stage == "index"
     assert bad.error_class == "index_rejected"
-    assert "nested" in bad.error
+    assert "language_confidence" in bad.error
     assert "400" in bad.error
     assert _count() == 2
 

@@ -202,11 +202,11 @@ def test_rejected_documents_fail_their_articles_or_abort_the_reindex() -> None:
 
     _corpus(150)
     # Indexed under an older, laxer mapping; today's mapping refuses it.
-    flood = [(f"E{i}", "other", 1) for i in range(10_001)]
+    runaway = {"language": "en", "language_confidence": "very sure"}
     with get_sessionmaker()() as session:
         session.add(
             make_article(
-                "flooded", "Flooded", "Too many entities.", entities=flood, state="indexed"
+                "flooded", "Flooded", "A broken enrichment.", enrichment=runaway, state="indexed"
             )
         )
         session.commit()

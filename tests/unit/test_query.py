@@ -19,6 +19,7 @@ from shared.search.query import (
     auto_interval,
     decode_cursor,
     encode_cursor,
+    facets_body,
     heads_body,
     search_body,
     suggest_body,
@@ -35,7 +36,8 @@ def _walk(node: Any) -> list[str]:
 
 
 def test_user_text_only_reaches_multi_match_text() -> None:
-    body = search_body(SearchParams(q='"a b" -c | dd* {script:1}'), size=10, with_aggs=True)
+    params = SearchParams(q='"a b" -c | dd* {script:1}')
+    body = {**search_body(params, size=10), "facets": facets_body(params)}
     keys = set(_walk(body))
     assert not keys & {
         "query_string",
@@ -257,6 +259,58 @@ def test_a_language_filter_narrows_the_language_fields_searched() -> None:
     assert [f for f in fields if f.startswith(("title_", "body_"))] == ["title_de^3", "body_de"]
     assert "body" in fields, "the language-neutral fields are always searched"
     assert {"terms": {"language": ["de", "xx"]}} in german["query"]["bool"]["filter"]
+
+
+def _language_fields(fields: list[str]) -> list[str]:
+    return [f for f in fields if f.startswith(("title_", "body_"))]
+
+
+def test_the_languages_the_index_holds_bound_the_fields_searched_and_highlighted() -> None:
+    params = SearchParams(q="haus")
+    body = search_body(params, size=5, languages=["en", "de", "sw"])
+    fields = body["query"]["bool"]["must"][0]["multi_match"]["fields"]
+    assert _language_fields(fields) == ["title_de^3", "title_en^3", "body_de", "body_en"]
+    assert _language_fields(list(body["highlight"]["fields"])) == [
+        "title_de",
+        "body_de",
+        "title_en",
+        "body_en",
+    ]
+    # No language with an analyzer: the neutral fields alone.
+    bare = search_body(params, size=5, languages=[])
+    fields = bare["query"]["bool"]["must"][0]["multi_match"]["fields"]
+    assert _language_fields(fields) == []
+    assert "body" in fields
+    # A language filter wins: its fields, whatever else the index holds.
+    german = search_body(SearchParams(q="haus", language=["de"]), size=5, languages=["en"])
+    fields = german["query"]["bool"]["must"][0]["multi_match"]["fields"]
+    assert _language_fields(fields) == ["title_de^3", "body_de"]
+    heads = heads_body(params, ["c"], languages=["en"])
+    assert (
+        heads["query"]["bool"]["must"]
+        == search_body(params, size=1, languages=["en"])["query"]["bool"]["must"]
+    )
+
+
+def test_facets_are_a_request_of_their_own_without_hits() -> None:
+    params = SearchParams(q="putin", place=["Alaska"])
+    facets = facets_body(params, ["en"])
+    assert facets["size"] == 0
+    assert facets["query"] == search_body(params, size=5, languages=["en"])["query"]
+    assert set(facets["aggs"]) == {
+        "persons",
+        "organizations",
+        "places",
+        "sources",
+        "languages",
+        "dates",
+        "stories",
+    }
+    light = search_body(params, size=25, light=True)
+    assert "aggs" not in light
+    assert "highlight" not in light
+    assert light["_source"] is False
+    assert light["docvalue_fields"] == ["cluster_id"]
 
 
 def test_searches_have_a_server_side_timeout_and_are_never_retried_on_timeout() -> None:

@@ -1,0 +1,513 @@
+"""Scale bench: a store and an index of N synthetic articles built from a corpus.
+
+    .venv/bin/python tests/bench/bench_scale.py /work/shared/corpus/bbc --articles 100000
+        [--sources 560] [--enrichment-cache /tmp/bbc-enrichment.json] [--queries 700]
+        [--reuse [--search-only]] [--keep] [--seed 7]
+
+What it reports, as markdown tables:
+
+- **indexing**: `newsflow reindex` (`reindex_from_store`: read the store, project, bulk-load a
+  new index, swap the alias) in documents/s, next to raw `_bulk` of the same documents
+  (projected and serialised before the clock starts, sent 500 per request, two requests in
+  flight like the reindex) into an index of the same mapping;
+- **index size** per article: bytes on disk and Lucene documents (nested ones included);
+- **search latency** through the real API (`GET /v1/search` on a uvicorn process, one client
+  with keep-alive) for a mixed workload: words, phrases, each filter, facets on and off,
+  collapse on and off, newest first, a deep cursor page; next to it the same words as a plain
+  `multi_match` on `title` and `body` sent straight to Elasticsearch, on the same index,
+  interleaved query by query so both see the same machine load.
+
+Synthetic articles: each takes a corpus article (`--sources` of them, spread over the corpus,
+get the real enrichment once, cached in `--enrichment-cache` outside the repository), rotates
+its paragraphs and swaps one for a paragraph of another corpus article, dates it anywhere in
+2015-2025, and reuses its enrichment with entities and keywords permuted. One in seven is a
+near-copy of an earlier article of the same source article (same story, `cluster_id`).
+
+Everything lives in a namespace of its own on the local stack: alias `newsflow-scale-articles`
+and the PostgreSQL database `nfscale<N>`. `--keep` leaves both; `--reuse` takes the store a
+kept run left and rebuilds the index from it with the current code (the path a mapping change
+takes), `--search-only` then only searches the index as it is. Without `--keep` both are
+dropped at the end (gigabytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import math
+import os
+import random
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SCALE_ALIAS = "newsflow-scale-articles"
+PG_ADMIN_URL = os.environ.get(
+    "NEWSFLOW_BENCH_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
+)
+# Run as a script: the repository root must be importable for `tests`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.bench_bulk import CorpusArticle, enrich, read_corpus  # noqa: E402
+
+# Before any `shared` settings are read (and after bench_bulk set its own): the bench has an
+# alias (and database) of its own.
+os.environ["NEWSFLOW_INDEX_ALIAS"] = SCALE_ALIAS
+os.environ.setdefault("NEWSFLOW_LOG_LEVEL", "WARNING")
+
+_FEEDS = ["wire", "reuters", "ap", "afp", "guardian", "times", "herald", "courier", "post"]
+_FIRST_DAY = datetime(2015, 1, 1, tzinfo=UTC)
+_DAYS = 11 * 365
+_COPY_SHARE = 1 / 7
+_INSERT_ROWS = 2000
+
+
+@dataclass
+class Synthetic:
+    """What a synthetic article is made of, enough to write its store row."""
+
+    id: str
+    source: str
+    title: str
+    body: str
+    published_at: datetime
+    enrichment: dict[str, Any]
+    cluster_id: str
+    duplicate_of: str | None
+
+
+def _permuted(enrichment: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """The source article's real enrichment, its lists reordered and counts perturbed."""
+    result = copy.deepcopy(enrichment)
+    entities = result.get("entities") or []
+    rng.shuffle(entities)
+    for entity in entities:
+        entity["mentions"] = max(1, int(entity.get("mentions") or 1) + rng.randint(-1, 2))
+    keywords = result.get("keywords") or []
+    rng.shuffle(keywords)
+    return result
+
+
+def synthesize(
+    count: int,
+    sources: list[CorpusArticle],
+    enrichments: list[dict[str, Any]],
+    corpus: list[CorpusArticle],
+    seed: int,
+) -> Iterator[Synthetic]:
+    """`count` articles, deterministic for a seed; copies follow the article they copy."""
+    rng = random.Random(seed)
+    first_of: dict[int, str] = {}
+    for number in range(count):
+        pick = rng.randrange(len(sources))
+        source, enrichment = sources[pick], enrichments[pick]
+        paragraphs = [p for p in source.body.split("\n\n") if p.strip()] or [source.body]
+        shift = rng.randrange(len(paragraphs))
+        paragraphs = paragraphs[shift:] + paragraphs[:shift]
+        borrowed = rng.choice(rng.choice(corpus).body.split("\n\n"))
+        paragraphs[rng.randrange(len(paragraphs))] = borrowed
+        title = source.title or ""
+        if rng.random() < 0.5:
+            title = f"{title}: {' '.join(borrowed.split()[:5])}"
+        article_id = hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()[:32]
+        original = first_of.get(pick)
+        is_copy = original is not None and rng.random() < _COPY_SHARE
+        first_of.setdefault(pick, article_id)
+        feed = source.source if rng.random() < 0.6 else rng.choice(_FEEDS)
+        yield Synthetic(
+            id=article_id,
+            source=feed,
+            title=title,
+            body="\n\n".join(paragraphs),
+            published_at=_FIRST_DAY + timedelta(minutes=rng.randrange(_DAYS * 24 * 60)),
+            enrichment=_permuted(enrichment, rng),
+            cluster_id=original if is_copy and original else article_id,
+            duplicate_of=original if is_copy else None,
+        )
+
+
+def _row(article: Synthetic) -> dict[str, Any]:
+    """The store row the enrich and index stages leave behind (state `indexed`)."""
+    raw = f"{article.title}\n\n{article.body}"
+    return {
+        "id": article.id,
+        "revision": 1,
+        "state": "indexed",
+        "source": article.source,
+        "url": f"https://news.example.org/{article.source}/{article.id}",
+        "input_format": "text",
+        "raw_content": raw,
+        "submitted": {},
+        "raw_hash": hashlib.sha256(raw.encode()).hexdigest(),
+        "title": article.title,
+        "body": article.body,
+        "published_at": article.published_at,
+        "language": article.enrichment.get("language") or "en",
+        "extracted": {"title": article.title, "site_name": article.source},
+        "cluster_id": article.cluster_id,
+        "duplicate_of": article.duplicate_of,
+        "enrichment": article.enrichment,
+        "indexed_at": article.published_at,
+    }
+
+
+def database_url(articles: int) -> str:
+    url = PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+    return f"{url}/nfscale{articles}"
+
+
+def _admin(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(statement)  # type: ignore[arg-type]
+
+
+def drop_database(articles: int) -> None:
+    from shared.db import get_engine
+
+    get_engine().dispose()
+    _admin(f'DROP DATABASE IF EXISTS "nfscale{articles}" WITH (FORCE)')
+
+
+def drop_indices() -> None:
+    from shared.search.client import get_client
+    from shared.search.indices import managed_indices
+
+    es = get_client()
+    for name in managed_indices(es):
+        es.options(ignore_status=404).indices.delete(index=name)
+    es.options(ignore_status=404).indices.delete_index_template(name=SCALE_ALIAS)
+
+
+def build_store(articles: list[Synthetic]) -> float:
+    """A fresh database holding every article as an indexed row; returns seconds."""
+    from sqlalchemy import insert
+
+    from shared.db import get_sessionmaker, upgrade_database
+    from shared.models import Article
+
+    started = time.perf_counter()
+    upgrade_database(os.environ["NEWSFLOW_DATABASE_URL"])
+    with get_sessionmaker()() as session:
+        for start in range(0, len(articles), _INSERT_ROWS):
+            chunk = articles[start : start + _INSERT_ROWS]
+            session.execute(insert(Article), [_row(a) for a in chunk])
+            session.commit()
+    return time.perf_counter() - started
+
+
+def _projected(articles: list[Synthetic]) -> list[list[bytes]]:
+    """Bulk request bodies of the search documents, 500 per request, as the reindex sends."""
+    import orjson
+
+    from shared.models import Article
+    from shared.search.documents import from_db
+
+    bodies: list[list[bytes]] = []
+    for start in range(0, len(articles), 500):
+        lines: list[bytes] = []
+        for article in articles[start : start + 500]:
+            row = Article(**_row(article))
+            action = {"index": {"_id": row.id, "version": 1, "version_type": "external_gte"}}
+            lines += [orjson.dumps(action), orjson.dumps(from_db(row, indexed_at=row.indexed_at))]
+        bodies.append(lines)
+    return bodies
+
+
+def raw_bulk(articles: list[Synthetic]) -> tuple[float, int]:
+    """Documents/s of plain `_bulk` requests into a fresh index of the current mapping, two
+    in flight; returns (docs/s, bytes sent)."""
+    from shared.search.client import get_client
+    from shared.search.indices import create_next_index, delete_indices
+
+    bodies = _projected(articles)
+    es = get_client().options(request_timeout=300)
+    index = create_next_index(es)
+    try:
+
+        def send(lines: list[bytes]) -> None:
+            response = es.bulk(index=index, operations=lines, filter_path="errors")  # type: ignore[arg-type]
+            assert not response.get("errors"), "raw bulk refused documents"
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(send, bodies))
+        seconds = time.perf_counter() - started
+    finally:
+        delete_indices(es, [index])
+    return len(articles) / seconds, sum(len(line) + 1 for b in bodies for line in b)
+
+
+def index_size() -> dict[str, Any]:
+    from shared.search.client import get_client
+    from shared.search.indices import live_index
+
+    es = get_client()
+    index = live_index(es)
+    es.indices.flush(index=index)
+    stats = es.indices.stats(index=index)["indices"][index]["primaries"]
+    articles = es.count(index=index)["count"]
+    return {
+        "index": index,
+        "articles": articles,
+        "bytes": stats["store"]["size_in_bytes"],
+        "lucene_docs": stats["docs"]["count"],
+        "segments": es.indices.segments(index=index)["indices"][index]["shards"]["0"][0][
+            "num_committed_segments"
+        ],
+    }
+
+
+# --- the search workload -------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    kind: str
+    params: dict[str, Any]  # of GET /v1/search
+    words: str  # for the plain multi_match
+    phrase: bool = False
+    pages: int = 1  # the page timed is the last one, reached by cursor
+
+
+def _names(es: Any, field: str, size: int = 300) -> list[str]:
+    response = es.search(
+        index=SCALE_ALIAS, size=0, aggs={"top": {"terms": {"field": field, "size": size}}}
+    )
+    return [b["key"] for b in response["aggregations"]["top"]["buckets"]]
+
+
+def workload(es: Any, sources: list[CorpusArticle], count: int, rng: random.Random) -> list[Query]:
+    import re
+
+    words_of = re.compile(r"[A-Za-z]{4,}")
+    fields = {
+        "person": "persons",
+        "place": "places",
+        "organization": "organizations",
+        "speaker": "speakers",
+        "keyword": "keywords",
+        "source": "source",
+    }
+    names = {param: _names(es, field) for param, field in fields.items()}
+
+    def words(n: int) -> tuple[str, list[str]]:
+        title = [w.lower() for w in words_of.findall(rng.choice(sources).title or "")]
+        title = title or ["market"]
+        return " ".join(rng.sample(title, min(len(title), n))), title
+
+    def one(kind: str) -> Query:
+        q, title = words(rng.randint(1, 3))
+        if kind == "words":
+            return Query(kind, {"q": q}, q)
+        if kind == "phrase":
+            if len(title) > 1:
+                i = rng.randrange(len(title) - 1)
+                q = f"{title[i]} {title[i + 1]}"
+            return Query(kind, {"q": f'"{q}"'}, q, phrase=True)
+        if kind in fields:
+            one_word, _ = words(1)
+            return Query(f"{kind} filter", {"q": one_word, kind: rng.choice(names[kind])}, one_word)
+        if kind == "language":
+            return Query("language filter", {"q": q, "language": "en"}, q)
+        if kind == "dates":
+            since = _FIRST_DAY + timedelta(days=rng.randrange(_DAYS - 400))
+            until = since + timedelta(days=rng.choice([7, 30, 365]))
+            return Query("date range", {"q": q, "since": since.date(), "until": until.date()}, q)
+        if kind == "no facets":
+            return Query(kind, {"q": q, "facets": "false"}, q)
+        if kind == "no collapse":
+            return Query(kind, {"q": q, "collapse": "false"}, q)
+        if kind == "newest":
+            return Query(kind, {"q": q, "sort": "newest"}, q)
+        if kind == "deep page":
+            one_word, _ = words(1)
+            return Query("page 5 (cursor)", {"q": one_word, "facets": "false"}, one_word, pages=5)
+        raise ValueError(kind)
+
+    kinds = ["words", "phrase", *fields, "language", "dates", "no facets", "no collapse"]
+    kinds += ["newest", "deep page"]
+    return [one(kinds[i % len(kinds)]) for i in rng.sample(range(count), count)]
+
+
+def plain_body(query: Query) -> dict[str, Any]:
+    """The reference: the same words, a plain multi_match on title and body, 10 hits."""
+    match: dict[str, Any] = {"query": query.words, "fields": ["title", "body"]}
+    if query.phrase:
+        match["type"] = "phrase"
+    return {"query": {"multi_match": match}, "size": 10}
+
+
+def run_searches(
+    es: Any, api: str, key: str, queries: list[Query], warmup: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Milliseconds per query kind, through the API and as the plain query, interleaved."""
+    import httpx
+
+    api_ms: dict[str, list[float]] = defaultdict(list)
+    plain_ms: dict[str, list[float]] = defaultdict(list)
+    with httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=30) as client:
+
+        def get(params: dict[str, Any]) -> dict[str, Any]:
+            response = client.get("/v1/search", params=params)
+            response.raise_for_status()
+            return dict(response.json())
+
+        for number, query in enumerate(queries):
+            params = dict(query.params)
+            for _ in range(query.pages - 1):  # untimed: the way to the deep page
+                cursor = get(params).get("next_cursor")
+                if not cursor:
+                    break
+                params["cursor"] = cursor
+            began = time.perf_counter()
+            get(params)
+            api_took = (time.perf_counter() - began) * 1000
+            began = time.perf_counter()
+            es.search(index=SCALE_ALIAS, **plain_body(query))
+            plain_took = (time.perf_counter() - began) * 1000
+            if number >= warmup:
+                api_ms[query.kind].append(api_took)
+                plain_ms[query.kind].append(plain_took)
+    return api_ms, plain_ms
+
+
+def _pct(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def search_table(api_ms: dict[str, list[float]], plain_ms: dict[str, list[float]]) -> str:
+    rows = ["| query kind | n | API p50 ms | API p99 ms | plain p50 ms | plain p99 ms |"]
+    rows.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    every_api = [v for values in api_ms.values() for v in values]
+    every_plain = [v for values in plain_ms.values() for v in values]
+    for kind, values in [*sorted(api_ms.items()), ("**all**", every_api)]:
+        plain = plain_ms.get(kind, every_plain)
+        rows.append(
+            f"| {kind} | {len(values)} | {_pct(values, 0.5):.1f} | {_pct(values, 0.99):.1f} | "
+            f"{_pct(plain, 0.5):.1f} | {_pct(plain, 0.99):.1f} |"
+        )
+    ratio = statistics.median(every_api) / statistics.median(every_plain)
+    rows.append(f"\nAPI p50 / plain p50 = {ratio:.2f}x; API p99 = {_pct(every_api, 0.99):.1f} ms")
+    return "\n".join(rows)
+
+
+def search_bench(sources: list[CorpusArticle], count: int, seed: int, log_dir: Path) -> str:
+    from shared.search.client import get_client
+    from tests.apiserver import KEYS, KEYS_ENV, running_api
+
+    es = get_client()
+    queries = workload(es, sources, count, random.Random(seed))
+    warmup = min(50, count // 10)
+    settings = {
+        "index_alias": SCALE_ALIAS,
+        "database_url": os.environ["NEWSFLOW_DATABASE_URL"],
+        "api_keys": KEYS_ENV,
+        "log_level": "WARNING",
+    }
+    with running_api(log_dir / "bench-scale-api.log", **settings) as api:
+        api_ms, plain_ms = run_searches(es, api, KEYS["search"], queries, warmup)
+    return search_table(api_ms, plain_ms)
+
+
+def _store_exists(articles: int) -> bool:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        found = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (f"nfscale{articles}",)
+        ).fetchone()
+    return found is not None
+
+
+def indexing_tables(articles: list[Synthetic]) -> str:
+    """Raw `_bulk` of the documents, then `newsflow reindex` of the store; the index size."""
+    from services.indexer.reindex import reindex_from_store
+
+    bulk_rate, bulk_bytes = raw_bulk(articles)
+    reindexed = reindex_from_store(swap_grace_s=0, lock_timeout_s=600)
+    size = index_size()
+    per_article = size["bytes"] / size["articles"]
+    return "\n".join(
+        [
+            "| indexing | documents/s |",
+            "| --- | ---: |",
+            f"| raw `_bulk` of the same documents ({bulk_bytes / 1e6:.0f} MB) | {bulk_rate:.0f} |",
+            f"| `newsflow reindex` (reindex_from_store) | {reindexed.docs_per_second:.0f} |",
+            "",
+            "| index | per article |",
+            "| --- | ---: |",
+            f"| bytes on disk ({size['bytes'] / 1e9:.2f} GB, {size['segments']} segments) "
+            f"| {per_article:.0f} |",
+            f"| Lucene documents ({size['lucene_docs']}) | "
+            f"{size['lucene_docs'] / size['articles']:.2f} |",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", type=Path, help="directory of <category>/*.txt files")
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--sources", type=int, default=560, help="corpus articles enriched")
+    parser.add_argument("--enrichment-cache", type=Path, default=None)
+    parser.add_argument("--queries", type=int, default=700)
+    parser.add_argument("--reuse", action="store_true", help="use the store a --keep run left")
+    parser.add_argument(
+        "--search-only", action="store_true", help="with --reuse: search the index as it is"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the store and the index")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    os.environ["NEWSFLOW_DATABASE_URL"] = database_url(args.articles)
+    from shared.logging import configure_logging
+    from shared.search.mapping import MAPPING_VERSION
+
+    configure_logging()
+    corpus, _ = read_corpus(args.corpus)
+    step = max(1, math.ceil(len(corpus) / args.sources))
+    sources = corpus[::step][: args.sources]
+    print(f"# bench_scale: {args.articles} articles from {len(sources)} of {args.corpus}")
+    print(f"mapping v{MAPPING_VERSION}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
+    reuse = args.reuse and _store_exists(args.articles)
+    try:
+        if not (reuse and args.search_only):
+            enrichments, enrich_s = enrich(sources, "real", args.enrichment_cache)
+            started = time.perf_counter()
+            articles = list(synthesize(args.articles, sources, enrichments, corpus, args.seed))
+            synth_s = time.perf_counter() - started
+            if not reuse:
+                drop_indices()
+                _admin(f'DROP DATABASE IF EXISTS "nfscale{args.articles}" WITH (FORCE)')
+                _admin(f'CREATE DATABASE "nfscale{args.articles}"')
+                store_s = build_store(articles)
+                print(f"store of {args.articles} rows: {store_s:.0f} s")
+            entities = statistics.mean(len(e.get("entities") or []) for e in enrichments)
+            quotes = statistics.mean(len(e.get("quotes") or []) for e in enrichments)
+            print(
+                f"real enrichment of the sources {enrich_s:.0f} s ({entities:.1f} entities, "
+                f"{quotes:.1f} quotes each), synthesis {synth_s:.0f} s (not timed below)\n"
+            )
+            print(indexing_tables(articles))
+            del articles
+        print(search_bench(sources, args.queries, args.seed, Path("/tmp")))
+    finally:
+        if not args.keep:
+            drop_indices()
+            drop_database(args.articles)
+
+
+if __name__ == "__main__":
+    main()

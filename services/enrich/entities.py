@@ -26,7 +26,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
-from services.enrich.gazetteer import is_place
+from services.enrich.gazetteer import is_country, is_place
 from services.enrich.wordlists import (
     DEMONYMS,
     EVENT_ENDINGS,
@@ -37,11 +37,13 @@ from services.enrich.wordlists import (
     LOCATIVE_PREPOSITIONS,
     LOWERCASE_LEADING_WORDS,
     MONTHS,
+    ORGANIZATION_DESCRIPTORS,
     ORGANIZATION_ENDINGS,
     PERSON_TITLES,
     PLACE_ENDINGS,
     PLACE_NOUNS,
     SPEECH_VERBS,
+    SPORTS,
     TEAM_NOUNS,
     TEAM_OPPONENT_WORDS,
     WORK_NOUNS,
@@ -135,7 +137,10 @@ def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
     ):
         return "other"
     last = doc[end - 1].lower_
-    if kind in _NAMED or kind == "place":
+    words = [t.lower_ for t in doc[first:end]]
+    if len(words) > 1 and words[0] in SPORTS and is_place(doc[first + 1 : end].text):
+        return "organization"  # "Athletics Ireland", "Rugby Australia": a governing body
+    if (kind in _NAMED or kind == "place") and not is_place(doc[first:end].text):
         if last in EVENT_ENDINGS and end - first > 1:
             return "event"
         if last in ORGANIZATION_ENDINGS and end - first > 1:
@@ -160,6 +165,8 @@ def _cue(doc: Doc, first: int, end: int) -> str | None:
         return "team"  # "England coach", "the England A squad"
     if before in TEAM_OPPONENT_WORDS:
         return "team"  # "beat France"
+    if before in ORGANIZATION_DESCRIPTORS:
+        return "organization"  # "consultancy 4Cast", "the band Varttina"
     if before.rstrip(".") in PERSON_TITLES or after[0] in SPEECH_VERBS:
         return "person"  # "Mr Blair" (the title outside the model's span), "Blair said"
     if after[0] == "," and after[1].isdigit() and after[2] == ",":
@@ -208,8 +215,11 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
             kind = "person"
         kind = _typed_by_context(doc, first, end, kind)
         cue = _cue(doc, first, end)
-        if cue == "team" and kind in ("place", "organization", "other"):
-            kind = "organization"  # "England coach", "beat France": a side, not a country
+        if (cue == "team" and kind in ("place", "organization", "other")) or (
+            cue == "organization" and not honorific
+        ):
+            # "England coach", "beat France": a side, not a country; "consultancy 4Cast".
+            kind = "organization"
         for piece_first, piece_end, piece_kind, piece_honorific in _pieces(doc, first, end, kind):
             name = _name_of(doc, piece_first, piece_end)
             # Names are capitalised; "today" or a lone initial is the model's noise.
@@ -240,8 +250,8 @@ def _canonical(name: str, kind: str) -> tuple[str, str]:
     if organization != name or organization in PARTIES:
         return organization, "organization"
     place = country(name)
-    if place is not None:
-        return place, "place" if kind in ("person", "other") else kind
+    if place is not None:  # a country is never a person, an event ("Iraq" war) or a work
+        return place, "place" if kind in ("person", "event", "other") else kind
     if kind in ("person", "organization", "place"):
         return canonical_name(kind, name) or name, kind  # type: ignore[arg-type]
     return name, kind
@@ -307,6 +317,8 @@ def _folds_by_suffix(short: str, short_type: str, full: str, full_type: str) -> 
     s, f = short.split(), full.split()
     if full_type not in _NAMED or not _stray(short, short_type) or short in PARTIES:
         return False  # "Labour Party" is not "Stevenage Labour Party"
+    if is_country(short):
+        return False  # "Ireland" (the side) is not "Athletics Ireland"
     if len(s) < len(f) and f[-len(s) :] == s:
         return True
     return full_type == "organization" and _is_acronym(short, full)

@@ -11,6 +11,15 @@ from functools import cache
 
 from shared.names import country
 
+# Countries no ISO list names as such: the nations of the United Kingdom and states gone
+# (pycountry's historic names are official forms such as "USSR, Union of ...").
+_FORMER_AND_CONSTITUENT = frozenset(
+    {
+        "England", "Scotland", "Wales", "Northern Ireland", "Soviet Union", "USSR",
+        "Yugoslavia", "Czechoslovakia", "East Germany", "West Germany", "Zaire", "Rhodesia",
+    }
+)  # fmt: skip
+
 
 @cache
 def _places() -> frozenset[str]:
@@ -20,8 +29,14 @@ def _places() -> frozenset[str]:
     names = {city["name"] for city in gc.get_cities().values()}
     names.update(state["name"] for state in gc.get_us_states().values())
     names.update(continent["name"] for continent in gc.get_continents().values())
+    names.update(_FORMER_AND_CONSTITUENT)
     return frozenset(names)
 
 
 def is_place(name: str) -> bool:
     return country(name) is not None or name in _places()
+
+
+def is_country(name: str) -> bool:
+    """A country or a nation of the United Kingdom, not a town ("Ireland", not "Taylor")."""
+    return country(name) is not None or name in _FORMER_AND_CONSTITUENT

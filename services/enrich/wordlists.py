@@ -55,7 +55,7 @@ LEGAL_FORMS = _words(
 )
 EVENT_ENDINGS = _words(
     "championships championship marathon olympics games awards cup festival tournament trophy "
-    "prix open election elections summit conference"
+    "prix open election elections summit conference run race rally"
 )
 PLACE_ENDINGS = _words(
     "street road avenue square park stadium airport station theatre theater museum river valley "
@@ -175,3 +175,15 @@ TEAM_NOUNS = _words(
     """
 )
 TEAM_OPPONENT_WORDS = _words("against beat beating beaten rivals v vs versus")
+# Nouns in lower case before a name that make it an organisation ("consultancy 4Cast").
+ORGANIZATION_DESCRIPTORS = _words(
+    """
+    firm company consultancy band broker carmaker retailer airline website newspaper
+    broadcaster label publisher developer insurer charity supermarket conglomerate
+    """
+)
+# Sports whose governing bodies are named "<Sport> <Country>" ("Athletics Ireland").
+SPORTS = _words(
+    "athletics rugby football cricket tennis hockey swimming cycling golf boxing basketball "
+    "netball rowing sailing gymnastics"
+)

@@ -349,3 +349,17 @@ def test_who_stands_for_the_person_it_follows() -> None:
         'for Holmes, who has already admitted she "does not like the training any more".'
     )
     assert speakers["does not like the tr"] == "Kelly Holmes"
+
+
+def test_governing_bodies_descriptors_and_former_states() -> None:
+    result = _enriched(
+        "Officials at Swimming Canada picked the squad. The deal was handled by consultancy "
+        "Brightwave, which said the Soviet Union had signed a similar one. Prices rose after "
+        "the Iraq war, said Jane Doe."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["Swimming Canada"] == "organization"
+    assert kinds["Brightwave"] == "organization"
+    assert kinds["Soviet Union"] == "place"
+    assert kinds.get("Iraq", "place") == "place"
+    assert "Canada" not in kinds  # the country does not fold into the body, nor stand alone

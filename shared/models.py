@@ -113,7 +113,8 @@ class StageEvent(Base):
     stage: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str] = mapped_column(String(16))  # ok | duplicate | failed | retry
     detail: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Indexed: throughput per stage (the pipeline page, metrics) reads the last minutes only.
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class ArticleBand(Base):

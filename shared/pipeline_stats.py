@@ -50,14 +50,16 @@ class StageBacklog:
     oldest_at: datetime | None  # when the longest-waiting of them entered that state
 
 
-def stage_backlogs(session: Session, redis: Any | None) -> list[StageBacklog]:
+def stage_backlogs(
+    session: Session, redis: Any | None, states: dict[str, StateCount] | None = None
+) -> list[StageBacklog]:
     """Per stage: messages in its queue (and the oldest one's age), and the articles waiting
-    for it in the store.
+    for it in the store (from `states` when the caller already counted them).
 
     `redis` None (or unreachable) leaves the queue's figures unknown: the store's still hold.
     """
     settings = get_settings()
-    states = articles_by_state(session)
+    states = articles_by_state(session) if states is None else states
     queues: dict[str, QueueStats] = {}
     if redis is not None:
         try:

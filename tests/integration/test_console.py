@@ -263,3 +263,64 @@ def test_dependency_trouble_is_explained(
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def _store(tag: str, failed: int, feeds: int, events: int) -> str:
+    """`failed` failed articles over three stages and two reasons, `feeds` feeds, and one
+    indexed article with `events` stage events and as many copies in its story; returns its
+    id. `tag` (one hex digit) keeps the ids of two calls apart."""
+    from shared.db import get_sessionmaker
+    from shared.models import Feed, StageEvent, utcnow
+    from tests.integration.test_search_api import make_article
+
+    now = utcnow()
+    lead_id = tag * 32
+    with get_sessionmaker()() as session:
+        session.add(
+            make_article(lead_id, "Lead", "The lead story.", state="indexed", cluster_id=tag)
+        )
+        for n in range(failed):
+            article = make_article(f"{tag}f{n:030x}", f"Failed {n}", "Body.", state="failed")
+            article.failed_stage = ("ingest", "enrich", "index")[n % 3]
+            article.error_class = f"reason_{n % 2}"
+            session.add(article)
+        for n in range(events):
+            session.add(make_article(f"{tag}c{n:030x}", f"Copy {n}", "Copy.", cluster_id=tag))
+            stage = ("ingest", "enrich", "index")[n % 3]
+            event = StageEvent(article_id=lead_id, revision=1, stage=stage, outcome="ok", at=now)
+            session.add(event)
+        session.add_all(Feed(url=f"https://feeds.example.org/{tag}/{n}.xml") for n in range(feeds))
+        session.commit()
+    return lead_id
+
+
+def _statements(client: TestClient, path: str) -> int:
+    """How many SQL statements serving `path` runs."""
+    from sqlalchemy import event
+
+    from shared.db import get_engine
+
+    count = 0
+
+    def counted(*_: object) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(get_engine(), "before_cursor_execute", counted)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", counted)
+    return count
+
+
+@pytest.mark.usefixtures("clean_store")
+def test_pages_run_the_same_few_queries_whatever_the_store_holds(local: TestClient) -> None:
+    """No query per row: the pipeline page and an article page cost the same number of SQL
+    statements with 3 failures, 1 feed and 3 events as with 30 more, 12 and 30."""
+    small_lead = _store("a", failed=3, feeds=1, events=3)
+    small = [_statements(local, "/ui/pipeline"), _statements(local, f"/ui/articles/{small_lead}")]
+    big_lead = _store("b", failed=30, feeds=12, events=30)
+    big = [_statements(local, "/ui/pipeline"), _statements(local, f"/ui/articles/{big_lead}")]
+    assert small == big
+    assert max(big) <= 10, big

@@ -266,7 +266,7 @@ def _pipeline(session: Session, scopes: frozenset[str]) -> dict[str, Any]:
         context: dict[str, Any] = {
             "states": [(s.value, states.get(s.value)) for s in ArticleState],
             "total": sum(s.articles for s in states.values()),
-            "backlogs": stage_backlogs(session, _redis(get_settings().redis_url)),
+            "backlogs": stage_backlogs(session, _redis(get_settings().redis_url), states),
             "throughput": stage_throughput(session, THROUGHPUT_MINUTES),
             "minutes": THROUGHPUT_MINUTES,
             "feeds": list(session.scalars(select(Feed).order_by(Feed.url).limit(200)).all()),

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from services.enrich.gazetteer import is_country, is_place
 from services.enrich.wordlists import (
@@ -74,6 +74,7 @@ _PERSON_VOTE = 2
 
 _TRAILING_TOKENS = frozenset({"'s", "’s", "'", "’"})  # noqa: RUF001 - typographic marks
 _HYPHEN_COMPOUND = re.compile(r"[A-Z][\w.]*(?:-[A-Z][\w.]*)+")
+_JOINED = re.compile(r"(\S.*?) and (\S.*)")
 _ACRONYM = re.compile(r"(?:[A-Z]\.?){2,8}")
 _ACRONYM_SKIP = frozenset({"of", "and", "for", "the", "&", "de", "du", "des", "la", "le"})
 
@@ -115,6 +116,7 @@ def _trim(span: Span) -> tuple[int, int, bool]:
     return first, last + 1, honorific
 
 
+_TITLE_CASE_FUNCTION_WORDS = frozenset({"And", "Or", "But", "To", "In", "On", "With", "Is"})
 _OPENING_QUOTES = frozenset("\"'“‘«")  # noqa: RUF001 - typographic marks
 _CLOSING_QUOTES = frozenset("\"'”’»")  # noqa: RUF001
 
@@ -136,6 +138,8 @@ def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
         and after.text in _CLOSING_QUOTES
     ):
         return "other"
+    if any(t.text in _TITLE_CASE_FUNCTION_WORDS for t in doc[first + 1 : end - 1]):
+        return "other"  # "Get Rich And Die Tryin": a title, written in title case
     last = doc[end - 1].lower_
     words = [t.lower_ for t in doc[first:end]]
     if len(words) > 1 and words[0] in SPORTS and is_place(doc[first + 1 : end].text):
@@ -183,6 +187,8 @@ def _pieces(doc: Doc, first: int, end: int, kind: str) -> list[tuple[int, int, s
         word = doc[i].lower_.rstrip(".")
         if word in INNER_HONORIFICS:
             return [(first, i, kind, False), (i + 1, end, "person", True)]
+        if doc[i].text == "in" and kind != "place":  # "Nationals in Santry"
+            return [(first, i, kind, False), (i + 1, end, "place", False)]
         if doc[i].text == "(":
             inner_end = next((k for k in range(i + 1, end) if doc[k].text == ")"), end)
             return [(first, i, kind, False), (i + 1, inner_end, kind, False)]
@@ -213,6 +219,14 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
             first, honorific = first + 1, True
         if honorific:
             kind = "person"
+        if (
+            first >= 2
+            and doc[end - 1].lower_ in ORGANIZATION_ENDINGS
+            and doc[first - 1].lower_ == "and"
+            and doc[first - 2].is_title
+            and not doc[first - 2].ent_type_
+        ):
+            first -= 2  # "Finance and Economy Ministry": the model kept only the last part
         kind = _typed_by_context(doc, first, end, kind)
         cue = _cue(doc, first, end)
         if (cue == "team" and kind in ("place", "organization", "other")) or (
@@ -240,7 +254,32 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
                     cue=cue,
                 )
             )
+    found.extend(_described(doc, segment, offset))
     return found
+
+
+def _described(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
+    """Names the model missed after a word that says what they are ("consultancy 4Cast")."""
+    found = []
+    for token in doc[:-1]:
+        if token.lower_ not in ORGANIZATION_DESCRIPTORS:
+            continue
+        end = token.i + 1
+        while end < len(doc) and end - token.i <= 3 and _capitalised(doc[end]):
+            end += 1
+        if end == token.i + 1:
+            continue
+        span = doc[token.i + 1 : end]
+        start = None if offset is None else offset + span.start_char
+        stop = None if start is None else start + len(span.text)
+        found.append(Mention(span.text, "organization", segment, start, stop, surface=span.text))
+    return found
+
+
+def _capitalised(token: Token) -> bool:
+    """A word of a name the model did not tag as one (a number like "7Sigma" may be tagged)."""
+    named = token.ent_type_ in ENTITY_TYPES
+    return not named and token.text[:1].isalnum() and token.text != token.lower_
 
 
 def _canonical(name: str, kind: str) -> tuple[str, str]:
@@ -276,8 +315,14 @@ def _spell_out(mentions: list[Mention]) -> list[Mention]:
             known.setdefault(m.name, Counter())[m.type] += 1
     out: list[Mention] = []
     for m in mentions:
-        parts = m.name.split("-") if _HYPHEN_COMPOUND.fullmatch(m.name) else []
-        named = [_part_name(p, known) for p in parts]
+        joined = _JOINED.fullmatch(m.name)
+        if joined and (joined.group(1) in known or joined.group(2) in known):
+            # "Gazprom and Gazpromneft" where the article also names "Gazprom" alone.
+            parts, separator = [joined.group(1), joined.group(2)], " and "
+            named = [_part_name(p, known) or (p, m.type) for p in parts]
+        else:
+            parts = m.name.split("-") if _HYPHEN_COMPOUND.fullmatch(m.name) else []
+            named, separator = [_part_name(p, known) for p in parts], "-"
         if not any(named):
             out.append(m)
             continue
@@ -288,7 +333,7 @@ def _spell_out(mentions: list[Mention]) -> list[Mention]:
                 start = None if m.start is None else m.start + position
                 end = None if start is None else start + len(part)
                 out.append(Mention(found[0], found[1], m.segment, start, end, surface=part))
-            position += len(part) + 1
+            position += len(part) + len(separator)
     return out
 
 

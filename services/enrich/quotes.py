@@ -194,6 +194,7 @@ class SpeakerResolver:
             for m in self._mentions
             if m.type == "person"
         ]
+        self._person_names = {m.name for m in entities.mentions if m.type == "person"}
         self._sentence_starts = sorted(sentence_starts)
         self._quotes = quotes
 
@@ -231,8 +232,8 @@ class SpeakerResolver:
         if recent:
             sentence = self._sentence_of(recent[-1].start)
             return next(s.name for s in recent if self._sentence_of(s.start) == sentence)
-        if previous:
-            return previous[-1].speaker
+        if previous and previous[-1].speaker in self._person_names:
+            return previous[-1].speaker  # not "ABC said ... the rapper's spokesman said"
         return before[-1].name if before else None
 
     def last_spokesperson_before(self, offset: int) -> str | None:
@@ -264,6 +265,8 @@ class SpeakerResolver:
                 mention = self.mention_at(window_offset + target.idx)
                 if mention and mention.type in _SPEAKING_TYPES:
                     return mention.name
+            if child.dep_ == "poss" and child.lower_ in ROLE_NOUNS:  # "the rapper's spokesman"
+                return self.last_person_before(window_offset + child.idx)
         return None
 
     def name(self, token: Token, window_offset: int, *, persons_only: bool) -> str | None:

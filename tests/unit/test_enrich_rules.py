@@ -363,3 +363,28 @@ def test_governing_bodies_descriptors_and_former_states() -> None:
     assert kinds["Soviet Union"] == "place"
     assert kinds.get("Iraq", "place") == "place"
     assert "Canada" not in kinds  # the country does not fold into the body, nor stand alone
+
+
+def test_names_the_model_cut_glued_or_missed() -> None:
+    result = _enriched(
+        '"Demand will stay weak," the Trade and Industry Ministry said. Analysts at '
+        "consultancy 7Sigma agreed. Shares in Rosco and Rosconeft fell, and Rosco said it "
+        "would appeal. The rapper's new album Get Rich And Die Trying sold well."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["Trade and Industry Ministry"] == "organization"
+    assert kinds["7Sigma"] == "organization"
+    assert "Rosco and Rosconeft" not in kinds
+    assert "Rosconeft" in kinds
+    assert kinds.get("Get Rich And Die Trying", "other") == "other"
+    speakers = {q["text"][:20]: q["speaker"] for q in result["quotes"]}
+    assert speakers["Demand will stay wea"] == "Trade and Industry Ministry"
+
+
+def test_the_stars_spokesman_speaks_for_the_star() -> None:
+    speakers = _speakers(
+        'Rapper Snoop Dogg was sued on Friday. ABC said the claims had "no merit at all". '
+        "The rapper's spokesman said: \"He will have the opportunity to prove in court that "
+        'the claims are false."'
+    )
+    assert speakers["He will have the opp"] == "Snoop Dogg"

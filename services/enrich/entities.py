@@ -316,6 +316,7 @@ def _spell_out(mentions: list[Mention]) -> list[Mention]:
     out: list[Mention] = []
     for m in mentions:
         joined = _JOINED.fullmatch(m.name)
+        named: list[tuple[str, str] | None]
         if joined and (joined.group(1) in known or joined.group(2) in known):
             # "Gazprom and Gazpromneft" where the article also names "Gazprom" alone.
             parts, separator = [joined.group(1), joined.group(2)], " and "

@@ -15,7 +15,7 @@ import re
 
 from shared.textlayout import LIST_MARKER, ends_sentence
 
-# Calls to action and legal lines (English and German, the corpus's languages).
+# Calls to action, legal lines and notes to the reader (English and German mostly).
 _CALL_TO_ACTION = re.compile(
     r"""(?:
         ^sign\ up\b|\bsign(?:ing)?\ up\ (?:for|to)\ (?:our|the)\ (?:[\w-]+\ )?
@@ -32,8 +32,58 @@ _CALL_TO_ACTION = re.compile(
         |\bexit\ mobile\ version\b|\bskip\ to\ (?:main\ )?content\b|\bback\ to\ top\b
         |\bunseren?\ newsletter\b|\bjetzt\ (?:testen|abonnieren)\b
         |\bprivatsphäre-einstellungen\b|\bexterner?\ inhalt\b
+        |\b(?:may|might|can)\ earn\ (?:us\ )?(?:an?\ )?(?:small\ )?(?:affiliate\ )?commission\b
+        |\berhalten\ wir\ (?:eine\ )?(?:kleine\ )?provision\b|\baffiliate[-\ ]links?\b
+        |^would\ you\ like\ to\ comment\b|\bbefore\ commenting\b|\benter\ your\ display\ name\b
+        |^join\b.{0,30}\bconversations\b
+        |^(?:this\ (?:article|story|piece|post)\ (?:was\ )?)?(?:first|originally)
+            \ (?:appeared|published)\b
+        |^dieser\ (?:artikel|beitrag|text)\ (?:ist|erschien)\ zuerst\b
+        |\b(?:lest|lesen\ sie)\ den\ originalartikel\b|\bread\ the\ original\ (?:article|story)\b
+        |\bkontaktieren\ sie\ uns\b|^contact\ us\b|\bstory\ to\ tell\?
+        |\bhinweise?\ (?:zum|zu\ diesem)\ (?:thema|themengebiet)\?
+        |\bmore\ to\ follow\W*$|^this\ is\ a\ breaking\ news\b|\blatest\ updates\ below\b
+        |\bfor\ more\ (?:stories|news|articles)\ like\ this\b
+        |^mehr\ (?:zur|zum|zu)\b.{0,60}\blesen\ sie\b|\blesen\ sie\ (?:in\ unserem|im)\ liveblog\b
+        |\bempfohlener\ redaktioneller\ inhalt\b|\bdamit\ einverstanden,\ dass\ mir\b
     )""",
     re.IGNORECASE | re.VERBOSE,
+)
+# Lines about the article rather than of it: staff credits, time stamps, reading time, an
+# editor's initials, a contact address. Short by nature, so bounded in words.
+_DATE = (
+    r"(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
+    r"|\d{1,2}\.?\s+[^\W\d]{3,9}\.?\s+\d{4}|[^\W\d]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
+)
+_ABOUT_THE_ARTICLE = (
+    (  # staff credits
+        re.compile(
+            r"""^[\u2014\u2013-]?\s*(?:redaktion|mitarbeit|übersetzung|schlussredaktion|faktencheck
+                |recherche)(?:\ und\ \w+)?\s*:
+            |^[\u2014\u2013-]?\s*(?:additional\ reporting|reporting|editing|writing)\ (?:by|from)\b
+            |\bcontributed\ to\ this\ (?:report|story|article)\W*$""",
+            re.IGNORECASE | re.VERBOSE,
+        ),
+        25,
+    ),
+    (  # time stamps: "Stand: 22.04.2024, 06:00 Uhr", "Veröffentlicht am 13. Mai 2026"
+        re.compile(
+            rf"""^(?:stand|veröffentlicht|aktualisiert|zuletzt\ aktualisiert|published|updated
+                |last\ updated|posted|erschienen|sendung|ausgabe\ vom|dieses\ thema\ im\ programm)
+            \b\s*(?:am|on|:)?.{{0,40}}?{_DATE}""",
+            re.IGNORECASE | re.VERBOSE,
+        ),
+        16,
+    ),
+    (  # reading time, media availability
+        re.compile(
+            r"\b\d+\s*min(?:uten?|utes?)?\.?\s*(?:lesezeit|read|reading)\b|^lesezeit\b"
+            r"|\bverfügbar\ bis\ \d|\bavailable\ until\ \d",
+            re.IGNORECASE,
+        ),
+        12,
+    ),
+    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"), 14),  # "Email: jane@example.com"
 )
 # "READ MORE: Other story", "ALSO READ | ...", "Lesen Sie auch: ...": links to other articles.
 _TEASER = re.compile(
@@ -66,6 +116,8 @@ _CHROME_WORD = re.compile(
 _SHORT_WORDS = 8
 _TINY_WORDS = 3
 _CALL_TO_ACTION_MAX_WORDS = 40
+# An editor's initials closing an article: "(dmk)", "MDR (dst)", "(dpa/afp)".
+_INITIALS = re.compile(r"^(?:[A-Z]{2,5}\s)?\([a-z]{2,3}(?:[/,]\s?[a-z]{2,3})*\)$")
 # Furniture is short: a "line" of a few words but thousands of characters is not furniture,
 # and must not be searched (pathological input: one 1 MB word).
 _FURNITURE_MAX_CHARS = 1000
@@ -87,10 +139,14 @@ def is_furniture(text: str, *, after_article: bool = False) -> bool:
     words = len(text.split())
     if words <= _CALL_TO_ACTION_MAX_WORDS and (_CALL_TO_ACTION.search(text) or _TEASER.match(text)):
         return True
+    if any(words <= most and pattern.search(text) for pattern, most in _ABOUT_THE_ARTICLE):
+        return True
     if words <= _CREDIT_MAX_WORDS and _CREDIT.match(text):
         return True
     if LIST_MARKER.match(text):
         return False  # "- targeted teenagers with advertising campaigns" is content
+    if after_article and _INITIALS.match(text):
+        return True
     short = words <= _TINY_WORDS or (
         after_article and words <= _SHORT_WORDS and not ends_sentence(text)
     )

@@ -152,6 +152,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "site-name-flip": replace(
         DEFAULT_OPTIONS, strip_site_names=not DEFAULT_OPTIONS.strip_site_names
     ),
+    "link-list-flip": replace(DEFAULT_OPTIONS, drop_link_lists=not DEFAULT_OPTIONS.drop_link_lists),
     "page-suffix-flip": replace(
         DEFAULT_OPTIONS, strip_page_suffixes=not DEFAULT_OPTIONS.strip_page_suffixes
     ),

@@ -138,7 +138,7 @@ def test_author_strings_are_split_into_names(value: str, names: list[str]) -> No
         ("Door Jan de Vries en Els Jansen", ["Jan de Vries", "Els Jansen"]),
         ("Av Ola Nordmann og Kari Nordmann", ["Ola Nordmann", "Kari Nordmann"]),
         ("Text: Anna Schmidt", ["Anna Schmidt"]),
-        ("Reporting by Tom Lee", ["Tom Lee"]),
+        ("Story by Tom Lee", ["Tom Lee"]),
     ],
 )
 def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[str]) -> None:

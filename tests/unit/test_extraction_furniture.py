@@ -1,0 +1,95 @@
+"""Lines about an article rather than of it leave the body; article sentences that merely
+look like them stay. Written as patterns, so a site never seen before is cleaned as well."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.ingest.boilerplate import is_furniture
+from services.ingest.extraction import extract
+
+_STORY = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+_MORE = "Opposition members said the cuts to the library service went too far, and asked. " * 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Veröffentlicht am 13. Mai 2026 um 15:44",
+        "Stand: 22.04.2024, 06:00 Uhr",
+        "Updated: March 5, 2024",
+        "Sendung: Antenne Brandenburg, 24.04.2024, 15:10 Uhr",
+        "3 Minuten Lesezeit",
+        "4 min read",
+        "Redaktion: Anna Schmidt, Tom Berg",
+        "Übersetzung und Adaptierung: AFP Deutschland",
+        "Additional reporting from PA",
+        "\u2014Associated Press writer Jane Doe in Paris contributed to this report.",
+        "Do you have a story to tell? Email: news@example.com",
+        "\u2022 Email: jdoe@example.com",
+        "First published in The Conversation.",
+        "Dieser Artikel ist zuerst bei \u201eCapital\u201c erschienen.",
+        "We independently select everything. Buying through us may earn us a commission.",
+        "In diesem Artikel sind Affiliate-Links enthalten.",
+        "Would you like to comment on this article?",
+        "This is a breaking news story - more to follow",
+        "For more stories like this, check our news page.",
+        "Empfohlener redaktioneller Inhalt",
+    ],
+)
+def test_a_line_about_the_article_is_furniture(line: str) -> None:
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The study, first published in Nature, found a link between sleep and memory.",
+        "Updated figures show 3 million people were affected.",
+        "Published in 2019, the report found widespread abuse.",
+        "Agents earn a commission of five percent on each sale.",
+        "He declined to comment on this story.",
+        "Everyone has a story to tell, she said.",
+        "The offer is available until the end of May.",
+        "Recherche zeigt, dass die Mieten weiter steigen.",
+        "He was awarded for an outstanding achievement in an affiliate theatre.",
+    ],
+)
+def test_an_article_sentence_that_looks_like_furniture_stays(line: str) -> None:
+    assert not is_furniture(line)
+
+
+def test_initials_close_an_article_only_after_its_last_paragraph() -> None:
+    assert is_furniture("(dmk)", after_article=True)
+    assert is_furniture("MDR (dst)", after_article=True)
+    assert not is_furniture("WINNERS (once)", after_article=True)
+
+
+def test_a_furniture_line_inside_a_paragraph_leaves_it() -> None:
+    page = (
+        "<html><body><article><h1>Budget agreed</h1>"
+        "<p>Veröffentlicht am 13. Mai 2026 um 15:44<br>3 Minuten Lesezeit<br>"
+        "The mayor called it a fair compromise for every district.</p>"
+        f"<p>{_STORY}</p><p>{_MORE}</p></article></body></html>"
+    )
+    got = extract(page, "html")
+    assert got.paragraphs[0] == "The mayor called it a fair compromise for every district."
+
+
+def test_a_list_of_links_to_other_articles_is_not_the_body() -> None:
+    related = "".join(
+        f'<li>Politik: <a href="/a/{n}">Another headline about the city number {n}</a></li>'
+        for n in range(4)
+    )
+    steps = "".join(
+        f"<li>Step {n}: the council <a href='/doc/{n}'>publishes</a> the draft budget.</li>"
+        for n in range(3)
+    )
+    page = (
+        "<html><body><article><h1>Budget agreed</h1>"
+        f"<p>{_STORY}</p><ul>{related}</ul><ul>{steps}</ul><p>{_MORE}</p>"
+        "</article></body></html>"
+    )
+    got = extract(page, "html")
+    assert "Another headline" not in got.body
+    assert "Step 2: the council publishes the draft budget." in got.body

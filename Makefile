@@ -5,7 +5,7 @@ VENV := .venv/bin
 CORPUS ?= tests/fixtures/alaska-summit.txt
 QUERY ?= Putin Alaska
 
-.PHONY: up demo down status test test-unit lint bench
+.PHONY: up demo down status test test-unit lint bench screenshots
 
 up:  ## start the whole local stack, ingest $(CORPUS) through the API, search for $(QUERY)
 	$(STACK) up
@@ -28,6 +28,13 @@ test:  ## start Redis, PostgreSQL and Elasticsearch, then run every test
 
 test-unit:
 	$(VENV)/pytest tests/unit
+
+screenshots:  ## the console's browser tests, then their screenshots copied into docs/ (README)
+	$(STACK) up --deps-only
+	$(VENV)/pytest tests/e2e/test_console.py -q
+	for name in search search-phone article-top pipeline; do \
+	  cp tests/artifacts/console-$$name.png docs/console-$${name%-top}.png; done
+	if command -v pngquant >/dev/null; then pngquant --force --ext .png docs/console-*.png; fi
 
 lint:  ## ruff, mypy (strict for shared/ and services/), the import layering contract
 	$(VENV)/ruff check .

@@ -1,7 +1,7 @@
 """Server time of the console's pages at scale, next to the API calls they wrap.
 
     .venv/bin/python tests/bench/bench_console.py /work/shared/corpus/bbc [--docs 100000]
-        [--requests 20]
+        [--requests 20] [--keep] [--reuse]
 
 The corpus's stories are extracted (plain text), given the bench's stub enrichment and
 copied until there are `--docs` articles (each copy a new article, one in ten a near-copy
@@ -10,7 +10,9 @@ PostgreSQL database with three stage events each and bulk-indexed behind a bench
 Then each page is requested `--requests` times in-process (no network) and its server
 time reported (p50/p95 ms), beside the baseline: the API endpoint that does the same work
 (`GET /v1/search`, `/v1/articles/{id}`, `/v1/failures/summary`), measured the same way.
-The database and the index are dropped at the end.
+The database (`nfconsole<docs>`) and the index are dropped at the end, unless `--keep`;
+`--reuse` measures what a kept run left (the store's migrations applied first), without
+loading anything.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench.bench_bulk import (
-    _create_database,
     article_rows,
     drop_bench_indices,
     read_corpus,
@@ -124,9 +125,16 @@ def _load_index(rows: list[dict[str, Any]]) -> None:
     es.indices.refresh(index=alias_name())
 
 
-def _measure(client: Any, url: str, requests: int) -> tuple[float, float, float | None]:
-    """p50 and p95 wall ms of `requests` GETs (after one warm-up), and the p50 of the
-    page's own Server-Timing when it sends one."""
+def _p50_p95(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def _measure(
+    client: Any, url: str, requests: int
+) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """p50 and p95 wall ms of `requests` GETs (after one warm-up), and of the page's own
+    Server-Timing when it sends one."""
     client.get(url)
     walls: list[float] = []
     servers: list[float] = []
@@ -138,9 +146,49 @@ def _measure(client: Any, url: str, requests: int) -> tuple[float, float, float 
         timing = response.headers.get("server-timing", "")
         if timing.startswith("app;dur="):
             servers.append(float(timing.split("=", 1)[1]))
-    walls.sort()
-    p95 = walls[min(len(walls) - 1, int(len(walls) * 0.95))]
-    return statistics.median(walls), p95, statistics.median(servers) if servers else None
+    return _p50_p95(walls), _p50_p95(servers) if servers else None
+
+
+def _database(name: str, reuse: bool) -> tuple[str, Any]:
+    """The bench's PostgreSQL database (made unless `reuse`) and how to drop it."""
+    import psycopg
+
+    admin_url = os.environ.get(
+        "NEWSFLOW_BENCH_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
+    )
+    if not reuse:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        from shared.db import get_engine
+
+        get_engine().dispose()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    base = admin_url.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+    return f"{base}/{name}", drop
+
+
+def _sample() -> tuple[str, str, str, int]:
+    """An indexed article of the store (id, two title words, a person of it), and how many
+    articles the store holds."""
+    from sqlalchemy import func, select
+
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+
+    with get_sessionmaker()() as session:
+        total = session.scalar(select(func.count()).select_from(Article)) or 0
+        article = session.scalars(
+            select(Article).where(Article.state == "indexed").order_by(Article.id).limit(1)
+        ).one()
+        entities = (article.enrichment or {}).get("entities") or []
+        person = next((e["name"] for e in entities if e["type"] == "person"), "")
+        words = " ".join((article.title or "news").split()[:2])
+        return article.id, words, person, total
 
 
 def main() -> None:
@@ -148,9 +196,11 @@ def main() -> None:
     parser.add_argument("corpus", type=Path, help="directory of <category>/*.txt files")
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--keep", action="store_true", help="keep the store and the index")
+    parser.add_argument("--reuse", action="store_true", help="measure what --keep left")
     args = parser.parse_args()
 
-    url, drop_database = _create_database(use_sqlite=False)
+    url, drop_database = _database(f"nfconsole{args.docs}", args.reuse)
     os.environ["NEWSFLOW_DATABASE_URL"] = url
     from fastapi.testclient import TestClient
 
@@ -158,25 +208,23 @@ def main() -> None:
 
     try:
         upgrade_database(url)
-        drop_bench_indices()
-        articles, _ = read_corpus(args.corpus)
-        originals = article_rows(articles, [stub_enrichment(a.title, a.body) for a in articles])
-        rows = _copies(originals, args.docs)
-        started = time.perf_counter()
-        _load_store(rows)
-        _load_index(rows)
-        print(
-            f"{len(rows)} articles ({len(articles)} corpus stories copied), store and index "
-            f"loaded in {time.perf_counter() - started:.0f}s"
-        )
+        if not args.reuse:
+            drop_bench_indices()
+            articles, _ = read_corpus(args.corpus)
+            enrichments = [stub_enrichment(a.title, a.body) for a in articles]
+            rows = _copies(article_rows(articles, enrichments), args.docs)
+            started = time.perf_counter()
+            _load_store(rows)
+            _load_index(rows)
+            print(
+                f"{len(rows)} articles ({len(articles)} corpus stories copied), store and "
+                f"index loaded in {time.perf_counter() - started:.0f}s"
+            )
+            del rows
         from services.api.app import create_app
 
-        article = next(r for r in rows if r["state"] == "indexed")
-        words = " ".join((article["title"] or "news").split()[:2])
-        person = next(
-            (e["name"] for e in article["enrichment"]["entities"] if e["type"] == "person"),
-            "",
-        )
+        article_id, words, person, total = _sample()
+        print(f"{total} articles in the store; {args.requests} requests per page")
         with TestClient(create_app(), base_url="http://127.0.0.1") as client:
             cursor = client.get("/v1/search", params={"q": words}).json().get("next_cursor")
             cases = [
@@ -192,23 +240,26 @@ def main() -> None:
                     f"/ui/search?q={words}&cursor={cursor}",
                     f"/v1/search?q={words}&cursor={cursor}",
                 ),
-                ("article", f"/ui/articles/{article['id']}", f"/v1/articles/{article['id']}"),
+                ("article", f"/ui/articles/{article_id}", f"/v1/articles/{article_id}"),
                 ("pipeline", "/ui/pipeline", "/v1/failures/summary"),
                 ("pipeline panel (refresh)", "/ui/pipeline/panel", "/v1/failures/summary"),
             ]
             print(
-                f"{'page':28} {'console p50/p95 ms':>20} {'server p50':>11}  baseline API p50/p95"
+                f"{'page':28} {'server p50/p95 ms':>18} {'wall p50/p95 ms':>16}  "
+                "baseline API wall p50/p95"
             )
             for name, page, baseline in cases:
-                p50, p95, server = _measure(client, page, args.requests)
-                b50, b95, _ = _measure(client, baseline, args.requests)
+                (p50, p95), server = _measure(client, page, args.requests)
+                (b50, b95), _ = _measure(client, baseline, args.requests)
+                s50, s95 = server or (0.0, 0.0)
                 print(
-                    f"{name:28} {p50:9.1f} / {p95:7.1f} {server or 0:11.1f}  "
+                    f"{name:28} {s50:8.1f} / {s95:7.1f} {p50:7.1f} / {p95:6.1f}  "
                     f"{b50:7.1f} / {b95:6.1f}  ({baseline.split('?')[0]})"
                 )
     finally:
-        drop_bench_indices()
-        drop_database()
+        if not args.keep:
+            drop_bench_indices()
+            drop_database()
 
 
 if __name__ == "__main__":

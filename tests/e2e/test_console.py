@@ -266,6 +266,7 @@ def test_pipeline_page_and_replay(console: Console, page: Page) -> None:
     # The panel refreshes itself, without a reload.
     updated = page.locator(".updated time").inner_text()
     expect(page.locator(".updated time")).not_to_have_text(updated, timeout=12_000)
+    assert layout_shift(page) < 0.001  # the refreshed panel takes the old one's place exactly
 
     failures.get_by_role("button", name="Replay 1").click()
     expect(page.locator("#replay-result")).to_contain_text("Replayed 1 article (ingest: 1)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -69,6 +70,8 @@ def _start_clock(request: Request) -> None:
 
 
 router = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(_start_clock)])
+# The facets of a later search page, fetched next to the page itself.
+_facet_searches = ThreadPoolExecutor(max_workers=4, thread_name_prefix="console-facets")
 
 
 def _context(
@@ -123,13 +126,17 @@ def search_page(request: Request, es: SearchDep) -> Response:
         status_code = 422
     else:
         try:
+            # Later pages come without facets: the first page's, for the same query, asked
+            # for at the same time as the page (its server time is the slower of the two).
+            first_page = None
+            if params.cursor and params.facets:
+                first = params.model_copy(update={"cursor": None, "size": 1, "collapse": False})
+                first_page = _facet_searches.submit(search_articles, es, first)
             result = search_articles(es, params)
             result.setdefault("stories", None)  # counted with the first page only
             facets = result.get("facets")
-            if facets is None and params.cursor:
-                # Later pages come without facets: the first page's, for the same query.
-                first = params.model_copy(update={"cursor": None, "size": 1, "collapse": False})
-                facets = search_articles(es, first).get("facets")
+            if first_page is not None:
+                facets = first_page.result().get("facets")
             context.update(result=result, facets=facets)
         except InvalidCursor:
             context["errors"] = [

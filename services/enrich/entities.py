@@ -39,6 +39,7 @@ from services.enrich.wordlists import (
     MONTHS,
     ORGANIZATION_DESCRIPTORS,
     ORGANIZATION_ENDINGS,
+    PERSON_DESCRIPTORS,
     PERSON_TITLES,
     PLACE_ENDINGS,
     PLACE_NOUNS,
@@ -89,7 +90,7 @@ class Mention:
     honorific: bool = False
     surface: str | None = None  # as written, when it differs from `name`
     # What the words around this mention say of it: "person" ("Smith said", "Smith, 45,"),
-    # "team" ("England coach", "beat France"), "located" ("in Crete").
+    # "team" ("England coach", "beat France"), "located" ("in Crete"), "work" ("film Amelie").
     cue: str | None = None
 
 
@@ -165,14 +166,25 @@ def _cue(doc: Doc, first: int, end: int) -> str | None:
     """What the words next to a name say it is (see `Mention.cue`)."""
     before = doc[first - 1].lower_ if first > 0 else ""
     after = [t.lower_ for t in doc[end : end + 3]] + ["", "", ""]
+    preceding = [t.lower_ for t in doc[max(0, first - 3) : first]]
+    if (
+        before in WORK_NOUNS
+        or (after[0] in WORK_NOUNS and doc[end].tag_.startswith("NN"))  # not "figures show"
+        or (len(preceding) == 3 and preceding[0] in WORK_NOUNS and preceding[1:] == ["such", "as"])
+    ):
+        return "work"  # "hit film Amelie", "the Confessions album", "shows such as X"
     if after[0] in TEAM_NOUNS or (after[0] == "a" and after[1] in TEAM_NOUNS):
         return "team"  # "England coach", "the England A squad"
     if before in TEAM_OPPONENT_WORDS:
         return "team"  # "beat France"
     if before in ORGANIZATION_DESCRIPTORS:
         return "organization"  # "consultancy 4Cast", "the band Varttina"
-    if before.rstrip(".") in PERSON_TITLES or after[0] in SPEECH_VERBS:
-        return "person"  # "Mr Blair" (the title outside the model's span), "Blair said"
+    if before.rstrip(".") in PERSON_TITLES or (
+        doc[first - 1].is_lower and before in PERSON_DESCRIPTORS
+    ):
+        return "title"  # "Mr Blair" (the title outside the model's span), "R&B star Usher"
+    if after[0] in SPEECH_VERBS:
+        return "person"  # "Blair said"
     if after[0] == "," and after[1].isdigit() and after[2] == ",":
         return "person"  # "Smith, 45,"
     if before in LOCATIVE_PREPOSITIONS or before in ("at", "from") or after[0] in PLACE_NOUNS:
@@ -229,6 +241,8 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
             first -= 2  # "Finance and Economy Ministry": the model kept only the last part
         kind = _typed_by_context(doc, first, end, kind)
         cue = _cue(doc, first, end)
+        if cue == "title" and kind not in ("other", "event"):
+            kind = "person"
         if (cue == "team" and kind in ("place", "organization", "other")) or (
             cue == "organization" and not honorific
         ):
@@ -259,20 +273,25 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
 
 
 def _described(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
-    """Names the model missed after a word that says what they are ("consultancy 4Cast")."""
+    """Names the model missed after a word that says what they are ("consultancy 4Cast",
+    "R&B star Usher")."""
     found = []
     for token in doc[:-1]:
-        if token.lower_ not in ORGANIZATION_DESCRIPTORS:
+        if token.lower_ in ORGANIZATION_DESCRIPTORS:
+            kind, cue = "organization", "organization"
+        elif token.is_lower and token.lower_ in PERSON_DESCRIPTORS:
+            kind, cue = "person", "title"
+        else:
             continue
         end = token.i + 1
         while end < len(doc) and end - token.i <= 3 and _capitalised(doc[end]):
             end += 1
-        if end == token.i + 1:
-            continue
+        if end == token.i + 1 or doc[token.i + 1].lower_.rstrip(".") in PERSON_TITLES:
+            continue  # no name, or a title before a name the model found ("boss Sir Alex")
         span = doc[token.i + 1 : end]
         start = None if offset is None else offset + span.start_char
         stop = None if start is None else start + len(span.text)
-        found.append(Mention(span.text, "organization", segment, start, stop, surface=span.text))
+        found.append(Mention(span.text, kind, segment, start, stop, surface=span.text, cue=cue))
     return found
 
 
@@ -464,7 +483,9 @@ def canonicalise(
             del types[name]  # a common noun, capitalised
         elif kind == "person" and is_place(name):
             types[name] = "place"  # a lone word the model took for a person: "Birkenhead"
-        elif (kind == "person" and "person" not in cues[name]) or (
+        elif "work" in cues[name] and kind != "other":
+            types[name] = "other"  # once a title, a title throughout ("in Amelie")
+        elif (kind == "person" and not cues[name] & {"person", "title"}) or (
             kind == "place" and not is_place(name) and "located" not in cues[name]
         ):
             # One word, no first name, no title, never the subject of "said", no gazetteer:

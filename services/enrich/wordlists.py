@@ -32,6 +32,15 @@ PERSON_TITLES = _words(
     "chairman chairwoman chancellor minister senator governor mayor president premier director "
     "presenter comedian author novelist economist analyst"
 )
+# Words in lower case before a name that make its bearer a person ("R&B star Usher"); too
+# common as first words of titles ("Star Wars") to be cut off a span like PERSON_TITLES.
+PERSON_DESCRIPTORS = PERSON_TITLES | _words(
+    """
+    star player athlete runner sprinter rapper singer songwriter musician guitarist drummer
+    frontman frontwoman actor actress director producer writer chef artist designer boxer
+    golfer cyclist swimmer jockey driver lawyer journalist columnist critic campaigner
+    """
+)
 # Honorifics that start a new name inside a span ("Foreign Policy Centre Mr Straw").
 INNER_HONORIFICS = _words("mr mrs ms dr")
 # Nouns that announce the title of a work ("the album Hopes and Fears", "hit single Candy Shop").
@@ -179,7 +188,8 @@ TEAM_OPPONENT_WORDS = _words("against beat beating beaten rivals v vs versus")
 ORGANIZATION_DESCRIPTORS = _words(
     """
     firm company consultancy band broker carmaker retailer airline website newspaper
-    broadcaster label publisher developer insurer charity supermarket conglomerate
+    broadcaster label publisher developer insurer charity supermarket conglomerate regulator
+    watchdog
     """
 )
 # Sports whose governing bodies are named "<Sport> <Country>" ("Athletics Ireland").

@@ -388,3 +388,14 @@ def test_the_stars_spokesman_speaks_for_the_star() -> None:
         'the claims are false."'
     )
     assert speakers["He will have the opp"] == "Snoop Dogg"
+
+
+def test_titles_of_works_stay_works_and_described_people_are_people() -> None:
+    result = _enriched(
+        "Audrey Tautou, star of hit film Amelie, met R&B star Usherwood in Paris. Tautou "
+        "was seen in Amelie in 2001. Industry figures show regulator Ofcom was pleased."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds.get("Amelie", "other") == "other"
+    assert kinds["Usherwood"] == "person"
+    assert kinds["Ofcom"] == "organization"

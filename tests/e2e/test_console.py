@@ -199,8 +199,8 @@ def _pages(console: Console) -> dict[str, str]:
 def test_every_page_passes_axe_and_does_not_jump(console: Console, page: Page, width: int) -> None:
     """axe-core's WCAG 2.2 A/AA and best-practice rules (contrast, names, labels, landmarks,
     scrollable regions...) find nothing on any page, closed and with every fold opened (the
-    raw input loads then); nothing moves once drawn (cumulative layout shift 0: the parts
-    that arrive later have their room kept)."""
+    raw input loads then); the keyboard's focus is drawn on every stop; nothing moves once
+    drawn (cumulative layout shift 0: the parts that arrive later have their room kept)."""
     page.set_viewport_size({"width": width, "height": 900})
     problems: list[str] = []
     for name, path in _pages(console).items():
@@ -210,6 +210,8 @@ def test_every_page_passes_axe_and_does_not_jump(console: Console, page: Page, w
         if shift > 0.001:
             problems.append(f"{name}: layout shift {shift:.4f}")
         problems += [f"{name}: {v}" for v in accessibility_violations(page)]
+        hidden = [stop for stop, visible in tab_stops(page, 20) if not visible]
+        problems += [f"{name}: focus not drawn on {stop}" for stop in hidden if stop != "body"]
         if page.locator("details").count():
             page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
             page.wait_for_load_state("networkidle")

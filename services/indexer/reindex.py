@@ -141,7 +141,8 @@ def _load(
 
     Reading and projecting the next batch overlaps with `parallel` bulk requests in flight:
     Elasticsearch indexes one bulk request per write thread, so one at a time leaves cores
-    idle.
+    idle. One more batch is read ahead of them, so a request that ends finds the next one
+    ready instead of waiting for the store and the projection.
     """
     loaded = 0
     rejected: dict[str, tuple[int, str]] = {}
@@ -170,7 +171,7 @@ def _load(
                 break
             last_id = documents[-1].id
             in_flight.append((documents, pool.submit(_write, es, index, documents)))
-            if len(in_flight) >= parallel:
+            if len(in_flight) > parallel:
                 collect()
         while in_flight:
             collect()

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/bench_bulk.py /work/shared/corpus/bbc [--enrichment real
         [--enrichment-cache /tmp/bbc-enrichment.json]] [--batch 64,500] [--limit N] [--sqlite]
-        [--keep]
+        [--keep] [--reindex-batch 500] [--reindex-parallel 2]
 
 Articles are read in place (`<dir>/<category>/*.txt`, the category becomes the source) and
 extracted with the plain-text extraction of the ingest stage. Enrichment is either a cheap
@@ -12,9 +12,16 @@ computed before the clock starts; either way the figure is the index stage alone
 
 What is timed: `index_articles(session, batch)` over every batch, i.e. claim (SQL), projection,
 bulk requests, state updates and commit, the same function the index worker runs; then a
-`reindex_from_store` of the same rows. Runs against the local stack in a namespace of its own:
-alias `newsflow-bench-articles`, a temporary PostgreSQL database (or SQLite with --sqlite),
-all removed at the end unless --keep (then bench_search.py can reuse the index).
+`reindex_from_store` of the same rows. Each is set next to its reference, measured in the
+same run: raw `_bulk` of the very same documents (read, projected and serialised before the
+clock starts) into a fresh index, then one refresh (until they are searchable, as the stage
+and the reindex must make them); for the stage into an index with the live settings
+(refresh every second), for the reindex into one set up as the reindex sets up its own (no
+refresh while loading), in requests of the same size with as many in flight.
+
+Runs against the local stack in a namespace of its own: alias `newsflow-bench-articles`, a
+temporary PostgreSQL database (or SQLite with --sqlite), all removed at the end unless --keep
+(then bench_search.py can reuse the index).
 """
 
 from __future__ import annotations
@@ -245,6 +252,83 @@ def run_stage(ids: list[str], batch: int) -> dict[str, float]:
     }
 
 
+def raw_bulk(batch: int, parallel: int, *, loading: bool) -> dict[str, float]:
+    """Elasticsearch's own speed on the stored documents: projected and serialised before
+    the clock starts, then plain `_bulk` requests of `batch` documents, `parallel` in flight,
+    into a fresh index (`loading`: no replicas and no refresh, like a reindex's; else the
+    live settings), and one refresh."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import orjson
+    from sqlalchemy import select
+    from sqlalchemy.orm import load_only
+
+    from services.indexer.reindex import _PROJECTED_COLUMNS
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+    from shared.search.client import get_client
+    from shared.search.documents import SEARCHABLE_STATES, from_db
+    from shared.search.indices import install_template, versioned_index_name
+
+    es = get_client()
+    install_template(es)
+    index = versioned_index_name(suffix=f"raw-{secrets.token_hex(3)}")
+    with get_sessionmaker()() as session:
+        rows = session.scalars(
+            select(Article)
+            .options(load_only(*_PROJECTED_COLUMNS))
+            .where(Article.state.in_(SEARCHABLE_STATES))
+            .order_by(Article.id)
+        ).all()
+        lines: list[bytes] = []
+        for a in rows:
+            action = {"_index": index, "_id": a.id, "version": a.revision}
+            lines.append(orjson.dumps({"index": action | {"version_type": "external_gte"}}))
+            lines.append(orjson.dumps(from_db(a, indexed_at=a.indexed_at)))
+    requests = [lines[i : i + 2 * batch] for i in range(0, len(lines), 2 * batch)]
+    loading_settings = {
+        "auto_expand_replicas": False,
+        "number_of_replicas": 0,
+        "refresh_interval": -1,
+    }
+    es.indices.create(index=index, settings=loading_settings if loading else None)
+    es.cluster.health(index=index, wait_for_status="yellow", timeout="60s")
+
+    def send(operations: list[bytes]) -> bool:
+        response = es.options(request_timeout=300).bulk(
+            operations=operations,  # type: ignore[arg-type]
+            filter_path="errors",
+        )
+        return bool(response["errors"])
+
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            errors = list(pool.map(send, requests))
+        bulk_seconds = time.perf_counter() - started
+        es.options(request_timeout=300).indices.refresh(index=index)
+        seconds = time.perf_counter() - started
+    finally:
+        es.options(ignore_status=404).indices.delete(index=index)
+    assert not any(errors), "raw _bulk: Elasticsearch rejected documents"
+    return {
+        "docs": len(rows),
+        "seconds": seconds,
+        "docs_per_s": len(rows) / seconds,
+        "bulk_docs_per_s": len(rows) / bulk_seconds,
+    }
+
+
+def _raw_line(what: str, runs: list[dict[str, float]], batch: int, parallel: int) -> float:
+    """Print the reference runs of `what`; returns their mean docs/s."""
+    rate = sum(r["docs_per_s"] for r in runs) / len(runs)
+    figures = ", ".join(
+        f"{r['docs_per_s']:.0f} ({r['bulk_docs_per_s']:.0f} before the refresh)" for r in runs
+    )
+    print(f"raw _bulk + refresh, {what} ({batch}/request, {parallel} in flight): {figures} docs/s")
+    return rate
+
+
 def _create_database(use_sqlite: bool) -> tuple[str, Any]:
     if use_sqlite:
         path = Path(tempfile.mkdtemp(prefix="newsflow-bench-")) / "bench.db"
@@ -277,6 +361,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--sqlite", action="store_true", help="a SQLite store, not PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="keep the index for bench_search")
+    parser.add_argument("--reindex-batch", type=int, default=500, help="documents per request")
+    parser.add_argument("--reindex-parallel", type=int, default=2, help="requests in flight")
     args = parser.parse_args()
 
     url, drop_database = _create_database(args.sqlite)
@@ -300,21 +386,36 @@ def main() -> None:
             session.commit()
         ids = [a.id for a in articles]
         store = "SQLite" if args.sqlite else "PostgreSQL"
-        for batch in [int(b) for b in args.batch.split(",")]:
+        # Each reference runs before and after what it is the reference of: the machine's
+        # load drifts.
+        batches = [int(b) for b in args.batch.split(",")]
+        live = [raw_bulk(max(batches), 1, loading=False)]
+        stage_rates = []
+        for batch in batches:
             result = run_stage(ids, batch)
+            stage_rates.append((batch, result["docs_per_s"]))
             print(
                 f"index stage, {batch:>4} ids/call ({store}): {result['docs']} docs in "
                 f"{result['seconds']:.2f}s = {result['docs_per_s']:.0f} docs/s "
                 f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
                 f"p99 {result['batch_p99_ms']:.0f} ms)"
             )
+        live.append(raw_bulk(max(batches), 1, loading=False))
+        live_rate = _raw_line("live index", live, max(batches), 1)
+        for batch, rate in stage_rates:
+            print(f"index stage, {batch:>4} ids/call: {rate / live_rate:.2f}x raw _bulk + refresh")
         from services.indexer.reindex import reindex_from_store
 
-        reindexed = reindex_from_store(swap_grace_s=0)
+        batch, parallel = args.reindex_batch, args.reindex_parallel
+        loading = [raw_bulk(batch, parallel, loading=True)]
+        reindexed = reindex_from_store(swap_grace_s=0, batch_size=batch, parallel=parallel)
+        loading.append(raw_bulk(batch, parallel, loading=True))
+        raw_rate = _raw_line("loading index", loading, batch, parallel)
         print(
             f"reindex from the store: {reindexed.documents} docs in {reindexed.seconds:.2f}s = "
             f"{reindexed.docs_per_second:.0f} docs/s ({reindexed.bulk.requests} bulk requests, "
-            f"{reindexed.bulk.bytes / 1e6:.1f} MB)"
+            f"{reindexed.bulk.bytes / 1e6:.1f} MB) = {reindexed.docs_per_second / raw_rate:.2f}x "
+            "raw _bulk + refresh"
         )
     finally:
         if not args.keep:

@@ -153,6 +153,10 @@ VARIANTS: dict[str, HtmlOptions] = {
         DEFAULT_OPTIONS, strip_site_names=not DEFAULT_OPTIONS.strip_site_names
     ),
     "link-list-flip": replace(DEFAULT_OPTIONS, drop_link_lists=not DEFAULT_OPTIONS.drop_link_lists),
+    "article-body-flip": replace(
+        DEFAULT_OPTIONS, agree_with_article_body=not DEFAULT_OPTIONS.agree_with_article_body
+    ),
+    "repeat-flip": replace(DEFAULT_OPTIONS, drop_repeated=not DEFAULT_OPTIONS.drop_repeated),
     "page-suffix-flip": replace(
         DEFAULT_OPTIONS, strip_page_suffixes=not DEFAULT_OPTIONS.strip_page_suffixes
     ),

@@ -3,6 +3,8 @@ look like them stay. Written as patterns, so a site never seen before is cleaned
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from services.ingest.boilerplate import is_furniture
@@ -93,3 +95,36 @@ def test_a_list_of_links_to_other_articles_is_not_the_body() -> None:
     got = extract(page, "html")
     assert "Another headline" not in got.body
     assert "Step 2: the council publishes the draft budget." in got.body
+
+
+def _json_ld(article_body: str) -> str:
+    data = {"@type": "NewsArticle", "headline": "Budget agreed", "articleBody": article_body}
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def test_a_paragraph_the_publishers_article_body_lacks_is_dropped() -> None:
+    aside = "Our podcast team talks every Friday about the week in the city hall and beyond. " * 2
+    page = (
+        f"<html><head>{_json_ld(_STORY + ' ' + _MORE)}</head><body><article>"
+        f"<h1>Budget agreed</h1><p>{_STORY}</p><p>{aside}</p><p>{_MORE}</p>"
+        "</article></body></html>"
+    )
+    assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip()]
+
+
+def test_a_teaser_article_body_says_nothing_about_the_paragraphs() -> None:
+    page = (
+        f"<html><head>{_json_ld('The council met on Tuesday.')}</head><body><article>"
+        f"<h1>Budget agreed</h1><p>{_STORY}</p><p>{_MORE}</p></article></body></html>"
+    )
+    assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip()]
+
+
+def test_a_pull_quote_repeating_a_paragraph_is_dropped() -> None:
+    quote = "the cuts to the library service went too far"
+    page = (
+        "<html><body><article><h1>Budget agreed</h1>"
+        f"<p>{_STORY}</p><blockquote><p>{quote.capitalize()}</p></blockquote><p>{_MORE}</p>"
+        "</article></body></html>"
+    )
+    assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip()]

@@ -142,6 +142,22 @@ def test_replay_needs_the_htmx_header_a_same_origin_and_the_csrf_token(
     assert "Nothing to replay" in empty.text
 
 
+def test_a_page_left_open_takes_the_new_sessions_token_from_its_refresh(
+    local: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = _csrf(local, "/ui/pipeline")
+    later = time.time() + 13 * 3600  # the session has ended
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    form = {"stage": "ingest", "reason": "console-test-no-such-reason"}
+    assert local.post("/ui/failures/replay", data=form, headers=stale).status_code == 403
+    refresh = local.get("/ui/pipeline/panel", headers=HTMX)  # a new session by now
+    token = re.search(r'"X-CSRF-Token": "([^"]+)"', html.unescape(refresh.text))
+    assert token
+    assert token.group(1) != stale["X-CSRF-Token"]
+    fresh = {**HTMX, "X-CSRF-Token": token.group(1)}
+    assert local.post("/ui/failures/replay", data=form, headers=fresh).status_code == 200
+
+
 def test_keys_sign_in_and_scopes(keyed: TestClient) -> None:
     anonymous = keyed.get("/ui/search?q=x", follow_redirects=False)
     assert anonymous.status_code == 303

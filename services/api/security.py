@@ -174,8 +174,10 @@ def _client_is_local(scope: Scope) -> bool:
 
 class TrustedForwardedFor:
     """The client of a request relayed by one of `api_trusted_proxies`: the right-most
-    X-Forwarded-For address that is not itself a trusted proxy. From any other peer the
-    header is ignored; from a trusted proxy, a value that is not an address is refused."""
+    X-Forwarded-For address that is not itself a trusted proxy, and the scheme https when
+    the proxy says `X-Forwarded-Proto: https` (so the console's cookie is Secure behind a
+    TLS proxy). From any other peer the headers are ignored; from a trusted proxy, a value
+    that is not an address is refused."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -192,6 +194,9 @@ class TrustedForwardedFor:
                 )
                 return
             scope = {**scope, "client": (client, 0)}
+            proto = _header(scope, b"x-forwarded-proto")
+            if proto is not None and proto.decode("latin-1").strip().lower() == "https":
+                scope["scheme"] = "https"
         await self.app(scope, receive, send)
 
     @staticmethod

@@ -247,6 +247,31 @@ def base64_payload(token: str) -> str:
     return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
 
 
+def test_the_session_cookie_is_secure_behind_a_trusted_tls_proxy(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.api.app import create_app
+
+    monkeypatch.setenv("NEWSFLOW_API_KEYS", json.dumps({hash_api_key(KEYS["search"]): ["search"]}))
+    monkeypatch.setenv("NEWSFLOW_API_TRUSTED_PROXIES", '["10.0.0.0/8"]')
+    get_settings.cache_clear()
+    proxied = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    try:
+        for peer, secure in ((("10.1.2.3", 5000), True), (("203.0.113.9", 5000), False)):
+            # The app sees http: TLS ends at the proxy. Only a trusted proxy is believed.
+            with TestClient(create_app(), base_url="http://news.example.org", client=peer) as c:
+                signed = c.post(
+                    "/ui/login",
+                    data={"api_key": KEYS["search"]},
+                    headers={**_csrf(c), **proxied},
+                )
+                assert signed.status_code == 204
+                assert ("Secure" in signed.headers["set-cookie"]) is secure
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
 def test_an_open_redirect_is_not_possible(keyed: TestClient) -> None:
     signed = keyed.post(
         "/ui/login",

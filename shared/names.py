@@ -215,6 +215,12 @@ def country(name: str) -> str | None:
     return _countries().get(_key(name[4:] if name[:4].casefold() == "the " else name))
 
 
+def party(name: str) -> str | None:
+    """The full name of the political party `name` is a form of, or None ("Tories" ->
+    "Conservative Party"; "Democrat" -> None: a party member, not the party)."""
+    return _PARTY_FORMS.get(_key(_tidy(name)))
+
+
 def canonical_name(kind: EntityKind, name: str) -> str:
     """The one spelling of an entity name of this kind (see the module docstring).
 

@@ -47,9 +47,10 @@ from services.enrich.wordlists import (
     SPORTS,
     TEAM_NOUNS,
     TEAM_OPPONENT_WORDS,
+    WEEKDAYS,
     WORK_NOUNS,
 )
-from shared.names import PARTIES, canonical_name, country
+from shared.names import PARTIES, canonical_name, country, party
 
 # spaCy labels (OntoNotes for English, WikiNER for most other languages) -> the types apps
 # filter on. Labels missing here (dates, numbers, money) are not entities for us.
@@ -117,6 +118,7 @@ def _trim(span: Span) -> tuple[int, int, bool]:
     return first, last + 1, honorific
 
 
+_BEFORE_A_DAY = frozenset({"on", "last", "next", "this", "until", "since", "every", ","})
 _TITLE_CASE_FUNCTION_WORDS = frozenset({"And", "Or", "But", "To", "In", "On", "With", "Is"})
 _OPENING_QUOTES = frozenset("\"'“‘«")  # noqa: RUF001 - typographic marks
 _CLOSING_QUOTES = frozenset("\"'”’»")  # noqa: RUF001
@@ -199,7 +201,7 @@ def _pieces(doc: Doc, first: int, end: int, kind: str) -> list[tuple[int, int, s
         word = doc[i].lower_.rstrip(".")
         if word in INNER_HONORIFICS:
             return [(first, i, kind, False), (i + 1, end, "person", True)]
-        if doc[i].text == "in" and kind != "place":  # "Nationals in Santry"
+        if doc[i].text == "in" and doc[i - 1].text != "-":  # "Nationals in Santry"
             return [(first, i, kind, False), (i + 1, end, "place", False)]
         if doc[i].text == "(":
             inner_end = next((k for k in range(i + 1, end) if doc[k].text == ")"), end)
@@ -239,6 +241,15 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
             and not doc[first - 2].ent_type_
         ):
             first -= 2  # "Finance and Economy Ministry": the model kept only the last part
+        if (
+            first >= 1
+            and first == span.start
+            and doc[first - 1].lower_ in WEEKDAYS
+            and doc[first - 1].is_title
+            and (first < 2 or doc[first - 2].lower_ not in _BEFORE_A_DAY)
+        ):
+            # "Sunday Telegraph": the model read "Sunday" as a date (not "on Friday Smith").
+            first, kind = first - 1, "organization"
         kind = _typed_by_context(doc, first, end, kind)
         cue = _cue(doc, first, end)
         if cue == "title" and kind not in ("other", "event"):
@@ -250,6 +261,9 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
             kind = "organization"
         for piece_first, piece_end, piece_kind, piece_honorific in _pieces(doc, first, end, kind):
             name = _name_of(doc, piece_first, piece_end)
+            piece_cue = (
+                "located" if piece_first > first and doc[piece_first - 1].text == "in" else cue
+            )
             # Names are capitalised; "today" or a lone initial is the model's noise.
             if len(name) < 2 or not any(ch.isupper() for ch in name):
                 continue
@@ -265,10 +279,33 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
                     end_char,
                     honorific or piece_honorific,
                     surface=name_span.text,
-                    cue=cue,
+                    cue=piece_cue,
                 )
             )
     found.extend(_described(doc, segment, offset))
+    found.extend(_parties(doc, segment, offset))
+    return found
+
+
+def _parties(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
+    """Party names the model left out ("Labour are creating...", "Conservative policy
+    co-ordinator David Cameron"): a closed class, written capitalised, found by name."""
+    found = []
+    i = 0
+    while i < len(doc):
+        for size in (3, 2, 1):
+            span = doc[i : i + size]
+            if (
+                len(span) == size
+                and all(_capitalised(t) for t in span)
+                and (name := party(span.text)) is not None
+            ):
+                start = None if offset is None else offset + span.start_char
+                stop = None if start is None else start + len(span.text)
+                found.append(Mention(name, "organization", segment, start, stop, surface=span.text))
+                i += size - 1
+                break
+        i += 1
     return found
 
 

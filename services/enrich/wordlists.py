@@ -88,6 +88,7 @@ DEMONYMS = _words(
     """
 )
 
+WEEKDAYS = _words("monday tuesday wednesday thursday friday saturday sunday")
 MONTHS = _words(
     "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
     "july august september october november december"

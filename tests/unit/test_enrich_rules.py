@@ -399,3 +399,16 @@ def test_titles_of_works_stay_works_and_described_people_are_people() -> None:
     assert kinds.get("Amelie", "other") == "other"
     assert kinds["Usherwood"] == "person"
     assert kinds["Ofcom"] == "organization"
+
+
+def test_parties_papers_and_places_the_model_left_out() -> None:
+    result = _enriched(
+        'Tory policy co-ordinator Jane Doe said so. "Labour are creating two countries," she '
+        "added. The book by Sunday Gazette journalist John Roe was read at the Nationals in "
+        "Dunmore."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["Conservative Party"] == "organization"
+    assert kinds["Labour Party"] == "organization"
+    assert kinds["Sunday Gazette"] == "organization"
+    assert kinds["Dunmore"] == "place"

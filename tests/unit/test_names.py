@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.names import canonical_name, surname
+from shared.names import canonical_name, party, surname
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,20 @@ def test_an_unknown_kind_is_refused() -> None:
 )
 def test_surname_is_the_family_name(name: str, family: str | None) -> None:
     assert surname(name) == family
+
+
+@pytest.mark.parametrize(
+    ("written", "full"),
+    [
+        ("Tories", "Conservative Party"),
+        ("Lib Dem", "Liberal Democrats"),
+        ("GOP", "Republican Party"),
+    ],
+)
+def test_party_forms_give_the_party(written: str, full: str) -> None:
+    assert party(written) == full
+
+
+def test_a_party_member_or_another_word_is_no_party() -> None:
+    assert party("Democrat") is None
+    assert party("Labrador") is None

@@ -84,6 +84,8 @@ _LINK_LIST_SHARE = 0.5
 _WORD = re.compile(r"\w+")
 _ARTICLE_BODY_COVERS = 0.5
 _ARTICLE_BODY_SHARE = 0.5
+_ARTICLE_BODY_RECALL = 2
+_BLANK_LINES = re.compile(r"\n\s*\n|\r?\n")  # articleBody's paragraphs, when it has any
 _REPEAT_MIN_WORDS = 3
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?=$|[-_])")
 _FRAGMENT = re.compile(r"<(?:html|body)[\s>]", re.IGNORECASE)
@@ -123,6 +125,9 @@ class HtmlOptions:
     # covers most of what trafilatura kept, a paragraph it lacks is not the article's: body F1
     # +7/-0.
     agree_with_article_body: bool = True
+    # trafilatura's text, unless the articleBody is more than twice as long (it missed the
+    # article, kept a teaser): body F1 +1/-0.
+    article_body_fallback: bool = True
     # A paragraph repeated inside a longer one (a pull quote, a teaser of the standfirst):
     # body F1 +5/-1.
     drop_repeated: bool = True
@@ -230,6 +235,15 @@ def _agreeing_with(paragraphs: list[str], article_body: str) -> list[str]:
         if sum(w in reference for w in words) >= _ARTICLE_BODY_SHARE * len(words):
             kept.append(paragraph)
     return kept
+
+
+def _or_article_body(paragraphs: list[str], article_body: str) -> list[str]:
+    """The articleBody's paragraphs (without furniture) when it has more than twice as many
+    words as `paragraphs`: trafilatura then missed most of the article."""
+    if len(_words(article_body)) <= _ARTICLE_BODY_RECALL * sum(len(_words(p)) for p in paragraphs):
+        return paragraphs
+    parts = (clean_line(p) for p in _BLANK_LINES.split(article_body))
+    return [p for p in parts if p and not is_furniture(p)]
 
 
 def _without_repeats(paragraphs: list[str]) -> list[str]:
@@ -509,7 +523,10 @@ def extract_html(
     if options.move_bylines:
         paragraphs, byline_names = _without_bylines(paragraphs)
         authors = authors or byline_names
-    if options.agree_with_article_body and (article_body := linked.text("articleBody")):
+    article_body = linked.text("articleBody")
+    if options.article_body_fallback and article_body:
+        paragraphs = _or_article_body(paragraphs, article_body)
+    if options.agree_with_article_body and article_body:
         paragraphs = _agreeing_with(paragraphs, article_body)
     if options.drop_repeated:
         paragraphs = _without_repeats(paragraphs)

@@ -156,6 +156,9 @@ VARIANTS: dict[str, HtmlOptions] = {
     "article-body-flip": replace(
         DEFAULT_OPTIONS, agree_with_article_body=not DEFAULT_OPTIONS.agree_with_article_body
     ),
+    "article-body-fallback-flip": replace(
+        DEFAULT_OPTIONS, article_body_fallback=not DEFAULT_OPTIONS.article_body_fallback
+    ),
     "repeat-flip": replace(DEFAULT_OPTIONS, drop_repeated=not DEFAULT_OPTIONS.drop_repeated),
     "page-suffix-flip": replace(
         DEFAULT_OPTIONS, strip_page_suffixes=not DEFAULT_OPTIONS.strip_page_suffixes

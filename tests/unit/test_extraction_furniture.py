@@ -128,3 +128,16 @@ def test_a_pull_quote_repeating_a_paragraph_is_dropped() -> None:
         "</article></body></html>"
     )
     assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip()]
+
+
+def test_the_article_body_stands_in_when_the_page_shows_a_fraction_of_it() -> None:
+    hidden = [
+        f"District {n} will receive more for its schools and roads next year. " * 3 for n in "ABC"
+    ]
+    hidden = [h.strip() for h in hidden]
+    article_body = "\n\n".join([_STORY.strip(), _MORE.strip(), *hidden])
+    page = (
+        f"<html><head>{_json_ld(article_body)}</head><body><article>"
+        f"<h1>Budget agreed</h1><p>{_STORY}</p><p>{_MORE}</p></article></body></html>"
+    )
+    assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip(), *hidden]

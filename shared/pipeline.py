@@ -24,7 +24,7 @@ from contextvars import ContextVar
 
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from shared.metrics import STAGE_FAILED, STAGE_PROCESSED
 from shared.models import Article, StageEvent, utcnow
@@ -32,6 +32,10 @@ from shared.settings import get_settings
 from shared.states import STAGE_INPUT_STATE, ArticleState, Stage
 
 log = structlog.get_logger(__name__)
+
+# Columns only the ingest stage reads: the stages after it do not load them with the batch
+# (the raw input of an HTML page can be far bigger than its article).
+_INGEST_ONLY = (Article.raw_content, Article.submitted, Article.minhash)
 
 # Ids claimed by the stage running in this context (see `track_claims`): a batch that hits a
 # transient error gives their attempts back, since a dependency outage is no fault of theirs.
@@ -84,10 +88,12 @@ def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Ar
     if not ready_ids:
         return []
 
+    query = select(Article)
+    if stage != Stage.INGEST:
+        query = query.options(*(defer(column) for column in _INGEST_ONLY))
     ready = list(
         session.scalars(
-            select(Article)
-            .where(Article.id.in_(ready_ids), Article.state == expected)
+            query.where(Article.id.in_(ready_ids), Article.state == expected)
             .order_by(Article.id)
             .with_for_update()
             .execution_options(populate_existing=True)

@@ -2,7 +2,9 @@
 
 Documents are cut into bulk requests by count and by bytes (big batches stay at a size
 Elasticsearch digests well); every document goes to each target in the same request, so a
-request either sees the aliases before or after a swap, never half of each. Items refused
+request either sees the aliases before or after a swap, never half of each. Documents may
+come from an iterator that projects them one by one: a request is sent (up to `parallel` at
+a time) as soon as it is full, so the projection of the next one overlaps with it. Items refused
 for overload (429) or an unavailable shard are re-sent alone, with the caller's retry policy
 (shared/failure_policy.py); every other item result is final and returned to the caller, one
 per document and target.
@@ -11,7 +13,9 @@ per document and target.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,7 +88,7 @@ class _Pending:
     targets: list[str]
 
 
-def _chunks(pending: list[_Pending], max_docs: int, max_bytes: int) -> Iterator[list[_Pending]]:
+def _chunks(pending: Iterable[_Pending], max_docs: int, max_bytes: int) -> Iterator[list[_Pending]]:
     chunk: list[_Pending] = []
     size = 0
     for item in pending:
@@ -159,9 +163,55 @@ def _send(
     return results
 
 
+def _sent(
+    es: Elasticsearch, chunk: list[_Pending], require_alias: bool
+) -> tuple[list[tuple[_Pending, ItemResult]], BulkStats]:
+    """`_send` with counts of its own: requests in flight must not share one `BulkStats`."""
+    stats = BulkStats()
+    return _send(es, chunk, require_alias, stats), stats
+
+
+def _first_pass(
+    es: Elasticsearch,
+    documents: Iterable[Document],
+    targets: Sequence[str],
+    require_alias: bool,
+    max_docs: int,
+    max_bytes: int,
+    parallel: int,
+    stats: BulkStats,
+) -> Iterator[tuple[_Pending, ItemResult]]:
+    """Send the documents as they come, `parallel` requests at a time; yields item results."""
+    in_flight: deque[Future[tuple[list[tuple[_Pending, ItemResult]], BulkStats]]] = deque()
+
+    def pending() -> Iterator[_Pending]:
+        for doc in documents:
+            stats.documents += 1
+            yield _Pending(doc, orjson.dumps(doc.source), list(targets))
+
+    def collect() -> list[tuple[_Pending, ItemResult]]:
+        items, request_stats = in_flight.popleft().result()
+        stats.merge(request_stats)
+        return items
+
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="bulk") as pool:
+        try:
+            # The next request is built while `parallel` are in flight; it waits for one
+            # of them to end before it is sent.
+            for chunk in _chunks(pending(), max_docs, max_bytes):
+                while in_flight and (len(in_flight) >= parallel or in_flight[0].done()):
+                    yield from collect()
+                in_flight.append(pool.submit(_sent, es, chunk, require_alias))
+            while in_flight:
+                yield from collect()
+        finally:
+            for future in in_flight:  # an error above: do not leave requests behind
+                future.cancel()
+
+
 def bulk_write(
     es: Elasticsearch,
-    documents: Sequence[Document],
+    documents: Iterable[Document],
     targets: Sequence[str],
     *,
     require_alias: bool = True,
@@ -169,28 +219,31 @@ def bulk_write(
     max_bytes: int = MAX_BYTES_PER_REQUEST,
     retry: Retry | None = None,
     stats: BulkStats | None = None,
+    parallel: int = 1,
 ) -> dict[str, list[ItemResult]]:
     """Write every document to every target; returns the final item results by document id.
 
-    Connection errors propagate (the caller retries the batch); a transient status (429,
-    503, ...), for an item or a whole request, is retried here as `retry` says (default:
-    `bulk_item_retry()`) and then returned as is.
+    `documents` may be a lazy iterator (a projection): each request is sent once full, with
+    up to `parallel` requests in flight while the next ones are built. Connection errors
+    propagate (the caller retries the batch); a transient status (429, 503, ...), for an
+    item or a whole request, is retried here as `retry` says (default: `bulk_item_retry()`)
+    and then returned as is.
     """
     policy = retry or bulk_item_retry()
     stats = stats if stats is not None else BulkStats()
     started = time.perf_counter()
-    results: dict[str, list[ItemResult]] = {doc.id: [] for doc in documents}
-    pending = [_Pending(doc, orjson.dumps(doc.source), list(targets)) for doc in documents]
-    stats.documents += len(pending)
+    results: dict[str, list[ItemResult]] = {}
+    items: Iterable[tuple[_Pending, ItemResult]] = _first_pass(
+        es, documents, targets, require_alias, max_docs, max_bytes, max(1, parallel), stats
+    )
     for attempt in range(policy.times + 1):
         again: dict[str, _Pending] = {}
-        for chunk in _chunks(pending, max_docs, max_bytes):
-            for item, result in _send(es, chunk, require_alias, stats):
-                if result.retryable and attempt < policy.times:
-                    entry = again.setdefault(item.doc.id, _Pending(item.doc, item.payload, []))
-                    entry.targets.append(result.target)
-                else:
-                    results[item.doc.id].append(result)
+        for item, result in items:
+            if result.retryable and attempt < policy.times:
+                entry = again.setdefault(item.doc.id, _Pending(item.doc, item.payload, []))
+                entry.targets.append(result.target)
+            else:
+                results.setdefault(item.doc.id, []).append(result)
         if not again:
             break
         pending = list(again.values())
@@ -198,5 +251,10 @@ def bulk_write(
         delay = policy.backoff_s(attempt)
         log.warning("bulk_items_retry", items=len(pending), attempt=attempt + 1, delay=delay)
         time.sleep(delay)
+        items = (
+            pair
+            for chunk in _chunks(pending, max_docs, max_bytes)
+            for pair in _send(es, chunk, require_alias, stats)
+        )
     stats.seconds += time.perf_counter() - started
     return results

@@ -144,3 +144,22 @@ def test_a_request_error_that_is_not_overload_goes_to_the_caller() -> None:
     es = ScriptedES(_api_error(400))
     with pytest.raises(ApiError):
         bulk_write(es, _docs(1), ["idx"], retry=NO_WAIT)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_documents_from_an_iterator_are_sent_while_the_next_are_built(parallel: int) -> None:
+    es = ScriptedES()
+    sent_before: list[int] = []
+
+    def projected() -> Any:
+        for doc in _docs(6):
+            sent_before.append(len(es.requests))
+            yield doc
+
+    stats = BulkStats()
+    results = bulk_write(es, projected(), ["idx"], max_docs=2, parallel=parallel, stats=stats)  # type: ignore[arg-type]
+    assert sorted(results) == [f"a{i}" for i in range(6)]
+    assert all(r == [ItemResult("idx", 201)] for r in results.values())
+    assert (stats.documents, stats.requests, stats.per_request_docs) == (6, 3, [2, 2, 2])
+    if parallel == 1:  # with one request in flight, the first one is done by the third's turn
+        assert sent_before[-1] >= 1, "every document was built before any request went out"

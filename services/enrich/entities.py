@@ -34,6 +34,7 @@ from services.enrich.wordlists import (
     INNER_HONORIFICS,
     LEADING_WORDS,
     LEGAL_FORMS,
+    LISTED_ORGANIZATIONS,
     LOCATIVE_PREPOSITIONS,
     LOWERCASE_LEADING_WORDS,
     MONTHS,
@@ -164,8 +165,38 @@ def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
     return kind
 
 
+def _listed_as(doc: Doc, first: int) -> str | None:
+    """The cue of a name in a list introduced by what its items are ("companies such as
+    Blinkx, Copernic and Enfish", "channels, BBC1 and ITV1", "shows including X")."""
+    i = first - 1
+    while i >= 0 and first - i <= 16:
+        token = doc[i]
+        if token.lower_ == "as" and i > 0 and doc[i - 1].lower_ == "such":
+            i -= 2
+            break
+        if token.lower_ == "including" or (token.text == "," and i > 0 and doc[i - 1].is_lower):
+            i -= 1
+            break
+        if not (token.text in (",", "&") or token.lower_ == "and" or not token.is_lower):
+            return None
+        i -= 1
+    else:
+        return None
+    while i >= 0 and doc[i].text == ",":
+        i -= 1
+    noun = doc[i].lower_ if i >= 0 else ""
+    if noun in WORK_NOUNS:
+        return "work"
+    if noun in LISTED_ORGANIZATIONS:
+        return "organization"
+    return None
+
+
 def _cue(doc: Doc, first: int, end: int) -> str | None:
     """What the words next to a name say it is (see `Mention.cue`)."""
+    listed = _listed_as(doc, first)
+    if listed:
+        return listed
     before = doc[first - 1].lower_ if first > 0 else ""
     after = [t.lower_ for t in doc[end : end + 3]] + ["", "", ""]
     preceding = [t.lower_ for t in doc[max(0, first - 3) : first]]
@@ -254,9 +285,7 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
         cue = _cue(doc, first, end)
         if cue == "title" and kind not in ("other", "event"):
             kind = "person"
-        if (cue == "team" and kind in ("place", "organization", "other")) or (
-            cue == "organization" and not honorific
-        ):
+        if cue in ("team", "organization") and not honorific:
             # "England coach", "beat France": a side, not a country; "consultancy 4Cast".
             kind = "organization"
         for piece_first, piece_end, piece_kind, piece_honorific in _pieces(doc, first, end, kind):

@@ -181,7 +181,7 @@ TEAM_NOUNS = _words(
     """
     coach captain skipper squad team side manager boss debut cap caps international
     internationals selectors fly-half scrum-half prop hooker lock flanker full-back winger
-    centre striker midfielder defender goalkeeper keeper u21 under-21 xv
+    centre striker midfielder defender goalkeeper keeper u21 under-21 xv tour
     """
 )
 TEAM_OPPONENT_WORDS = _words("against beat beating beaten rivals v vs versus")
@@ -197,4 +197,12 @@ ORGANIZATION_DESCRIPTORS = _words(
 SPORTS = _words(
     "athletics rugby football cricket tennis hockey swimming cycling golf boxing basketball "
     "netball rowing sailing gymnastics"
+)
+# Plural nouns that say what the names listed after them are ("firms such as X, Y and Z").
+LISTED_ORGANIZATIONS = _words(
+    """
+    companies firms groups bands operators providers retailers banks broadcasters channels
+    networks websites clubs teams sides charities agencies organisations organizations parties
+    newspapers papers labels publishers developers carmakers airlines insurers rivals
+    """
 )

@@ -412,3 +412,15 @@ def test_parties_papers_and_places_the_model_left_out() -> None:
     assert kinds["Labour Party"] == "organization"
     assert kinds["Sunday Gazette"] == "organization"
     assert kinds["Dunmore"] == "place"
+
+
+def test_a_list_takes_the_type_its_noun_gives() -> None:
+    result = _enriched(
+        "Firms such as Zintex, Corvalis and Quenda Labs sell search tools. The two main "
+        "channels, TV9 and Metro1, lost viewers. Bristol Bears prop John Roe was picked."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["Zintex"] == "organization"
+    assert kinds["Corvalis"] == "organization"
+    assert kinds["Bristol Bears"] == "organization"
+    assert kinds["John Roe"] == "person"

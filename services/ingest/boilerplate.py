@@ -92,6 +92,14 @@ _TEASER = re.compile(
     )\s*(?::|\||\u2013|-|>>|\u00bb)""",
     re.IGNORECASE | re.VERBOSE,
 )
+# The same in any language: a label of three or more upper-case words, a bar, a headline
+# ("FUNDA OLUNYE UDABA LAPHA | Kuboshwe abahlanu..."); "LONDON | ..." may be a dateline.
+_LABEL_SEPARATOR = " | "
+_LABEL_MIN_WORDS = 3
+_LABEL_MAX_CHARS = 40
+# Captions left in the text: "Pictured right, is reader...", "Im Bild: ...".
+_CAPTION = re.compile(r"^(?:pictured|im\ bild|auf\ dem\ bild)\b", re.IGNORECASE)
+_CAPTION_MAX_WORDS = 60
 # Picture credits and source lines left by image captions: "Image: Jane Doe/Reuters".
 _CREDIT = re.compile(
     r"^(?:image|photo|picture|pictures|foto|fotos|bild|credit|quelle|source)s?\s*:\s*\S",
@@ -143,6 +151,10 @@ def is_furniture(text: str, *, after_article: bool = False) -> bool:
         return True
     if words <= _CREDIT_MAX_WORDS and _CREDIT.match(text):
         return True
+    if words <= _CALL_TO_ACTION_MAX_WORDS and _is_labelled_teaser(text):
+        return True
+    if words <= _CAPTION_MAX_WORDS and _CAPTION.match(text):
+        return True
     if LIST_MARKER.match(text):
         return False  # "- targeted teenagers with advertising campaigns" is content
     if after_article and _INITIALS.match(text):
@@ -151,6 +163,16 @@ def is_furniture(text: str, *, after_article: bool = False) -> bool:
         after_article and words <= _SHORT_WORDS and not ends_sentence(text)
     )
     return short and _CHROME_WORD.search(text) is not None
+
+
+def _is_labelled_teaser(text: str) -> bool:
+    label, separator, _ = text.partition(_LABEL_SEPARATOR)
+    return (
+        bool(separator)
+        and len(label) <= _LABEL_MAX_CHARS
+        and label.isupper()
+        and len(label.split()) >= _LABEL_MIN_WORDS
+    )
 
 
 def is_navigation(text: str) -> bool:

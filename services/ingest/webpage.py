@@ -104,7 +104,7 @@ class HtmlOptions:
     # trafilatura's precision mode off: body F1 +23/-11, dates and authors +1/-0 each.
     favor_precision: bool = False
     # Our share-bar / teaser / sign-up / credits / time-stamp line filter (boilerplate.py),
-    # also line by line inside a paragraph: body F1 +33/-2.
+    # also line by line inside a paragraph: body F1 +33/-1.
     drop_furniture: bool = True
     # A list whose every item is mostly a link ("Naturkatastrophe: <a>Santorini-Vulkan...</a>")
     # lists other articles, removed before trafilatura: body F1 +5/-3.
@@ -128,6 +128,9 @@ class HtmlOptions:
     # trafilatura's text, unless the articleBody is more than twice as long (it missed the
     # article, kept a teaser): body F1 +1/-0.
     article_body_fallback: bool = True
+    # Closing paragraphs that start with an author's name ("Jane Doe is a senior researcher
+    # at...") are notes about the author: body F1 +2/-0.
+    drop_author_notes: bool = True
     # A paragraph repeated inside a longer one (a pull quote, a teaser of the standfirst):
     # body F1 +5/-1.
     drop_repeated: bool = True
@@ -244,6 +247,15 @@ def _or_article_body(paragraphs: list[str], article_body: str) -> list[str]:
         return paragraphs
     parts = (clean_line(p) for p in _BLANK_LINES.split(article_body))
     return [p for p in parts if p and not is_furniture(p)]
+
+
+def _without_author_notes(paragraphs: list[str], authors: list[str]) -> list[str]:
+    """Without the closing paragraphs that start with an author's name: notes about them."""
+    names = [_squash(a) for a in authors if " " in a.strip()]
+    end = len(paragraphs)
+    while end > 1 and any(_squash(paragraphs[end - 1][:80]).startswith(n) for n in names if n):
+        end -= 1
+    return paragraphs[:end]
 
 
 def _without_repeats(paragraphs: list[str]) -> list[str]:
@@ -530,6 +542,8 @@ def extract_html(
         paragraphs = _agreeing_with(paragraphs, article_body)
     if options.drop_repeated:
         paragraphs = _without_repeats(paragraphs)
+    if options.drop_author_notes:
+        paragraphs = _without_author_notes(paragraphs, authors)
     return Extracted(
         title=title or None,
         body=join_paragraphs(paragraphs),

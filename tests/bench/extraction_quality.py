@@ -159,6 +159,9 @@ VARIANTS: dict[str, HtmlOptions] = {
     "article-body-fallback-flip": replace(
         DEFAULT_OPTIONS, article_body_fallback=not DEFAULT_OPTIONS.article_body_fallback
     ),
+    "author-notes-flip": replace(
+        DEFAULT_OPTIONS, drop_author_notes=not DEFAULT_OPTIONS.drop_author_notes
+    ),
     "repeat-flip": replace(DEFAULT_OPTIONS, drop_repeated=not DEFAULT_OPTIONS.drop_repeated),
     "page-suffix-flip": replace(
         DEFAULT_OPTIONS, strip_page_suffixes=not DEFAULT_OPTIONS.strip_page_suffixes

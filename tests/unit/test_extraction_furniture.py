@@ -37,6 +37,8 @@ _MORE = "Opposition members said the cuts to the library service went too far, a
         "This is a breaking news story - more to follow",
         "For more stories like this, check our news page.",
         "Empfohlener redaktioneller Inhalt",
+        "FUNDA OLUNYE UDABA LAPHA | Kuboshwe abahlanu besolwa ngokugwaza umfundi",
+        "Pictured right, is reader Jane Doe, from Durbanville, speaking to the author.",
     ],
 )
 def test_a_line_about_the_article_is_furniture(line: str) -> None:
@@ -55,6 +57,7 @@ def test_a_line_about_the_article_is_furniture(line: str) -> None:
         "The offer is available until the end of May.",
         "Recherche zeigt, dass die Mieten weiter steigen.",
         "He was awarded for an outstanding achievement in an affiliate theatre.",
+        "LONDON | The prime minister said on Tuesday that talks would go on.",
     ],
 )
 def test_an_article_sentence_that_looks_like_furniture_stays(line: str) -> None:
@@ -141,3 +144,16 @@ def test_the_article_body_stands_in_when_the_page_shows_a_fraction_of_it() -> No
         f"<h1>Budget agreed</h1><p>{_STORY}</p><p>{_MORE}</p></article></body></html>"
     )
     assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip(), *hidden]
+
+
+def test_closing_notes_about_the_author_leave_the_body() -> None:
+    data = {"@type": "NewsArticle", "headline": "Budget agreed", "author": {"name": "Jane Doe"}}
+    note = "Jane Doe is a senior researcher at the city observatory and writes on housing."
+    page = (
+        f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head>'
+        f"<body><article><h1>Budget agreed</h1><p>{_STORY}</p><p>{_MORE}</p><p>{note}</p>"
+        "</article></body></html>"
+    )
+    got = extract(page, "html")
+    assert got.authors == ["Jane Doe"]
+    assert got.paragraphs == [_STORY.strip(), _MORE.strip()]

@@ -35,6 +35,7 @@ from services.enrich.wordlists import (
     LEADING_WORDS,
     LEGAL_FORMS,
     LISTED_ORGANIZATIONS,
+    LISTED_PLACES,
     LOCATIVE_PREPOSITIONS,
     LOWERCASE_LEADING_WORDS,
     MONTHS,
@@ -144,6 +145,13 @@ def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
         return "other"
     if any(t.text in _TITLE_CASE_FUNCTION_WORDS for t in doc[first + 1 : end - 1]):
         return "other"  # "Get Rich And Die Tryin": a title, written in title case
+    if (
+        kind != "organization"  # "UN Development Programme"
+        and end - first > 1
+        and doc[end - 1].is_title
+        and doc[end - 1].lower_ in WORK_NOUNS
+    ):
+        return "other"  # "The Sunday Programme", "The Late Show"
     last = doc[end - 1].lower_
     words = [t.lower_ for t in doc[first:end]]
     if len(words) > 1 and words[0] in SPORTS and is_place(doc[first + 1 : end].text):
@@ -189,6 +197,8 @@ def _listed_as(doc: Doc, first: int) -> str | None:
         return "work"
     if noun in LISTED_ORGANIZATIONS:
         return "organization"
+    if noun in LISTED_PLACES:
+        return "located"
     return None
 
 
@@ -285,6 +295,8 @@ def mentions_in(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
         cue = _cue(doc, first, end)
         if cue == "title" and kind not in ("other", "event"):
             kind = "person"
+        if cue == "located" and kind in _NAMED and not honorific and _listed_as(doc, first):
+            kind = "place"  # "stations such as Kings Cross and Euston"
         if cue in ("team", "organization") and not honorific:
             # "England coach", "beat France": a side, not a country; "consultancy 4Cast".
             kind = "organization"

@@ -206,3 +206,9 @@ LISTED_ORGANIZATIONS = _words(
     newspapers papers labels publishers developers carmakers airlines insurers rivals
     """
 )
+LISTED_PLACES = _words(
+    """
+    stations cities towns villages countries nations states regions venues airports stadiums
+    grounds islands suburbs districts provinces
+    """
+)

@@ -424,3 +424,14 @@ def test_a_list_takes_the_type_its_noun_gives() -> None:
     assert kinds["Corvalis"] == "organization"
     assert kinds["Bristol Bears"] == "organization"
     assert kinds["John Roe"] == "person"
+
+
+def test_listed_places_and_programmes() -> None:
+    result = _enriched(
+        "The site is close to busy stations such as Marylebone and Fenwick Cross. Jane Doe "
+        "told the BBC's Sunday Programme. The UN Development Programme agreed."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["Fenwick Cross"] == "place"
+    assert kinds.get("Sunday Programme", "other") == "other"
+    assert kinds["UN Development Programme"] == "organization"

@@ -39,6 +39,7 @@ from services.enrich.wordlists import (
     LOCATIVE_PREPOSITIONS,
     LOWERCASE_LEADING_WORDS,
     MONTHS,
+    ORGANIZATION_AFTER,
     ORGANIZATION_DESCRIPTORS,
     ORGANIZATION_ENDINGS,
     PERSON_DESCRIPTORS,
@@ -226,6 +227,8 @@ def _cue(doc: Doc, first: int, end: int) -> str | None:
         doc[first - 1].is_lower and before in PERSON_DESCRIPTORS
     ):
         return "title"  # "Mr Blair" (the title outside the model's span), "R&B star Usher"
+    if after[0] in ORGANIZATION_AFTER and doc[end].tag_.startswith("NN"):
+        return "organization"  # "the Yukos unit", "Yukos shares"
     if after[0] in SPEECH_VERBS:
         return "person"  # "Blair said"
     if after[0] == "," and after[1].isdigit() and after[2] == ",":
@@ -563,6 +566,8 @@ def canonicalise(
             types[name] = "place"  # a lone word the model took for a person: "Birkenhead"
         elif "work" in cues[name] and kind != "other":
             types[name] = "other"  # once a title, a title throughout ("in Amelie")
+        elif "organization" in cues[name] and "title" not in cues[name]:
+            types[name] = "organization"  # "gas giant Gazprom" even where "Gazprom said"
         elif (kind == "person" and not cues[name] & {"person", "title"}) or (
             kind == "place" and not is_place(name) and "located" not in cues[name]
         ):

@@ -190,7 +190,7 @@ ORGANIZATION_DESCRIPTORS = _words(
     """
     firm company consultancy band broker carmaker retailer airline website newspaper
     broadcaster label publisher developer insurer charity supermarket conglomerate regulator
-    watchdog
+    watchdog giant unit subsidiary maker manufacturer chain group startup
     """
 )
 # Sports whose governing bodies are named "<Sport> <Country>" ("Athletics Ireland").
@@ -212,3 +212,5 @@ LISTED_PLACES = _words(
     grounds islands suburbs districts provinces
     """
 )
+# Nouns after a name that make it a company ("Yukos shares", "the Yukos unit").
+ORGANIZATION_AFTER = _words("share shares shareholders stock subsidiary unit board investors")

@@ -435,3 +435,12 @@ def test_listed_places_and_programmes() -> None:
     assert kinds["Fenwick Cross"] == "place"
     assert kinds.get("Sunday Programme", "other") == "other"
     assert kinds["UN Development Programme"] == "organization"
+
+
+def test_company_words_make_a_lone_name_a_company_even_when_it_speaks() -> None:
+    result = _enriched(
+        "Oil giant Petrovar sued its rival. Petrovar claims that the sale was illegal, and "
+        "Petrovar shares rose. The court heard from Kestrel, the Petrovar unit."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["Petrovar"] == "organization"

@@ -85,6 +85,8 @@ _WORD = re.compile(r"\w+")
 _ARTICLE_BODY_COVERS = 0.5
 _ARTICLE_BODY_SHARE = 0.5
 _ARTICLE_BODY_RECALL = 2
+_TAG = re.compile(r"<[a-zA-Z/!][^>]*+>")
+_BLOCK_END = re.compile(r"</(?:p|div|h\d|li|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n|\r?\n")  # articleBody's paragraphs, when it has any
 _REPEAT_MIN_WORDS = 3
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?=$|[-_])")
@@ -238,6 +240,13 @@ def _agreeing_with(paragraphs: list[str], article_body: str) -> list[str]:
         if sum(w in reference for w in words) >= _ARTICLE_BODY_SHARE * len(words):
             kept.append(paragraph)
     return kept
+
+
+def _plain(article_body: str) -> str:
+    """articleBody as text, paragraphs apart: some sites put HTML in it."""
+    if not _TAG.search(article_body):
+        return article_body
+    return html.unescape(_TAG.sub(" ", _BLOCK_END.sub("\n\n", article_body)))
 
 
 def _or_article_body(paragraphs: list[str], article_body: str) -> list[str]:
@@ -535,7 +544,7 @@ def extract_html(
     if options.move_bylines:
         paragraphs, byline_names = _without_bylines(paragraphs)
         authors = authors or byline_names
-    article_body = linked.text("articleBody")
+    article_body = _plain(linked.text("articleBody") or "")
     if options.article_body_fallback and article_body:
         paragraphs = _or_article_body(paragraphs, article_body)
     if options.agree_with_article_body and article_body:

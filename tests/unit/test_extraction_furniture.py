@@ -157,3 +157,17 @@ def test_closing_notes_about_the_author_leave_the_body() -> None:
     got = extract(page, "html")
     assert got.authors == ["Jane Doe"]
     assert got.paragraphs == [_STORY.strip(), _MORE.strip()]
+
+
+def test_an_article_body_in_html_comes_out_as_text() -> None:
+    hidden = [
+        f"District {n} will receive more for its schools &amp; roads next year. " * 3 for n in "AB"
+    ]
+    article_body = "".join(f"<p>{p.strip()}</p>" for p in [_STORY, _MORE, *hidden, *hidden])
+    page = (
+        f"<html><head>{_json_ld(article_body)}</head><body><article>"
+        f"<h1>Budget agreed</h1><p>{_STORY}</p><p>{_MORE}</p></article></body></html>"
+    )
+    got = extract(page, "html")
+    assert "<p>" not in got.body
+    assert got.paragraphs[2] == hidden[0].replace("&amp;", "&").strip()

@@ -15,15 +15,17 @@ ratio enrich / raw, the figure to compare across runs and machines (before the k
 from the parse it was 0.51 against NER-only spaCy on this corpus). Each measure runs `--repeat`
 times, interleaved, and the best time counts: on a shared machine the best run is the one least
 disturbed by others. Then the peak RSS of a fresh process enriching like a worker (English and
-French articles), and enrich in 1 and `--processes` forked processes (models loaded before
-the fork, as the worker does).
+French articles, handed over already extracted, as a worker gets them), and enrich in 1 and
+`--processes` forked processes (models loaded before the fork, as the worker does).
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -92,27 +94,33 @@ def _parallel(processes: int, batch: int) -> float:
 
 
 _RSS_PROBE = """
-import resource, sys
-from pathlib import Path
-from tests.bench.bench_enrich import _load
+import pickle, resource, sys
 from services.enrich.enrichment import ArticleText, enrich_texts
-articles = _load(Path(sys.argv[1]), int(sys.argv[2]))
+with open(sys.argv[1], "rb") as f:
+    articles = [ArticleText(*fields) for fields in pickle.load(f)]
 french = ArticleText("Sommet", "Le président Emmanuel Macron a déclaré mardi à Paris que la France "
                      "soutiendrait l'Ukraine. « Nous serons là », a-t-il dit.")
-for i in range(0, len(articles), int(sys.argv[3])):
-    enrich_texts(articles[i : i + int(sys.argv[3])] + [french])
+for i in range(0, len(articles), int(sys.argv[2])):
+    enrich_texts(articles[i : i + int(sys.argv[2])] + [french])
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
-def worker_rss_mb(corpus: Path, limit: int, batch: int) -> int:
-    """Peak RSS of a fresh process doing what an enrich worker does (English and French)."""
-    out = subprocess.run(
-        [sys.executable, "-c", _RSS_PROBE, str(corpus), str(limit), str(batch)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+def worker_rss_mb(articles: list[ArticleText], batch: int) -> int:
+    """Peak RSS of a fresh process doing what an enrich worker does (English and French).
+
+    The articles reach it already extracted, pickled: a worker gets clean articles, and the
+    extraction's own memory (HTML parsing) is not the enrich stage's.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".pickle") as f:
+        pickle.dump([(a.title, a.body, a.headings, a.dateline) for a in articles], f)
+        f.flush()
+        out = subprocess.run(
+            [sys.executable, "-c", _RSS_PROBE, f.name, str(batch)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     return int(out.stdout.split()[-1])
 
 
@@ -174,7 +182,7 @@ def main() -> None:
     print(_line("  of which: keywords (from the parse)", keywords_s, n, words))
     print(f"enrich / raw full spaCy: {full_s / enrich_s:.2f} (throughput ratio)")
     print(f"enrich / raw NER-only spaCy: {ner_s / enrich_s:.2f} (throughput ratio; 0.51 before)")
-    rss = worker_rss_mb(args.corpus, min(n, 256), args.batch)
+    rss = worker_rss_mb(articles[:256], args.batch)
     print(f"peak RSS of one enrich process (en + fr models, lingua): {rss} MB (1,520 MB before)")
     _ARTICLES.extend(articles)
     for processes in sorted({1, max(1, args.processes)}):

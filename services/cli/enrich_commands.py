@@ -63,3 +63,21 @@ def enrich(
     records = (extract_item(item) for item in iter_inputs(paths))
     batches = _batches(records, max(1, batch_size))
     write_json_lines(record for batch in batches for record in enrich_records(batch))
+
+
+def models() -> None:
+    """What each language gets: the spaCy model that reads it, or none (no entities, no
+    speakers; keywords are words). Nothing is loaded or downloaded."""
+    from services.enrich.enrichment import ENTITY_RULES, QUOTES_METHOD
+    from services.enrich.language import detector_version
+    from services.enrich.models import language_support
+
+    typer.echo(f"rules: {ENTITY_RULES}, {QUOTES_METHOD}; language detection: {detector_version()}")
+    for row in language_support():
+        if row.model is None:
+            what = "none: language, keywords (words), summary; no entities, no speakers"
+        elif row.model.startswith("xx_"):
+            what = f"{row.model} (multilingual): entities; keywords (words)"
+        else:
+            what = f"{row.model}: entities, speakers, keywords (noun phrases), summary"
+        typer.echo(f"{row.language}  {what}")

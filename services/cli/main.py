@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 from services.cli import failures_commands
 from services.cli.alerts_commands import alerts_app
 from services.cli.apikey_commands import apikey_app
-from services.cli.enrich_commands import enrich
+from services.cli.enrich_commands import enrich, models
 from services.cli.errors import NOISY_LOGGERS, explain
 from services.cli.extract_commands import extract
 from services.cli.ingest_commands import feeds_app, ingest
@@ -53,6 +53,7 @@ app.command()(search)
 app.command()(reindex)
 app.command()(extract)
 app.command()(enrich)
+app.command()(models)
 app.command()(status)
 app.command()(trace)
 

@@ -139,3 +139,28 @@ def models_for(language: str | None) -> LanguageModels:
     parser = _trimmed(package, _PARSER_COMPONENTS)
     has_parser = "parser" in parser.pipe_names
     return LanguageModels(code, reader, parser if has_parser else None, model_label(reader))
+
+
+@dataclass(frozen=True)
+class LanguageSupport:
+    language: str  # ISO 639-1
+    model: str | None  # "<package>-<version>" of the installed model, None without one
+
+
+def language_support() -> list[LanguageSupport]:
+    """Every language the detector knows, with the model that would read it (none loaded)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from lingua import Language as DetectedLanguage
+
+    rows = []
+    for code in sorted(lang.iso_code_639_1.name.lower() for lang in DetectedLanguage.all()):
+        package = resolve_model(code)
+        label = None
+        if package is not None:
+            try:
+                label = f"{package}-{version(package)}"
+            except PackageNotFoundError:  # a model linked in by path, not installed
+                label = package
+        rows.append(LanguageSupport(code, label))
+    return rows

@@ -75,3 +75,20 @@ def test_an_unreadable_input_is_reported_and_the_others_enriched(tmp_path: Path)
     assert "error" in records[0]
     assert "entities" not in records[0]
     assert records[1]["entities"]
+
+
+def test_models_says_which_languages_have_a_model_and_which_have_none() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "models"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split("  ", 1) for line in done.stdout.splitlines()[1:])
+    assert lines["en"].startswith("en_core_web_sm")
+    assert "speakers" in lines["en"]
+    assert lines["fr"].startswith("fr_core_news_sm-3.8.0")
+    assert lines["zh"].startswith("none:")
+    assert "no entities" in lines["zh"]
+    assert "entity-rules-" in done.stdout.splitlines()[0]

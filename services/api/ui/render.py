@@ -185,5 +185,9 @@ def page(
     started = getattr(request.state, "console_started", None)
     if started is not None:
         elapsed_ms = (time.perf_counter() - started) * 1000
-        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+        timing = f"app;dur={elapsed_ms:.1f}"
+        search_ms = getattr(request.state, "console_search_ms", None)
+        if search_ms is not None:
+            timing += f", search;dur={search_ms:.1f}"
+        response.headers["Server-Timing"] = timing
     return response

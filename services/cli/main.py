@@ -140,7 +140,9 @@ WORKER_APPS = {
 @app.command()
 def worker(
     stage: Annotated[str, typer.Argument(help="ingest, enrich, index, scheduler, feeds or alerts")],
-    concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker processes [default: the cores available].")
+    ] = None,
     beat: Annotated[bool, typer.Option(help="Also run Celery beat (scheduler only).")] = False,
 ) -> None:
     """Run the Celery worker of one stage (replaces this process)."""
@@ -168,7 +170,7 @@ def worker(
         "-Q",
         queue,
         "--concurrency",
-        str(concurrency),
+        str(concurrency or len(os.sched_getaffinity(0))),
         "--loglevel",
         "INFO",
         "-n",

@@ -34,9 +34,10 @@ from shared.states import ArticleState, Stage
 log = structlog.get_logger(__name__)
 
 _INDEX_GONE = "index_not_found_exception"
-# Requests smaller than a batch: the projection of the next one overlaps with the one in
-# flight, and Elasticsearch's two write threads get one each.
+# Requests smaller than a batch: the projection of the next one overlaps with those in
+# flight, and Elasticsearch's write threads get one each.
 STAGE_DOCS_PER_REQUEST = 100
+STAGE_REQUESTS_IN_FLIGHT = 2
 _ready: dict[str, bool] = {}
 
 
@@ -110,7 +111,13 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
             by_id[article.id] = article
             yield document
 
-    results = bulk_write(es, documents(), targets, max_docs=STAGE_DOCS_PER_REQUEST, parallel=2)
+    results = bulk_write(
+        es,
+        documents(),
+        targets,
+        max_docs=STAGE_DOCS_PER_REQUEST,
+        parallel=STAGE_REQUESTS_IN_FLIGHT,
+    )
     indexed, retry = [], []
     latencies: list[float] = []
     for article_id, article in by_id.items():

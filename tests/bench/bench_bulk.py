@@ -17,7 +17,7 @@ same run: raw `_bulk` of the very same documents (read, projected and serialised
 clock starts) into a fresh index, then one refresh (until they are searchable, as the stage
 and the reindex must make them); for the stage into an index with the live settings
 (refresh every second), for the reindex into one set up as the reindex sets up its own (no
-refresh while loading), in requests of the same size with as many in flight.
+refresh while loading), in requests of the same size as each sends, as many in flight.
 
 Runs against the local stack in a namespace of its own: alias `newsflow-bench-articles`, a
 temporary PostgreSQL database (or SQLite with --sqlite), all removed at the end unless --keep
@@ -388,8 +388,11 @@ def main() -> None:
         store = "SQLite" if args.sqlite else "PostgreSQL"
         # Each reference runs before and after what it is the reference of: the machine's
         # load drifts.
+        from services.indexer.stage import STAGE_DOCS_PER_REQUEST, STAGE_REQUESTS_IN_FLIGHT
+
         batches = [int(b) for b in args.batch.split(",")]
-        live = [raw_bulk(max(batches), 1, loading=False)]
+        stage_requests = (STAGE_DOCS_PER_REQUEST, STAGE_REQUESTS_IN_FLIGHT)
+        live = [raw_bulk(*stage_requests, loading=False)]
         stage_rates = []
         for batch in batches:
             result = run_stage(ids, batch)
@@ -400,8 +403,8 @@ def main() -> None:
                 f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
                 f"p99 {result['batch_p99_ms']:.0f} ms)"
             )
-        live.append(raw_bulk(max(batches), 1, loading=False))
-        live_rate = _raw_line("live index", live, max(batches), 1)
+        live.append(raw_bulk(*stage_requests, loading=False))
+        live_rate = _raw_line("live index", live, *stage_requests)
         for batch, rate in stage_rates:
             print(f"index stage, {batch:>4} ids/call: {rate / live_rate:.2f}x raw _bulk + refresh")
         from services.indexer.reindex import reindex_from_store

@@ -309,6 +309,9 @@ def test_sign_in_keeps_a_signed_session_not_the_key(keyed_url: str, page: Page) 
     key.press("Enter")
     expect(page.get_by_role("alert")).to_have_text("That API key is not valid.")
     assert accessibility_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert accessibility_violations(page) == []
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_label("API key").fill(ADMIN_KEY)
     page.get_by_role("button", name="Sign in").click()

@@ -162,6 +162,9 @@ VARIANTS: dict[str, HtmlOptions] = {
     "author-notes-flip": replace(
         DEFAULT_OPTIONS, drop_author_notes=not DEFAULT_OPTIONS.drop_author_notes
     ),
+    "lead-flip": replace(
+        DEFAULT_OPTIONS, lead_from_description=not DEFAULT_OPTIONS.lead_from_description
+    ),
     "repeat-flip": replace(DEFAULT_OPTIONS, drop_repeated=not DEFAULT_OPTIONS.drop_repeated),
     "page-suffix-flip": replace(
         DEFAULT_OPTIONS, strip_page_suffixes=not DEFAULT_OPTIONS.strip_page_suffixes

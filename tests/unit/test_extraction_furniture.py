@@ -171,3 +171,24 @@ def test_an_article_body_in_html_comes_out_as_text() -> None:
     got = extract(page, "html")
     assert "<p>" not in got.body
     assert got.paragraphs[2] == hidden[0].replace("&amp;", "&").strip()
+
+
+def _with_description(description: str, above_the_article: str) -> str:
+    return (
+        f'<html><head><meta property="og:description" content="{description}"></head><body>'
+        f"<header><h1>Budget agreed</h1>{above_the_article}</header>"
+        f"<article><p>{_STORY}</p><p>{_MORE}</p></article></body></html>"
+    )
+
+
+def test_the_standfirst_above_the_article_leads_the_body() -> None:
+    lead = "After a long night the council agreed a budget that spares the libraries."
+    got = extract(_with_description(lead, f'<p class="standfirst">{lead}</p>'), "html")
+    assert got.paragraphs == [lead, _STORY.strip(), _MORE.strip()]
+
+
+def test_a_description_the_page_does_not_show_stays_out_of_the_body() -> None:
+    lead = "After a long night the council agreed a budget that spares the libraries."
+    got = extract(_with_description(lead, ""), "html")
+    assert got.description == lead
+    assert got.paragraphs == [_STORY.strip(), _MORE.strip()]

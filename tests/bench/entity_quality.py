@@ -1,7 +1,7 @@
 """Entity, quote and keyword quality against hand annotations, next to raw spaCy in one run.
 
     .venv/bin/python tests/bench/entity_quality.py /work/shared/corpus/bbc \
-        /work/shared/corpus/bbc-annotated [--only business,tech] [-v]
+        /work/shared/corpus/bbc-annotated [--only business,tech] [--errors]
 
 Each annotation file (`<category>-<NNN>.json`, see the annotated corpus's README) names its
 article (`"file": "bbc/politics/396.txt"`, read under CORPUS or its parent, in place) and lists
@@ -223,8 +223,17 @@ def score(
             if not sane:
                 s.errors.append(f"{article.name}: keyword {keyword!r} is no noun phrase")
     if verbose:
-        print("\n".join(s.errors), file=sys.stderr)
+        print("\n".join(sorted(s.errors, key=_error_class)), file=sys.stderr)
     return s
+
+
+def _error_class(error: str) -> tuple[str, str]:
+    """Errors grouped by class ("extra person", "missed place", "quote ... speaker"), then
+    by article: fixing a class is what generalises, not fixing an article."""
+    article, what = error.split(": ", 1)
+    words = what.split()
+    kind = " ".join(words[:2]) if words[0] in ("extra", "missed") else words[0]
+    return kind, article
 
 
 def newsflow(articles: list[Annotated]) -> list[Prediction]:
@@ -313,7 +322,14 @@ def main() -> None:
     parser.add_argument("corpus", type=Path, help="the BBC corpus (the annotated files' source)")
     parser.add_argument("annotations", type=Path, help="the folder of annotation JSON files")
     parser.add_argument("--only", default="", help="comma-separated categories to score")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list every error")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        "--errors",
+        action="store_true",
+        help="list every error on stderr, by class: extra/missed names per type, quotes missed, "
+        "wrong speakers, keywords that are no noun phrase",
+    )
     args = parser.parse_args()
     only = {c for c in args.only.split(",") if c} or None
     articles = load(args.corpus, args.annotations, only)

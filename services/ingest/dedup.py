@@ -59,9 +59,12 @@ class LshScheme:
     num_perm: int
     permutations: tuple[np.ndarray, np.ndarray]
     hashranges: tuple[tuple[int, int], ...]
+    banding: tuple[int, int]  # bands x rows
 
     def new_index(self) -> MinHashLSH:
-        return MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        # The banding found once (`lsh_scheme`): finding it again costs ~0.1 s per batch,
+        # which a batch of one article (a single post) would pay in full.
+        return MinHashLSH(threshold=self.threshold, num_perm=self.num_perm, params=self.banding)
 
 
 @lru_cache(maxsize=4)
@@ -69,7 +72,9 @@ def lsh_scheme(threshold: float, num_perm: int) -> LshScheme:
     # MinHashLSH picks the bands x rows that best separate pairs around the threshold.
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     template = MinHash(num_perm=num_perm, seed=_SEED)
-    return LshScheme(threshold, num_perm, template.permutations, tuple(lsh.hashranges))
+    return LshScheme(
+        threshold, num_perm, template.permutations, tuple(lsh.hashranges), (lsh.b, lsh.r)
+    )
 
 
 def current_scheme() -> LshScheme:

@@ -127,6 +127,15 @@ _OPENING_QUOTES = frozenset("\"'“‘«")  # noqa: RUF001 - typographic marks
 _CLOSING_QUOTES = frozenset("\"'”’»")  # noqa: RUF001
 
 
+_ALSO_VERBS = frozenset({"hit", "hits", "play", "show", "shows", "book", "track", "single"})
+
+
+def _work_noun(token: Token) -> bool:
+    """A noun announcing a title ("hit film Amelie"), not a verb ("the ball hit Smith")."""
+    lower = token.lower_
+    return lower in WORK_NOUNS and (lower not in _ALSO_VERBS or token.tag_.startswith("NN"))
+
+
 def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
     """The type the words around a name and its own last word give it, else `kind`.
 
@@ -135,7 +144,7 @@ def _typed_by_context(doc: Doc, first: int, end: int, kind: str) -> str:
     """
     before = doc[first - 1] if first > 0 else None
     after = doc[end] if end < len(doc) else None
-    if before is not None and before.lower_ in WORK_NOUNS:
+    if before is not None and _work_noun(before):
         return "other"
     if (
         before is not None
@@ -212,7 +221,7 @@ def _cue(doc: Doc, first: int, end: int) -> str | None:
     after = [t.lower_ for t in doc[end : end + 3]] + ["", "", ""]
     preceding = [t.lower_ for t in doc[max(0, first - 3) : first]]
     if (
-        before in WORK_NOUNS
+        (first > 0 and _work_noun(doc[first - 1]))
         or (after[0] in WORK_NOUNS and doc[end].tag_.startswith("NN"))  # not "figures show"
         or (len(preceding) == 3 and preceding[0] in WORK_NOUNS and preceding[1:] == ["such", "as"])
     ):
@@ -558,14 +567,14 @@ def canonicalise(
     for m in mentions:
         cues.setdefault(canonical[m.name], set()).add(m.cue)
     for name, kind in list(types.items()):
+        if "work" in cues[name] and kind != "other" and not (name in honorific or is_place(name)):
+            types[name] = "other"  # once a title, a title throughout ("in Amelie")
         if " " in name or name in honorific or name.isupper() or name in PARTIES:
             continue
         if name.casefold() in common_words:
             del types[name]  # a common noun, capitalised
         elif kind == "person" and is_place(name):
             types[name] = "place"  # a lone word the model took for a person: "Birkenhead"
-        elif "work" in cues[name] and kind != "other":
-            types[name] = "other"  # once a title, a title throughout ("in Amelie")
         elif "organization" in cues[name] and "title" not in cues[name]:
             types[name] = "organization"  # "gas giant Gazprom" even where "Gazprom said"
         elif (kind == "person" and not cues[name] & {"person", "title"}) or (

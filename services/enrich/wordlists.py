@@ -46,7 +46,8 @@ INNER_HONORIFICS = _words("mr mrs ms dr")
 # Nouns that announce the title of a work ("the album Hopes and Fears", "hit single Candy Shop").
 WORK_NOUNS = _words(
     "album albums single singles song songs track tracks film films movie movies book books "
-    "novel novels show shows series sitcom programme programmes musical play opera documentary"
+    "novel novels show shows series sitcom programme programmes musical play opera documentary "
+    "hit hits drama dramas comedy soap thriller"
 )
 # Prepositions after which a lone name is a place ("in Jonesboro", "near Cobh").
 LOCATIVE_PREPOSITIONS = _words("in near outside inside throughout across")

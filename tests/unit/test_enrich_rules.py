@@ -444,3 +444,14 @@ def test_company_words_make_a_lone_name_a_company_even_when_it_speaks() -> None:
     )
     kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Petrovar"] == "organization"
+
+
+def test_work_words_that_are_also_verbs_or_follow_a_country() -> None:
+    result = _enriched(
+        "The ball hit John Roe on the head, Jane Doe said. Her album topped the US albums "
+        "chart, and the comedy drama Silver Lanes won an award."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["John Roe"] == "person"
+    assert kinds["United States"] == "place"
+    assert kinds.get("Silver Lanes", "other") == "other"

@@ -455,3 +455,20 @@ def test_work_words_that_are_also_verbs_or_follow_a_country() -> None:
     assert kinds["John Roe"] == "person"
     assert kinds["United States"] == "place"
     assert kinds.get("Silver Lanes", "other") == "other"
+
+
+def test_chinese_and_japanese_articles_get_words_as_keywords_end_to_end() -> None:
+    chinese = (
+        "中国经济增长放缓。中国政府表示，经济政策将保持稳定。"  # noqa: RUF001
+        "经济学家认为政府会出台新措施，以支持经济增长。"  # noqa: RUF001
+    )
+    japanese = (
+        "日本の経済は緩やかに回復している。政府は経済対策を発表した。"
+        "専門家は経済の先行きに慎重な見方を示している。"
+    )
+    results = enrich_texts([ArticleText(None, chinese), ArticleText(None, japanese)])
+    assert [r["language"] for r in results] == ["zh", "ja"]
+    for result, text in zip(results, (chinese, japanese), strict=True):
+        assert result["keywords"]
+        assert all(2 <= len(k) <= 4 and k in text for k in result["keywords"])
+        assert result["models"]["entities"].startswith("none: no spaCy model")

@@ -256,6 +256,11 @@ def main() -> None:
                     f"/v1/search?q={words}&cursor={cursor}",
                 ),
                 ("article", f"/ui/articles/{article_id}", f"/v1/articles/{article_id}"),
+                (
+                    "article: similar (after it)",
+                    f"/ui/articles/{article_id}/similar",
+                    f"/v1/articles/{article_id}/similar?size=8",
+                ),
                 ("pipeline", "/ui/pipeline", "/v1/failures/summary"),
                 ("pipeline panel (refresh)", "/ui/pipeline/panel", "/v1/failures/summary"),
             ]

@@ -234,7 +234,9 @@ def article_similar(
     scopes = auth.console_scopes(request)
     auth.require(scopes, INGEST, SEARCH)
     article = _load_article(session, article_id)
+    searching = time.perf_counter()
     similar, note = _similar(es, article)
+    request.state.console_search_ms = (time.perf_counter() - searching) * 1000
     context = _context(
         request, scopes, "article", article=article, similar=similar, note=note,
         partial=is_partial(request),

@@ -30,6 +30,7 @@ from services.enrich.gazetteer import is_country, is_place
 from services.enrich.wordlists import (
     DEMONYMS,
     EVENT_ENDINGS,
+    GENERIC_ORGANIZATION_NOUNS,
     HONORIFICS,
     INNER_HONORIFICS,
     LEADING_WORDS,
@@ -242,8 +243,28 @@ def _cue(doc: Doc, first: int, end: int) -> str | None:
         return "person"  # "Blair said"
     if after[0] == "," and after[1].isdigit() and after[2] == ",":
         return "person"  # "Smith, 45,"
+    if after[0] == "," and after[1] in ("the", "a", "an"):
+        return _apposition(doc, end + 2)  # "Gazprom, the world's biggest gas company,"
     if before in LOCATIVE_PREPOSITIONS or before in ("at", "from") or after[0] in PLACE_NOUNS:
         return "located"  # "in Crete", "the Neverland ranch"
+    return None
+
+
+def _apposition(doc: Doc, start: int) -> str | None:
+    """The cue of what an apposition says a name is, by its head noun (its last word before a
+    comma, a name or a relative clause): "the world's biggest gas company" (an organisation),
+    "the company's chief executive" (a person)."""
+    head = None
+    for token in doc[start : start + 8]:
+        if token.is_punct and token.text not in ("'s", "’s"):  # noqa: RUF001
+            break
+        if token.lower_ in ("who", "whose", "which", "that") or token.is_title:
+            break
+        head = token.lower_
+    if head in PERSON_DESCRIPTORS:
+        return "title"
+    if head in GENERIC_ORGANIZATION_NOUNS:
+        return "organization"
     return None
 
 

@@ -39,6 +39,7 @@ PERSON_DESCRIPTORS = PERSON_TITLES | _words(
     star player athlete runner sprinter rapper singer songwriter musician guitarist drummer
     frontman frontwoman actor actress director producer writer chef artist designer boxer
     golfer cyclist swimmer jockey driver lawyer journalist columnist critic campaigner
+    executive founder owner
     """
 )
 # Honorifics that start a new name inside a span ("Foreign Policy Centre Mr Straw").

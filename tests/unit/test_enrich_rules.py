@@ -472,3 +472,13 @@ def test_chinese_and_japanese_articles_get_words_as_keywords_end_to_end() -> Non
         assert result["keywords"]
         assert all(2 <= len(k) <= 4 and k in text for k in result["keywords"])
         assert result["models"]["entities"].startswith("none: no spaCy model")
+
+
+def test_an_apposition_says_what_a_name_is_by_its_head_noun() -> None:
+    result = _enriched(
+        "The deal was blocked by Norvex, the world's biggest gas company, on Monday. "
+        "Talks were led by Halvard, the company's chief executive, and Norvex agreed."
+    )
+    kinds = {e["name"]: e["type"] for e in result["entities"]}
+    assert kinds["Norvex"] == "organization"
+    assert kinds.get("Halvard", "person") == "person"

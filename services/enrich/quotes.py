@@ -250,7 +250,8 @@ class SpeakerResolver:
         matching = [n for n in organizations if noun in n.lower().split()]
         if matching:
             return matching[-1]
-        return organizations[-1] if organizations and noun in GENERIC_ORGANIZATION_NOUNS else None
+        generic = noun in GENERIC_ORGANIZATION_NOUNS or not noun  # "the company", "it"
+        return organizations[-1] if organizations and generic else None
 
     def _spoken_for(self, token: Token, window_offset: int) -> str | None:
         """The body a spokesman speaks for: "an FA spokesman", "a spokeswoman for the
@@ -344,6 +345,8 @@ def _person_named(words: list[Token], offset: int, resolver: SpeakerResolver) ->
     """The person a short run of words names in full ("Putin", "Ms Hewitt", "he"), or None."""
     if len(words) == 1 and words[0].lower_ in PRONOUNS:
         return resolver.last_person_before(offset + words[0].idx, words[0].lower_)
+    if len(words) == 1 and words[0].lower_ == "it":  # '"…," it said in a statement'
+        return resolver.last_organization_before(offset + words[0].idx, "")
     mentions = [resolver.mention_at(offset + t.idx) for t in words]
     found = {id(m): m for m in mentions if m is not None}
     if len(found) != 1:

@@ -482,3 +482,11 @@ def test_an_apposition_says_what_a_name_is_by_its_head_noun() -> None:
     kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Norvex"] == "organization"
     assert kinds.get("Halvard", "person") == "person"
+
+
+def test_it_said_right_after_a_quotation_is_the_organisation_named_before() -> None:
+    speakers = _speakers(
+        "Shares in Zentrix Group rose on Monday after its chief executive, Jane Doe, left. "
+        '"Sales will rise strongly next year," it said in a statement.'
+    )
+    assert speakers["Sales will rise stro"] == "Zentrix Group"

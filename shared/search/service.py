@@ -27,6 +27,7 @@ from shared.search.query import (
     similar_body,
     suggest_body,
 )
+from shared.search.query_language import parse
 from shared.settings import get_settings
 
 T = TypeVar("T")
@@ -180,6 +181,16 @@ def indexed_languages(searcher: _Searcher) -> list[str]:
     return [bucket["key"] for bucket in response["aggregations"]["languages"]["buckets"]]
 
 
+def _searched_languages(searcher: _Searcher, params: SearchParams) -> list[str] | None:
+    """What `languages` the requests of a page get: None with a language filter (it names
+    them itself), none without words (no text field is read), else those indexed."""
+    if params.language:
+        return None
+    if parse(params.q) is None:
+        return []
+    return indexed_languages(searcher)
+
+
 def search_articles(
     es: Elasticsearch, params: SearchParams, *, timeout_s: float | None = None
 ) -> dict[str, Any]:
@@ -194,8 +205,7 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
     after = decode_cursor(params)
     # Same shard copies for every request of a page: scores, hence story leaders, agree.
     preference = params.fingerprint()
-    # A language filter names the languages itself.
-    languages = None if params.language else indexed_languages(searcher)
+    languages = _searched_languages(searcher, params)
     facets = None
     if after is None and params.facets:
         facets = _facet_threads.submit(

@@ -327,3 +327,14 @@ def test_searches_have_a_server_side_timeout_and_are_never_retried_on_timeout() 
     client_timeout = searcher.es._request_timeout
     assert isinstance(client_timeout, float)
     assert client_timeout > timeout, "the server's partial answer comes first"
+
+
+def test_only_a_search_with_words_and_no_language_filter_asks_for_the_indexed_languages() -> None:
+    from elasticsearch import Elasticsearch
+
+    from shared.search.service import _searched_languages, _Searcher
+
+    searcher = _Searcher(Elasticsearch("http://127.0.0.1:1"))  # never called below
+    assert _searched_languages(searcher, SearchParams(q="haus", language=["de"])) is None
+    assert _searched_languages(searcher, SearchParams(q="  -  ")) == []
+    assert _searched_languages(searcher, SearchParams(sort="newest")) == []

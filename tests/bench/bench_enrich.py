@@ -94,7 +94,7 @@ def _parallel(processes: int, batch: int) -> float:
 
 
 _RSS_PROBE = """
-import pickle, resource, sys
+import pickle, sys
 from services.enrich.enrichment import ArticleText, enrich_texts
 with open(sys.argv[1], "rb") as f:
     articles = [ArticleText(*fields) for fields in pickle.load(f)]
@@ -102,7 +102,9 @@ french = ArticleText("Sommet", "Le président Emmanuel Macron a déclaré mardi 
                      "soutiendrait l'Ukraine. « Nous serons là », a-t-il dit.")
 for i in range(0, len(articles), int(sys.argv[2])):
     enrich_texts(articles[i : i + int(sys.argv[2])] + [french])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM, not ru_maxrss: the latter keeps the peak of the forked parent from before exec().
+with open("/proc/self/status") as status:
+    print(next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) // 1024)
 """
 
 

@@ -32,3 +32,15 @@ def test_app_services_wait_for_healthy_dependencies() -> None:
     for dependency in ("postgres", "redis", "elasticsearch"):
         assert api["depends_on"][dependency]["condition"] == "service_healthy"
         assert "healthcheck" in COMPOSE["services"][dependency]
+
+
+def test_every_worker_service_is_health_checked_on_its_metrics_port() -> None:
+    port = COMPOSE["x-newsflow"]["environment"]["NEWSFLOW_METRICS_PORT"]
+    workers = [
+        s
+        for s in COMPOSE["services"].values()
+        if s.get("command", [])[:2] == ["newsflow", "worker"]
+    ]
+    assert workers
+    for service in workers:
+        assert f"localhost:{port}/metrics" in " ".join(service["healthcheck"]["test"])

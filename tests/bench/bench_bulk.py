@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -329,25 +330,40 @@ def _raw_line(what: str, runs: list[dict[str, float]], batch: int, parallel: int
     return rate
 
 
-def _create_database(use_sqlite: bool) -> tuple[str, Any]:
+def scratch_database_url(name: str) -> str:
+    base = PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def run_admin(statement: str) -> None:
+    """One statement on the PostgreSQL server's admin database (outside a transaction)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(statement)  # type: ignore[arg-type]
+
+
+def drop_scratch_database(name: str) -> None:
+    from shared.db import get_engine
+
+    get_engine().dispose()  # its pooled connections would hold the database open
+    run_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def scratch_database(name: str, *, reuse: bool = False) -> tuple[str, Callable[[], None]]:
+    """A PostgreSQL database of the bench's own, made afresh unless `reuse`: its URL and how
+    to drop it."""
+    if not reuse:
+        run_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        run_admin(f'CREATE DATABASE "{name}"')
+    return scratch_database_url(name), lambda: drop_scratch_database(name)
+
+
+def _create_database(use_sqlite: bool) -> tuple[str, Callable[[], None]]:
     if use_sqlite:
         path = Path(tempfile.mkdtemp(prefix="newsflow-bench-")) / "bench.db"
         return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
-    import psycopg
-
-    name = f"nfbench{secrets.token_hex(3)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        from shared.db import get_engine
-
-        get_engine().dispose()
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    url = PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
-    return f"{url}/{name}", drop
+    return scratch_database(f"nfbench{secrets.token_hex(3)}")
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from tests.bench.bench_bulk import (
     article_rows,
     drop_bench_indices,
     read_corpus,
+    scratch_database,
     stub_enrichment,
 )
 
@@ -164,29 +165,6 @@ def _measure(
     return _p50_p95(walls), server, _p50_p95(owns) if owns else None
 
 
-def _database(name: str, reuse: bool) -> tuple[str, Any]:
-    """The bench's PostgreSQL database (made unless `reuse`) and how to drop it."""
-    import psycopg
-
-    admin_url = os.environ.get(
-        "NEWSFLOW_BENCH_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
-    )
-    if not reuse:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        from shared.db import get_engine
-
-        get_engine().dispose()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    base = admin_url.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
-    return f"{base}/{name}", drop
-
-
 def _sample() -> tuple[str, str, str, int]:
     """An indexed article of the store (id, two title words, a person of it), and how many
     articles the store holds."""
@@ -215,7 +193,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure what --keep left")
     args = parser.parse_args()
 
-    url, drop_database = _database(f"nfconsole{args.docs}", args.reuse)
+    url, drop_database = scratch_database(f"nfconsole{args.docs}", reuse=args.reuse)
     os.environ["NEWSFLOW_DATABASE_URL"] = url
     from fastapi.testclient import TestClient
 

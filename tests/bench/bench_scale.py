@@ -50,13 +50,18 @@ from pathlib import Path
 from typing import Any
 
 SCALE_ALIAS = "newsflow-scale-articles"
-PG_ADMIN_URL = os.environ.get(
-    "NEWSFLOW_BENCH_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
-)
 # Run as a script: the repository root must be importable for `tests`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.bench_bulk import CorpusArticle, enrich, read_corpus  # noqa: E402
+from tests.bench.bench_bulk import (  # noqa: E402
+    PG_ADMIN_URL,
+    CorpusArticle,
+    drop_scratch_database,
+    enrich,
+    read_corpus,
+    run_admin,
+    scratch_database_url,
+)
 
 # Before any `shared` settings are read (and after bench_bulk set its own): the bench has an
 # alias (and database) of its own.
@@ -157,25 +162,6 @@ def _row(article: Synthetic) -> dict[str, Any]:
         "enrichment": article.enrichment,
         "indexed_at": article.published_at,
     }
-
-
-def database_url(articles: int) -> str:
-    url = PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
-    return f"{url}/nfscale{articles}"
-
-
-def _admin(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(statement)  # type: ignore[arg-type]
-
-
-def drop_database(articles: int) -> None:
-    from shared.db import get_engine
-
-    get_engine().dispose()
-    _admin(f'DROP DATABASE IF EXISTS "nfscale{articles}" WITH (FORCE)')
 
 
 def drop_indices() -> None:
@@ -477,7 +463,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    os.environ["NEWSFLOW_DATABASE_URL"] = database_url(args.articles)
+    os.environ["NEWSFLOW_DATABASE_URL"] = scratch_database_url(f"nfscale{args.articles}")
     from shared.logging import configure_logging
     from shared.search.mapping import MAPPING_VERSION
 
@@ -498,8 +484,8 @@ def main() -> None:
             synth_s = time.perf_counter() - started
             if not reuse:
                 drop_indices()
-                _admin(f'DROP DATABASE IF EXISTS "nfscale{args.articles}" WITH (FORCE)')
-                _admin(f'CREATE DATABASE "nfscale{args.articles}"')
+                drop_scratch_database(f"nfscale{args.articles}")
+                run_admin(f'CREATE DATABASE "nfscale{args.articles}"')
                 store_s = build_store(articles)
                 print(f"store of {args.articles} rows: {store_s:.0f} s")
             entities = statistics.mean(len(e.get("entities") or []) for e in enrichments)
@@ -514,7 +500,7 @@ def main() -> None:
     finally:
         if not args.keep:
             drop_indices()
-            drop_database(args.articles)
+            drop_scratch_database(f"nfscale{args.articles}")
 
 
 if __name__ == "__main__":

@@ -295,6 +295,7 @@ class SpeakerResolver:
 
 
 _SPOKEN_FOR_PREPOSITIONS = frozenset({"for", "of", "at", "from"})
+_POSSESSIVES = frozenset({"'s", "’s"})  # noqa: RUF001 - the typographic apostrophe too
 
 
 def add_spokespersons(doc: Doc, offset: int, resolver: SpeakerResolver) -> None:
@@ -304,29 +305,30 @@ def add_spokespersons(doc: Doc, offset: int, resolver: SpeakerResolver) -> None:
     for token in doc:
         if token.lower_ not in SPOKESPERSONS or token.lower_ == "statement":
             continue
-        at = offset + token.idx
-        spoken_for = None
-        for t in reversed(doc[max(0, token.i - 4) : token.i]):  # "a Labour spokesman"
-            if t.is_punct and t.text not in ("'s", "’s"):  # noqa: RUF001
-                break
-            mention = resolver.mention_at(offset + t.idx)
-            if mention is not None and mention.type in _SPEAKING_TYPES:
-                spoken_for = mention.name
-                break
-            if t.lower_ in ROLE_NOUNS and doc[t.i + 1].text in ("'s", "’s"):  # noqa: RUF001
-                spoken_for = resolver.last_person_before(offset + t.idx)  # "the rapper's"
-                break
-        following = doc[token.i + 1 : token.i + 9]
+        before = reversed(doc[max(0, token.i - 4) : token.i])  # "a Labour spokesman"
+        spoken_for = _speaking_body_in(before, offset, resolver, possessive_roles=True)
+        following = doc[token.i + 1 : token.i + 9]  # "a spokeswoman for the ministry"
         if spoken_for is None and following and following[0].lower_ in _SPOKEN_FOR_PREPOSITIONS:
-            for t in following[1:]:
-                if t.is_punct and t.text not in ("'s", "’s"):  # noqa: RUF001
-                    break
-                mention = resolver.mention_at(offset + t.idx)
-                if mention is not None and mention.type in _SPEAKING_TYPES:
-                    spoken_for = mention.name
-                    break
+            spoken_for = _speaking_body_in(following[1:], offset, resolver, possessive_roles=False)
         if spoken_for:
-            resolver.add_spokesperson(at, spoken_for)
+            resolver.add_spokesperson(offset + token.idx, spoken_for)
+
+
+def _speaking_body_in(
+    tokens: Iterable[Token], offset: int, resolver: SpeakerResolver, *, possessive_roles: bool
+) -> str | None:
+    """The first body or person named among `tokens`, up to a punctuation mark: a mention of
+    a speaking type or, with `possessive_roles`, a role noun before a possessive ("the
+    rapper's": the last person named)."""
+    for t in tokens:
+        if t.is_punct and t.text not in _POSSESSIVES:
+            return None
+        mention = resolver.mention_at(offset + t.idx)
+        if mention is not None and mention.type in _SPEAKING_TYPES:
+            return mention.name
+        if possessive_roles and t.lower_ in ROLE_NOUNS and t.nbor().text in _POSSESSIVES:
+            return resolver.last_person_before(offset + t.idx)
+    return None
 
 
 def _inside(offset: int, quotes: Iterable[Quote]) -> bool:

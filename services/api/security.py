@@ -273,7 +273,8 @@ def _declares_body(scope: Scope) -> bool:
     return _header(scope, b"transfer-encoding") is not None
 
 
-def _presented_key(scope: Scope) -> str | None:
+def presented_key(scope: Scope) -> str | None:
+    """The API key a request presents: `X-API-Key`, else `Authorization: Bearer`."""
     key = _header(scope, b"x-api-key")
     if key:
         return key.decode("latin-1")
@@ -295,7 +296,7 @@ class AuthenticateBeforeBody:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
             table = key_table()
-            key = _presented_key(scope)
+            key = presented_key(scope)
             if table.enabled and (key or _declares_body(scope)):
                 try:
                     authenticate(table, key)

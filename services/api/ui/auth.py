@@ -120,15 +120,6 @@ def end_session(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/ui")
 
 
-def _header_key(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
-    if not key:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and credentials.strip():
-            key = credentials.strip()
-    return key or None
-
-
 def signed_in(request: Request) -> bool:
     """A person signed in with a key in this browser (so the page offers to sign out)."""
     return security.key_table().enabled and session_of(request).key_id is not None
@@ -152,7 +143,7 @@ def console_scopes(request: Request) -> frozenset[str]:
                 "(open it as http://127.0.0.1:PORT/ui).",
             )
         return SCOPES
-    key = _header_key(request)
+    key = security.presented_key(request.scope)
     if key is None:
         key_id = session_of(request).key_id
         scopes = security.key_table().scopes_of_digest(key_id) if key_id else None

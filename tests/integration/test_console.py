@@ -8,6 +8,7 @@ import html
 import json
 import re
 import time
+import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -243,9 +244,14 @@ def test_a_session_ends_when_its_key_is_removed_or_it_expires(
 
 
 def base64_payload(token: str) -> str:
-    """The readable part of an itsdangerous token (its payload, before the signature)."""
-    payload = token.split(".")[0]
-    return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    """The readable part of an itsdangerous token (its payload, before the signature).
+
+    itsdangerous zlib-compresses the payload when that makes it shorter (which depends on
+    the random CSRF token) and marks it with a leading dot."""
+    compressed = token.startswith(".")
+    payload = token.lstrip(".").split(".")[0]
+    data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(data) if compressed else data).decode()
 
 
 def test_the_session_cookie_is_secure_behind_a_trusted_tls_proxy(

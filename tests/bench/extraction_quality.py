@@ -50,10 +50,14 @@ from services.ingest.webpage import DEFAULT_OPTIONS, HtmlOptions, extract_html
 
 _PAGE = re.compile(r"^(?P<publisher>.+)_\d{4}_\d{2}_\d{2}\.html\.gz$")
 _WORDS = re.compile(r"\w+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))  # as cleaning.py
 
 
 def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", html.unescape(text)).split())
+    """Text as read: entities decoded, NFC, spaces collapsed, without the invisible characters
+    that extraction drops too (a reference title with a zero-width space is the same title)."""
+    text = unicodedata.normalize("NFC", html.unescape(text)).translate(_INVISIBLE)
+    return " ".join(text.split())
 
 
 def _tokens(text: str) -> list[str]:
@@ -128,11 +132,13 @@ def _same_day(got: datetime | None, expected: datetime | None) -> bool | None:
 
 
 def match_entry(page_html: str, entries: list[dict[str, Any]], got_title: str | None) -> dict:
-    """The reference entry whose title the page carries (longest wins), else the closest."""
+    """The reference entry whose title the page carries (longest wins; one the page carries
+    character for character, invisible ones too, first), else the closest."""
     page_text = _norm(page_html)
+    exact_text = unicodedata.normalize("NFC", html.unescape(page_html))
     carried = [e for e in entries if e.get("title") and _norm(e["title"]) in page_text]
     if carried:
-        return max(carried, key=lambda e: len(e["title"]))
+        return max(carried, key=lambda e: (e["title"] in exact_text, len(e["title"])))
     return max(
         entries,
         key=lambda e: SequenceMatcher(None, _norm(e.get("title") or ""), got_title or "").ratio(),
@@ -168,6 +174,18 @@ VARIANTS: dict[str, HtmlOptions] = {
     "repeat-flip": replace(DEFAULT_OPTIONS, drop_repeated=not DEFAULT_OPTIONS.drop_repeated),
     "page-suffix-flip": replace(
         DEFAULT_OPTIONS, strip_page_suffixes=not DEFAULT_OPTIONS.strip_page_suffixes
+    ),
+    "headline-shown-flip": replace(
+        DEFAULT_OPTIONS, headline_shown=not DEFAULT_OPTIONS.headline_shown
+    ),
+    "untruncate-flip": replace(
+        DEFAULT_OPTIONS, untruncate_titles=not DEFAULT_OPTIONS.untruncate_titles
+    ),
+    "section-prefix-flip": replace(
+        DEFAULT_OPTIONS, strip_section_prefixes=not DEFAULT_OPTIONS.strip_section_prefixes
+    ),
+    "title-date-flip": replace(
+        DEFAULT_OPTIONS, dates_from_title=not DEFAULT_OPTIONS.dates_from_title
     ),
 }
 # The metrics a choice is selected on, one at a time.

@@ -197,3 +197,69 @@ def test_the_site_domain_is_stripped_from_the_title() -> None:
     page = _page("<title>Budget agreed after long debate | MDR.DE</title>")
     got = extract(page, "html", url="https://www.mdr.de/nachrichten/budget-100.html")
     assert got.title == "Budget agreed after long debate"
+
+
+def test_a_title_cut_short_gives_way_to_the_longer_title_it_was_cut_from() -> None:
+    headline = '{"@type": "NewsArticle", "headline": "Budget agreed after a long deb\u2026"}'
+    page = _page(
+        f'<script type="application/ld+json">{headline}</script>'
+        "<title>Budget agreed after a long debate in the council | Courier</title>"
+    )
+    got = extract(page, "html", url="https://www.courier.example/budget")
+    assert got.title == "Budget agreed after a long debate in the council"
+
+
+def test_a_title_ending_in_an_ellipsis_that_no_other_title_extends_is_kept() -> None:
+    page = _page('<meta property="og:title" content="What comes next for the budget...">')
+    assert extract(page, "html").title == "What comes next for the budget..."
+
+
+@pytest.mark.parametrize(
+    ("section", "title", "expected"),
+    [
+        (
+            '<meta property="article:section" content="Politics">',
+            "Politics: Budget agreed after long debate",
+            "Budget agreed after long debate",
+        ),
+        (
+            '<script type="application/ld+json">{"@type": "BreadcrumbList", "itemListElement":'
+            ' [{"@type": "ListItem", "position": 1, "name": "Sport"}]}</script>',
+            "Sport | Budget agreed after long debate",
+            "Budget agreed after long debate",
+        ),
+        # A prefix that is not the page's section stays: it is part of the headline.
+        (
+            '<meta property="article:section" content="Politics">',
+            "Budget row: Council agrees after long debate",
+            "Budget row: Council agrees after long debate",
+        ),
+    ],
+)
+def test_a_section_prefix_goes_only_when_the_page_names_that_section(
+    section: str, title: str, expected: str
+) -> None:
+    page = _page(f'{section}<meta property="og:title" content="{title}">')
+    assert extract(page, "html").title == expected
+
+
+def test_site_names_come_from_the_application_name_and_double_colons_separate() -> None:
+    page = _page(
+        '<meta name="application-name" content="Valley Gazette">'
+        "<title>Budget agreed after long debate :: Valley Gazette</title>"
+    )
+    assert extract(page, "html").title == "Budget agreed after long debate"
+
+
+def test_a_date_that_the_title_carries_is_the_publication_date_when_nothing_else_says() -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        "<html><head><title>Budget agreed | Gazette | 28.04.2023</title>"
+        '<meta property="og:site_name" content="Gazette"></head><body>'
+        f'<aside><span class="date">24.04.2023</span> Another story</aside><article><p>{story}'
+        f"</p><p>{story}</p></article></body></html>"
+    )
+    got = extract(page, "html")
+    assert got.published_at is not None
+    assert got.published_at.date() == datetime(2023, 4, 28).date()
+    assert got.title == "Budget agreed"

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 EntityKind = Literal["person", "organization", "place"]
@@ -221,6 +221,10 @@ def party(name: str) -> str | None:
     return _PARTY_FORMS.get(_key(_tidy(name)))
 
 
+# Names repeat heavily (the same people in story after story): each spelling is worked out once.
+_CACHE_SIZE = 1 << 16
+
+
 def canonical_name(kind: EntityKind, name: str) -> str:
     """The one spelling of an entity name of this kind (see the module docstring).
 
@@ -229,6 +233,11 @@ def canonical_name(kind: EntityKind, name: str) -> str:
     >>> canonical_name("person", "Organiser Maria Kask")
     'Maria Kask'
     """
+    return _canonical_name(kind, name)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _canonical_name(kind: EntityKind, name: str) -> str:
     name = _tidy(name)
     if not name:
         return name
@@ -248,6 +257,11 @@ def surname(name: str) -> str | None:
     "van der Sar", "Blair" -> "Blair"; None for a name without letters. Names written family
     name first (Chinese, Hungarian) are not recognised as such.
     """
+    return _surname(name)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _surname(name: str) -> str | None:
     words = _person(_tidy(name)).split() if name else []
     while len(words) > 1 and words[-1].casefold().rstrip(",") in _SUFFIXES:
         words.pop()

@@ -148,6 +148,9 @@ def match_entry(page_html: str, entries: list[dict[str, Any]], got_title: str | 
 VARIANTS: dict[str, HtmlOptions] = {
     "current": DEFAULT_OPTIONS,
     "fallbacks": replace(DEFAULT_OPTIONS, fast=not DEFAULT_OPTIONS.fast),
+    "run-on-fallbacks-flip": replace(
+        DEFAULT_OPTIONS, fallbacks_for_run_on_text=not DEFAULT_OPTIONS.fallbacks_for_run_on_text
+    ),
     "precision": replace(DEFAULT_OPTIONS, favor_precision=not DEFAULT_OPTIONS.favor_precision),
     "furniture-flip": replace(DEFAULT_OPTIONS, drop_furniture=not DEFAULT_OPTIONS.drop_furniture),
     "title-flip": replace(DEFAULT_OPTIONS, headline_first=not DEFAULT_OPTIONS.headline_first),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from services.ingest import webpage
 from services.ingest.extracted import Extracted
 from services.ingest.extraction import UnknownInputFormat, extract
 from services.ingest.webpage import split_names, strip_site_name
@@ -263,3 +265,47 @@ def test_a_date_that_the_title_carries_is_the_publication_date_when_nothing_else
     assert got.published_at is not None
     assert got.published_at.date() == datetime(2023, 4, 28).date()
     assert got.title == "Budget agreed"
+
+
+def _run_on_page(paragraph_words: int) -> str:
+    """12 paragraphs of `paragraph_words` words, separated only by empty spans (no <p>, no
+    <br>): trafilatura's fast path returns them as one block."""
+    words = [
+        "council",
+        "budget",
+        "road",
+        "school",
+        "harbour",
+        "bridge",
+        "repair",
+        "week",
+        "vote",
+        "member",
+        "city",
+    ]
+    paragraphs = [
+        " ".join(words[(i + n) % len(words)] for n in range(paragraph_words)) + "."
+        for i in range(12)
+    ]
+    text = "".join(f'{p}<span class="br"></span>' for p in paragraphs)
+    return (
+        "<html><head><title>Budget agreed</title></head><body><div class='story'>"
+        f"<h1>Budget agreed</h1><div class='text'>{text}</div></div></body></html>"
+    )
+
+
+@pytest.mark.parametrize(("paragraph_words", "runs"), [(60, [True, False]), (30, [True])])
+def test_a_block_longer_than_any_paragraph_asks_trafilaturas_fallbacks(
+    monkeypatch: pytest.MonkeyPatch, paragraph_words: int, runs: list[bool]
+) -> None:
+    calls: list[bool] = []
+    real = webpage._trafilatura
+
+    def recording(*args: Any, fast: bool, with_metadata: bool) -> Any:
+        calls.append(fast)
+        return real(*args, fast=fast, with_metadata=with_metadata)
+
+    monkeypatch.setattr(webpage, "_trafilatura", recording)
+    got = extract(_run_on_page(paragraph_words), "html")
+    assert calls == runs  # 12 x 60 words is no paragraph; 12 x 30 could be one
+    assert got.body.startswith("council budget")

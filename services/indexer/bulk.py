@@ -209,6 +209,58 @@ def _first_pass(
                 future.cancel()
 
 
+def bulk_stream(
+    es: Elasticsearch,
+    documents: Iterable[Document],
+    targets: Sequence[str],
+    *,
+    require_alias: bool = True,
+    max_docs: int = MAX_DOCS_PER_REQUEST,
+    max_bytes: int = MAX_BYTES_PER_REQUEST,
+    retry: Retry | None = None,
+    stats: BulkStats | None = None,
+    parallel: int = 1,
+) -> Iterator[tuple[Document, ItemResult]]:
+    """Write every document to every target; yields each (document, final item result) as
+    its request ends, so a caller streaming millions of documents holds none of them.
+
+    `documents` may be a lazy iterator (a projection): each request is sent once full, with
+    up to `parallel` requests in flight while the next ones are built. Connection errors
+    propagate (the caller retries the batch); a transient status (429, 503, ...), for an
+    item or a whole request, is retried here as `retry` says (default: `bulk_item_retry()`),
+    once the first pass is over, and then yielded as is.
+    """
+    policy = retry or bulk_item_retry()
+    stats = stats if stats is not None else BulkStats()
+    started = time.perf_counter()
+    items: Iterable[tuple[_Pending, ItemResult]] = _first_pass(
+        es, documents, targets, require_alias, max_docs, max_bytes, max(1, parallel), stats
+    )
+    try:
+        for attempt in range(policy.times + 1):
+            again: dict[str, _Pending] = {}
+            for item, result in items:
+                if result.retryable and attempt < policy.times:
+                    entry = again.setdefault(item.doc.id, _Pending(item.doc, item.payload, []))
+                    entry.targets.append(result.target)
+                else:
+                    yield item.doc, result
+            if not again:
+                break
+            pending = list(again.values())
+            stats.retried_items += sum(len(p.targets) for p in pending)
+            delay = policy.backoff_s(attempt)
+            log.warning("bulk_items_retry", items=len(pending), attempt=attempt + 1, delay=delay)
+            time.sleep(delay)
+            items = (
+                pair
+                for chunk in _chunks(pending, max_docs, max_bytes)
+                for pair in _send(es, chunk, require_alias, stats)
+            )
+    finally:
+        stats.seconds += time.perf_counter() - started
+
+
 def bulk_write(
     es: Elasticsearch,
     documents: Iterable[Document],
@@ -221,40 +273,23 @@ def bulk_write(
     stats: BulkStats | None = None,
     parallel: int = 1,
 ) -> dict[str, list[ItemResult]]:
-    """Write every document to every target; returns the final item results by document id.
-
-    `documents` may be a lazy iterator (a projection): each request is sent once full, with
-    up to `parallel` requests in flight while the next ones are built. Connection errors
-    propagate (the caller retries the batch); a transient status (429, 503, ...), for an
-    item or a whole request, is retried here as `retry` says (default: `bulk_item_retry()`)
-    and then returned as is.
-    """
-    policy = retry or bulk_item_retry()
-    stats = stats if stats is not None else BulkStats()
-    started = time.perf_counter()
+    """`bulk_stream`, collected: the final item results by document id, in the order of
+    `targets` (a retried item's result comes back after the others)."""
     results: dict[str, list[ItemResult]] = {}
-    items: Iterable[tuple[_Pending, ItemResult]] = _first_pass(
-        es, documents, targets, require_alias, max_docs, max_bytes, max(1, parallel), stats
-    )
-    for attempt in range(policy.times + 1):
-        again: dict[str, _Pending] = {}
-        for item, result in items:
-            if result.retryable and attempt < policy.times:
-                entry = again.setdefault(item.doc.id, _Pending(item.doc, item.payload, []))
-                entry.targets.append(result.target)
-            else:
-                results.setdefault(item.doc.id, []).append(result)
-        if not again:
-            break
-        pending = list(again.values())
-        stats.retried_items += sum(len(p.targets) for p in pending)
-        delay = policy.backoff_s(attempt)
-        log.warning("bulk_items_retry", items=len(pending), attempt=attempt + 1, delay=delay)
-        time.sleep(delay)
-        items = (
-            pair
-            for chunk in _chunks(pending, max_docs, max_bytes)
-            for pair in _send(es, chunk, require_alias, stats)
-        )
-    stats.seconds += time.perf_counter() - started
+    for doc, result in bulk_stream(
+        es,
+        documents,
+        targets,
+        require_alias=require_alias,
+        max_docs=max_docs,
+        max_bytes=max_bytes,
+        retry=retry,
+        stats=stats,
+        parallel=parallel,
+    ):
+        results.setdefault(doc.id, []).append(result)
+    if len(targets) > 1:
+        order = {target: i for i, target in enumerate(targets)}
+        for item_results in results.values():
+            item_results.sort(key=lambda r: order.get(r.target, len(order)))
     return results

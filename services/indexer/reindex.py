@@ -18,11 +18,8 @@ new index is deleted and the alias keeps pointing at the old one.
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 from elasticsearch import Elasticsearch
@@ -32,7 +29,7 @@ from redis.lock import Lock
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
-from services.indexer.bulk import BulkStats, Document, bulk_write
+from services.indexer.bulk import BulkStats, Document, bulk_stream
 from shared.db import get_sessionmaker
 from shared.failure_policy import reindex_bulk_retry
 from shared.models import Article
@@ -119,12 +116,12 @@ def _read_batch(sessions: sessionmaker[Session], after_id: str, batch_size: int)
         return [Document(a.id, a.revision, from_db(a, indexed_at=a.indexed_at)) for a in rows]
 
 
-def _write(es: Elasticsearch, index: str, documents: list[Document]) -> tuple[Any, BulkStats]:
-    stats = BulkStats()
-    results = bulk_write(
-        es, documents, [index], require_alias=False, retry=reindex_bulk_retry(), stats=stats
-    )
-    return results, stats
+def _searchable_documents(sessions: sessionmaker[Session], batch_size: int) -> Iterator[Document]:
+    """Every searchable row of the store, projected, read `batch_size` rows per query."""
+    last_id = ""
+    while documents := _read_batch(sessions, last_id, batch_size):
+        yield from documents
+        last_id = documents[-1].id
 
 
 def _load(
@@ -139,43 +136,37 @@ def _load(
 ) -> tuple[int, dict[str, tuple[int, str]]]:
     """Bulk-load every searchable row into `index`; returns (documents, rejected).
 
-    Reading and projecting the next batch overlaps with `parallel` bulk requests in flight:
-    Elasticsearch indexes one bulk request per write thread, so one at a time leaves cores
-    idle. One more batch is read ahead of them, so a request that ends finds the next one
-    ready instead of waiting for the store and the projection.
+    The rows are read and projected as `bulk_stream` asks for them, while `parallel`
+    requests of `batch_size` documents are in flight (Elasticsearch indexes one bulk
+    request per write thread, so one at a time would leave cores idle).
     """
     loaded = 0
     rejected: dict[str, tuple[int, str]] = {}
-    in_flight: deque[tuple[list[Document], Future[tuple[Any, BulkStats]]]] = deque()
-
-    def collect() -> None:
-        nonlocal loaded
-        documents, future = in_flight.popleft()
-        results, batch_stats = future.result()
-        stats.merge(batch_stats)
-        for doc in documents:
-            result = results[doc.id][0]
-            if not result.ok:
-                rejected[doc.id] = (doc.version, result.describe())
-        loaded += len(documents)
-        # Proof of life: keeps the lock while the load runs, lets it expire if we die.
-        lock.reacquire()
-        if on_batch is not None:
-            on_batch(loaded)
-
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reindex") as pool:
-        last_id = ""
-        while True:
-            documents = _read_batch(sessions, last_id, batch_size)
-            if not documents:
-                break
-            last_id = documents[-1].id
-            in_flight.append((documents, pool.submit(_write, es, index, documents)))
-            if len(in_flight) > parallel:
-                collect()
-        while in_flight:
-            collect()
+    for doc, result in bulk_stream(
+        es,
+        _searchable_documents(sessions, batch_size),
+        [index],
+        require_alias=False,
+        max_docs=batch_size,
+        retry=reindex_bulk_retry(),
+        stats=stats,
+        parallel=parallel,
+    ):
+        if not result.ok:
+            rejected[doc.id] = (doc.version, result.describe())
+        loaded += 1
+        if loaded % batch_size == 0:
+            _loaded_batch(loaded, lock, on_batch)
+    if loaded % batch_size:
+        _loaded_batch(loaded, lock, on_batch)
     return loaded, rejected
+
+
+def _loaded_batch(loaded: int, lock: Lock, on_batch: Callable[[int], None] | None) -> None:
+    # Proof of life: keeps the lock while the load runs, lets it expire if we die.
+    lock.reacquire()
+    if on_batch is not None:
+        on_batch(loaded)
 
 
 def _mark_rejected(sessions: sessionmaker[Session], rejected: dict[str, tuple[int, str]]) -> None:

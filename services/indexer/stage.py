@@ -14,7 +14,7 @@ import structlog
 from elasticsearch import Elasticsearch
 from sqlalchemy.orm import Session
 
-from services.indexer.bulk import Document, ItemResult, bulk_write
+from services.indexer.bulk import Document, ItemResult, bulk_stream
 from shared.celery_app import enqueue_alert_matching
 from shared.errors import TransientError
 from shared.metrics import ACCEPTED_TO_SEARCHABLE
@@ -94,7 +94,7 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     by_id: dict[str, Article] = {}
 
     def documents() -> Iterator[Document]:
-        """Projected one by one, while the previous request is in flight (bulk_write)."""
+        """Projected one by one, while the previous request is in flight (bulk_stream)."""
         for article in articles:
             try:
                 document = Document(article.id, article.revision, from_db(article, indexed_at=now))
@@ -111,25 +111,34 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
             by_id[article.id] = article
             yield document
 
-    results = bulk_write(
-        es,
-        documents(),
-        targets,
-        max_docs=STAGE_DOCS_PER_REQUEST,
-        parallel=STAGE_REQUESTS_IN_FLIGHT,
-    )
+    # Even a small batch keeps every write thread busy: it is cut into as many requests as
+    # may be in flight.
+    per_request = min(STAGE_DOCS_PER_REQUEST, -(-len(articles) // STAGE_REQUESTS_IN_FLIGHT))
+    order = {target: i for i, target in enumerate(targets)}
+    results: dict[str, list[ItemResult]] = {}
     indexed, retry = [], []
     latencies: list[float] = []
-    for article_id, article in by_id.items():
-        verdict, reason = outcome(results.get(article_id, []))
+    settled = 0
+    for doc, result in bulk_stream(
+        es, documents(), targets, max_docs=per_request, parallel=STAGE_REQUESTS_IN_FLIGHT
+    ):
+        article_results = results.setdefault(doc.id, [])
+        article_results.append(result)
+        if len(article_results) < len(targets):
+            continue
+        # Every target answered: the article's state is settled while later requests are
+        # in flight, and sent to the store a request's worth at a time.
+        article_results.sort(key=lambda r: order[r.target])
+        article = by_id[doc.id]
+        verdict, reason = outcome(article_results)
         if verdict == "indexed":
             article.indexed_at = now
             advance(session, article, Stage.INDEX, ArticleState.INDEXED)
             if article.revision == 1:  # a revision's acceptance time is not kept
                 latencies.append((now - article.created_at).total_seconds())
-            indexed.append(article_id)
+            indexed.append(doc.id)
         elif verdict == "retry":
-            retry.append(article_id)
+            retry.append(doc.id)
         else:
             mark_failed(
                 session,
@@ -138,6 +147,9 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
                 reason="index_rejected",
                 message=reason or "rejected by Elasticsearch",
             )
+        settled += 1
+        if settled % per_request == 0:
+            session.flush()
     session.commit()
     for seconds in latencies:  # committed: the articles are searchable at the next refresh
         ACCEPTED_TO_SEARCHABLE.observe(seconds)

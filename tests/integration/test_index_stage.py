@@ -224,6 +224,23 @@ def test_the_stage_indexes_a_batch_far_larger_than_one_request() -> None:
     assert _row("s-0999").state == "indexed"
 
 
+def test_a_small_batch_keeps_every_request_slot_busy() -> None:
+    from prometheus_client import REGISTRY
+
+    from services.indexer.stage import STAGE_REQUESTS_IN_FLIGHT
+
+    def requests_sent() -> float:
+        return REGISTRY.get_sample_value("newsflow_es_bulk_seconds_count") or 0.0
+
+    articles = [make_article(f"m-{i:02d}", f"Story {i}", f"Text {i}.") for i in range(10)]
+    before = requests_sent()
+    assert len(store_and_index(articles)) == 10
+    # Ten articles go out as that many requests as may be in flight, not as one.
+    assert requests_sent() - before == STAGE_REQUESTS_IN_FLIGHT
+    assert _count() == 10
+    assert {_row(f"m-{i:02d}").state for i in range(10)} == {"indexed"}
+
+
 def test_a_rejected_document_fails_its_article_alone() -> None:
     # A language confidence that is no number: the mapping (a float) refuses the document.
     runaway = {"language": "en", "language_confidence": "very sure", "entities": []}

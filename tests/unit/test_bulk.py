@@ -17,6 +17,7 @@ from services.indexer.bulk import (
     ItemResult,
     _chunks,
     _Pending,
+    bulk_stream,
     bulk_write,
 )
 from shared.failure_policy import Retry
@@ -163,3 +164,29 @@ def test_documents_from_an_iterator_are_sent_while_the_next_are_built(parallel: 
     assert (stats.documents, stats.requests, stats.per_request_docs) == (6, 3, [2, 2, 2])
     if parallel == 1:  # with one request in flight, the first one is done by the third's turn
         assert sent_before[-1] >= 1, "every document was built before any request went out"
+
+
+def test_a_live_target_retried_still_comes_first_in_the_results() -> None:
+    # The live alias's item is refused for overload, the next index's is written: the
+    # retried result comes back last, but the caller reads the live one first.
+    es = ScriptedES([429, 201], [201])
+    results = bulk_write(es, _docs(1), ["live", "next"], retry=NO_WAIT)  # type: ignore[arg-type]
+    assert [(r.target, r.status) for r in results["a0"]] == [("live", 201), ("next", 201)]
+
+
+def test_results_stream_out_request_by_request_while_documents_are_still_built() -> None:
+    es = ScriptedES()
+    built: list[str] = []
+
+    def projected() -> Any:
+        for doc in _docs(6):
+            built.append(doc.id)
+            yield doc
+
+    seen: list[tuple[str, int]] = []
+    for doc, result in bulk_stream(es, projected(), ["idx"], max_docs=2, parallel=1):  # type: ignore[arg-type]
+        seen.append((doc.id, len(built)))
+        assert result == ItemResult("idx", 201)
+    assert [doc_id for doc_id, _ in seen] == [f"a{i}" for i in range(6)]
+    # The first request's results reached the caller before the last document was built.
+    assert seen[0][1] < 6

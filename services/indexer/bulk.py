@@ -197,11 +197,14 @@ def _first_pass(
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="bulk") as pool:
         try:
             # The next request is built while `parallel` are in flight; it waits for one
-            # of them to end before it is sent.
+            # of them to end before it is sent, and is sent before the caller gets the
+            # ended one's results (what the caller does with them must not hold it back).
             for chunk in _chunks(pending(), max_docs, max_bytes):
+                ended: list[tuple[_Pending, ItemResult]] = []
                 while in_flight and (len(in_flight) >= parallel or in_flight[0].done()):
-                    yield from collect()
+                    ended += collect()
                 in_flight.append(pool.submit(_sent, es, chunk, require_alias))
+                yield from ended
             while in_flight:
                 yield from collect()
         finally:

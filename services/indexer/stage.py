@@ -111,9 +111,11 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
             by_id[article.id] = article
             yield document
 
-    # Even a small batch keeps every write thread busy: it is cut into as many requests as
-    # may be in flight.
-    per_request = min(STAGE_DOCS_PER_REQUEST, -(-len(articles) // STAGE_REQUESTS_IN_FLIGHT))
+    # Requests of equal size, a multiple of those in flight: even a small batch keeps every
+    # write thread busy, and the last requests end together.
+    slots = STAGE_REQUESTS_IN_FLIGHT
+    rounds = -(-len(articles) // (STAGE_DOCS_PER_REQUEST * slots))
+    per_request = -(-len(articles) // (rounds * slots))
     order = {target: i for i, target in enumerate(targets)}
     results: dict[str, list[ItemResult]] = {}
     indexed, retry = [], []

@@ -86,6 +86,10 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE_MAX_CHARS = 100
+_BYLINE_ELEMENTS = etree.XPath(
+    "//body//*[contains(@class, 'author') or contains(@class, 'byline')"
+    " or @itemprop='author' or @rel='author']"
+)
 _LINK_LIST_SHARE = 0.5
 _WORD = re.compile(r"\w+")
 _ARTICLE_BODY_COVERS = 0.5
@@ -151,6 +155,10 @@ class HtmlOptions:
     # A line that is only a byline ("Von Nina Magoley", "By A and B") is not article text;
     # its names become the authors when the page names none: body F1 +3/-0.
     move_bylines: bool = True
+    # When the page names no author but the publisher itself (or none), the first byline
+    # element of its markup ('<span class="author">Von Seb Dumitru</span>') names the
+    # authors: authors +2/-0.
+    bylines_in_markup: bool = True
     # The publisher's own copy of the text (JSON-LD articleBody) as a second opinion: when it
     # covers most of what trafilatura kept, a paragraph it lacks is not the article's: body F1
     # +6/-0.
@@ -422,6 +430,22 @@ class _LinkedData:
         return people or organisations
 
 
+def _only_the_site(authors: list[str], site_names: set[str]) -> bool:
+    """Whether `authors` names nobody but the publisher itself ("STERN.de", "n-tv
+    NACHRICHTEN"): an agency ("dpa") or a person is a byline of its own."""
+    return all(_is_site_part(a, site_names) for a in authors)
+
+
+def _byline_in_markup(tree: HtmlElement) -> list[str]:
+    """The names of the page's first byline element (class "author"/"byline", itemprop or
+    rel "author") that reads as a byline: "Von Seb Dumitru", "By Jane Doe and John Roe"."""
+    for element in _BYLINE_ELEMENTS(tree):
+        text = clean_line(element.text_content())
+        if len(text) <= _BYLINE_MAX_CHARS and (match := _BYLINE.match(text)):
+            return split_names(match.group(1))
+    return []
+
+
 def split_names(value: str) -> list[str]:
     """Split "Felix Schroeder und Joerg Soldwisch, dpa" into names; drop URLs and e-mails."""
     names = (_BYLINE_PREFIX.sub("", clean_line(n)) for n in _NAME_SEPARATORS.split(value))
@@ -685,6 +709,8 @@ def extract_html(
         if isinstance(again, Document) and again.body is not None:
             paragraphs, headings = _article_parts(again.body, options.drop_furniture)
     authors = linked.authors() or split_names(document.author or "")
+    if options.bylines_in_markup and _only_the_site(authors, site_names):
+        authors = _byline_in_markup(tree) or authors
     if options.move_bylines:
         paragraphs, byline_names = _without_bylines(paragraphs)
         authors = authors or byline_names

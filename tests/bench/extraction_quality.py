@@ -158,6 +158,9 @@ VARIANTS: dict[str, HtmlOptions] = {
         DEFAULT_OPTIONS, title_consensus=not DEFAULT_OPTIONS.title_consensus
     ),
     "byline-flip": replace(DEFAULT_OPTIONS, move_bylines=not DEFAULT_OPTIONS.move_bylines),
+    "markup-byline-flip": replace(
+        DEFAULT_OPTIONS, bylines_in_markup=not DEFAULT_OPTIONS.bylines_in_markup
+    ),
     "site-name-flip": replace(
         DEFAULT_OPTIONS, strip_site_names=not DEFAULT_OPTIONS.strip_site_names
     ),

@@ -309,3 +309,27 @@ def test_a_block_longer_than_any_paragraph_asks_trafilaturas_fallbacks(
     got = extract(_run_on_page(paragraph_words), "html")
     assert calls == runs  # 12 x 60 words is no paragraph; 12 x 30 could be one
     assert got.body.startswith("council budget")
+
+
+@pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ('{"@type": "Organization", "name": "Valley Gazette"}', ["Jane Doe", "John Roe"]),
+        ("null", ["Jane Doe", "John Roe"]),
+        # An agency is a byline of its own, and so is a person.
+        ('{"@type": "Organization", "name": "dpa"}', ["dpa"]),
+        ('{"@type": "Person", "name": "Anna Schmidt"}', ["Anna Schmidt"]),
+    ],
+)
+def test_a_byline_in_the_markup_names_the_authors_when_the_page_names_only_itself(
+    author: str, expected: list[str]
+) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        '<html><head><meta property="og:site_name" content="Valley Gazette">'
+        f'<script type="application/ld+json">{{"@type": "NewsArticle", "author": {author}}}'
+        "</script></head><body><article><h1>Budget agreed</h1>"
+        '<div class="article-author"><span>Von</span> <a href="/a/1">Jane Doe</a> und '
+        f'<a href="/a/2">John Roe</a></div><p>{story}</p><p>{story}</p></article></body></html>'
+    )
+    assert extract(page, "html").authors == expected

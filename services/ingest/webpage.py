@@ -99,6 +99,9 @@ _LEAD_MIN_WORDS = 5
 # More words than a news paragraph ever has (the longest of fundus-dev's reference: 327):
 # the page's paragraph breaks were lost and the article came out as one block.
 _RUN_ON_WORDS = 500
+# ... but not on pages with more text than a long read: a hostile page (one endless line,
+# thousands of tables) would have its extraction time doubled for nothing.
+_RUN_ON_MAX_WORDS = 10_000
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*+>")
 _BLOCK_END = re.compile(r"</(?:p|div|h\d|li|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n|\r?\n")  # articleBody's paragraphs, when it has any
@@ -655,6 +658,12 @@ def _canonical_url(tree: HtmlElement, fallback: str | None) -> str | None:
     return fallback
 
 
+def _run_on(paragraphs: list[str]) -> bool:
+    """Whether a paragraph is longer than any paragraph is, on a page of article length."""
+    lengths = [len(_words(p)) for p in paragraphs]
+    return max(lengths, default=0) > _RUN_ON_WORDS and sum(lengths) <= _RUN_ON_MAX_WORDS
+
+
 def _trafilatura(
     tree: HtmlElement, url: str | None, options: HtmlOptions, *, fast: bool, with_metadata: bool
 ) -> Any:
@@ -700,11 +709,7 @@ def extract_html(
         if document.body is not None
         else ([], [])
     )
-    if (
-        options.fast
-        and options.fallbacks_for_run_on_text
-        and any(len(_words(p)) > _RUN_ON_WORDS for p in paragraphs)
-    ):
+    if options.fast and options.fallbacks_for_run_on_text and _run_on(paragraphs):
         again = _trafilatura(tree, url, options, fast=False, with_metadata=False)
         if isinstance(again, Document) and again.body is not None:
             paragraphs, headings = _article_parts(again.body, options.drop_furniture)

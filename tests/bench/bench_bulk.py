@@ -1,7 +1,8 @@
 """Bulk indexing throughput of the index stage on a plain-text corpus (docs/s).
 
     .venv/bin/python tests/bench/bench_bulk.py /work/shared/corpus/bbc [--enrichment real
-        [--enrichment-cache /tmp/bbc-enrichment.json]] [--batch 64,500] [--limit N] [--sqlite]
+        [--enrichment-cache /tmp/bbc-enrichment.json]] [--batch 64,500] [--callers 1,2]
+        [--limit N] [--sqlite]
         [--keep] [--reindex-batch 500] [--reindex-parallel 2]
 
 Articles are read in place (`<dir>/<category>/*.txt`, the category becomes the source) and
@@ -11,7 +12,8 @@ about as many entities per article as spaCy finds) or the real enrichment (spaCy
 computed before the clock starts; either way the figure is the index stage alone.
 
 What is timed: `index_articles(session, batch)` over every batch, i.e. claim (SQL), projection,
-bulk requests, state updates and commit, the same function the index worker runs; then a
+bulk requests, state updates and commit, the same function the index worker runs (by
+`--callers` threads at a time, as a worker of that concurrency would); then a
 `reindex_from_store` of the same rows. Each is set next to its reference, measured in the
 same run: raw `_bulk` of the very same documents (read, projected and serialised before the
 clock starts) into a fresh index, then one refresh (until they are searchable, as the stage
@@ -216,8 +218,11 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run_stage(ids: list[str], batch: int) -> dict[str, float]:
-    """Index every id through the index stage, `batch` ids per call (= per message)."""
+def run_stage(ids: list[str], batch: int, callers: int = 1) -> dict[str, float]:
+    """Index every id through the index stage, `batch` ids per call (= per message), by
+    `callers` threads taking the next batch as they finish one (a worker process each)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from sqlalchemy import update
 
     from services.indexer.stage import index_articles
@@ -232,15 +237,20 @@ def run_stage(ids: list[str], batch: int) -> dict[str, float]:
     with sessions() as session:
         session.execute(update(Article).values(state="enriched", attempts=0))
         session.commit()
-    latencies = []
-    indexed = 0
-    started = time.perf_counter()
-    for start in range(0, len(ids), batch):
+    batches = [ids[start : start + batch] for start in range(0, len(ids), batch)]
+
+    def call(batch_ids: list[str]) -> tuple[int, float]:
         began = time.perf_counter()
         with sessions() as session:
-            indexed += len(index_articles(session, ids[start : start + batch]))
-        latencies.append(time.perf_counter() - began)
+            indexed = len(index_articles(session, batch_ids))
+        return indexed, time.perf_counter() - began
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=callers) as pool:
+        calls = list(pool.map(call, batches))
     seconds = time.perf_counter() - started
+    indexed = sum(count for count, _ in calls)
+    latencies = [latency for _, latency in calls]
     get_client().indices.refresh(index=alias_name())
     count = get_client().count(index=alias_name())["count"]
     assert indexed == count == len(ids), (indexed, count, len(ids))
@@ -374,6 +384,11 @@ def main() -> None:
         "--enrichment-cache", type=Path, help="JSON file keeping the real enrichment"
     )
     parser.add_argument("--batch", default="64,500", help="ids per stage call, comma-separated")
+    parser.add_argument(
+        "--callers",
+        default="1",
+        help="stage calls at a time, comma-separated (a worker's concurrency: 1 is compose's)",
+    )
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--sqlite", action="store_true", help="a SQLite store, not PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="keep the index for bench_search")
@@ -410,19 +425,21 @@ def main() -> None:
         stage_requests = (STAGE_DOCS_PER_REQUEST, STAGE_REQUESTS_IN_FLIGHT)
         live = [raw_bulk(*stage_requests, loading=False)]
         stage_rates = []
-        for batch in batches:
-            result = run_stage(ids, batch)
-            stage_rates.append((batch, result["docs_per_s"]))
-            print(
-                f"index stage, {batch:>4} ids/call ({store}): {result['docs']} docs in "
-                f"{result['seconds']:.2f}s = {result['docs_per_s']:.0f} docs/s "
-                f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
-                f"p99 {result['batch_p99_ms']:.0f} ms)"
-            )
+        for callers in [int(c) for c in args.callers.split(",")]:
+            for batch in batches:
+                result = run_stage(ids, batch, callers)
+                what = f"index stage, {batch:>4} ids/call, {callers} caller(s)"
+                stage_rates.append((what, result["docs_per_s"]))
+                print(
+                    f"{what} ({store}): {result['docs']} docs in "
+                    f"{result['seconds']:.2f}s = {result['docs_per_s']:.0f} docs/s "
+                    f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
+                    f"p99 {result['batch_p99_ms']:.0f} ms)"
+                )
         live.append(raw_bulk(*stage_requests, loading=False))
         live_rate = _raw_line("live index", live, *stage_requests)
-        for batch, rate in stage_rates:
-            print(f"index stage, {batch:>4} ids/call: {rate / live_rate:.2f}x raw _bulk + refresh")
+        for what, rate in stage_rates:
+            print(f"{what}: {rate / live_rate:.2f}x raw _bulk + refresh")
         from services.indexer.reindex import reindex_from_store
 
         batch, parallel = args.reindex_batch, args.reindex_parallel

@@ -112,6 +112,8 @@ HIT_FIELDS = [
     "word_count",
     "reading_time_min",
 ]
+# What a copy of a story carries in `copies_sample`.
+COPY_FIELDS = ["source", "url", "title", "date"]
 
 # Filters of the API -> keyword sub-fields, folded so "vladimir putin" finds "Vladimir Putin".
 FILTER_FIELDS: dict[str, str] = {
@@ -475,7 +477,7 @@ def heads_body(
                         "top_hits": {
                             "size": copies + 1,  # the head itself is among them
                             "sort": SORTS[params.sort_mode],
-                            "_source": {"includes": ["source", "url", "title", "date"]},
+                            "_source": {"includes": COPY_FIELDS},
                         }
                     }
                 },
@@ -483,6 +485,28 @@ def heads_body(
         },
         "track_total_hits": False,
     }
+
+
+def first_page_body(
+    params: SearchParams, size: int, copies: int = 3, languages: list[str] | None = None
+) -> dict[str, Any]:
+    """The first page of collapsed search in one request: Elasticsearch's `collapse` keeps
+    each story's best hit (under the same sort, so the same head the later pages' two-pass
+    algorithm picks) with its fields and highlights, and `inner_hits` counts and samples its
+    matching copies (a small search per story, restricted to its cluster). `size` stories
+    are asked for, plus one that tells whether there is a next page. Later pages cannot
+    collapse (not with `search_after` on a multi-key sort): see `heads_body`."""
+    body = search_body(params, size=size + 1, languages=languages)
+    body["collapse"] = {
+        "field": "cluster_id",
+        "inner_hits": {
+            "name": "copies",
+            "size": copies + 1,  # the head itself is among them
+            "sort": SORTS[params.sort_mode],
+            "_source": {"includes": COPY_FIELDS},
+        },
+    }
+    return body
 
 
 def similar_body(index: str, article_id: str, cluster_id: str, size: int) -> dict[str, Any]:

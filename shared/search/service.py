@@ -6,6 +6,8 @@ being unreachable or overloaded raises SearchUnavailable (the API answers 503 wi
 
 from __future__ import annotations
 
+import threading
+import time
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +24,7 @@ from shared.search.query import (
     decode_cursor,
     encode_cursor,
     facets_body,
+    first_page_body,
     heads_body,
     search_body,
     similar_body,
@@ -146,14 +149,19 @@ def _heads(
         cluster = head["fields"]["cluster_id"][0]
         story = stories.get(cluster)
         copies = story["copies"]["hits"]["hits"] if story else []
-        heads[cluster] = {
-            **_hit(head),
-            "copies": story["doc_count"] - 1 if story else 0,
-            "copies_sample": [
-                {"id": c["_id"], **c.get("_source", {})} for c in copies if c["_id"] != head["_id"]
-            ][:_COPIES_SAMPLE],
-        }
+        heads[cluster] = _story(head, story["doc_count"] if story else 1, copies)
     return heads
+
+
+def _story(head: dict[str, Any], matching: int, copies: list[dict[str, Any]]) -> dict[str, Any]:
+    """A story's hit: its head with the number of its other matching copies and a sample."""
+    return {
+        **_hit(head),
+        "copies": matching - 1,
+        "copies_sample": [
+            {"id": c["_id"], **c.get("_source", {})} for c in copies if c["_id"] != head["_id"]
+        ][:_COPIES_SAMPLE],
+    }
 
 
 def _totals(response: dict[str, Any]) -> dict[str, Any]:
@@ -161,10 +169,24 @@ def _totals(response: dict[str, Any]) -> dict[str, Any]:
     return {"total": total["value"], "total_relation": total["relation"]}
 
 
+# The languages the index holds change rarely (a first article in a new language), so each
+# process keeps them a short while. Meanwhile an article in a new language still matches on
+# the language-neutral fields, and a page showing a language missing from them drops them.
+LANGUAGES_TTL_S = 30.0
+_languages_lock = threading.Lock()
+_languages: dict[str, tuple[float, list[str]]] = {}  # alias -> (expiry, languages)
+_clock = time.monotonic
+
+
 def indexed_languages(searcher: _Searcher) -> list[str]:
     """The languages with an analyzer that documents behind the alias are in: a search reads
-    only their fields. A terms aggregation over all documents, which Elasticsearch answers
-    from term counts and keeps in its request cache until the index changes."""
+    only their fields. A terms aggregation over all documents (answered from term counts),
+    kept for LANGUAGES_TTL_S by this process."""
+    alias = alias_name()
+    with _languages_lock:
+        expiry, known = _languages.get(alias, (0.0, []))
+    if _clock() < expiry:
+        return known
     response = searcher.search(
         size=0,
         request_cache=True,
@@ -178,7 +200,28 @@ def indexed_languages(searcher: _Searcher) -> list[str]:
             }
         },
     )
-    return [bucket["key"] for bucket in response["aggregations"]["languages"]["buckets"]]
+    languages = [bucket["key"] for bucket in response["aggregations"]["languages"]["buckets"]]
+    if not searcher.partial:  # a partial answer may miss languages: ask again next time
+        with _languages_lock:
+            _languages[alias] = (_clock() + LANGUAGES_TTL_S, languages)
+    return languages
+
+
+def forget_indexed_languages() -> None:
+    """The next search asks Elasticsearch which languages the index holds."""
+    with _languages_lock:
+        _languages.clear()
+
+
+def _notice_languages(searched: list[str] | None, shown: set[str]) -> None:
+    """Drop the kept languages when a page shows an analysed language the search did not
+    read the fields of (an article of a language new to the index matched on the neutral
+    fields): the next search reads that language's fields too."""
+    if searched is None or not searched:
+        return
+    if any(code in LANGUAGE_ANALYZERS and code not in searched for code in shown):
+        with _languages_lock:
+            _languages.pop(alias_name(), None)
 
 
 def _searched_languages(searcher: _Searcher, params: SearchParams) -> list[str] | None:
@@ -219,6 +262,9 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
         aggs = facets.result()["aggregations"]
         result["stories"] = aggs["stories"]["value"]
         result["facets"] = _facets(params, aggs)
+    shown = {hit.get("language") for hit in result["hits"]}
+    shown.update(v["value"] for v in (result.get("facets") or {}).get("languages", []))
+    _notice_languages(languages, shown)
     result["partial"] = searcher.partial
     return result
 
@@ -232,13 +278,9 @@ def _hits_page(
 ) -> dict[str, Any]:
     """The hits of one page, its totals and the cursor of the next."""
     size = params.size
-
-    def ranked(size: int, light: bool) -> Any:
-        body = search_body(params, size=size, languages=languages, search_after=after, light=light)
-        return searcher.search(preference=preference, **body)
-
     if not params.collapse:
-        response = ranked(size, light=False)
+        body = search_body(params, size=size, languages=languages, search_after=after)
+        response = searcher.search(preference=preference, **body)
         hits = response["hits"]["hits"]
         result = _totals(response)
         result["hits"] = [_hit(h) for h in hits]
@@ -247,16 +289,57 @@ def _hits_page(
         )
         return result
 
-    # Collapsed: a light ranking pass in the usual order, `search_after` for the cursor; a
-    # hit is shown only if it is its story's best hit (else the story ranked earlier, on
-    # this page or a previous one). Reading ahead covers the copies skipped on the way.
+    if after is None:
+        return _first_collapsed_page(searcher, params, preference, languages)
+    return _collapsed_page(searcher, params, after, preference, languages)
+
+
+def _first_collapsed_page(
+    searcher: _Searcher, params: SearchParams, preference: str, languages: list[str] | None
+) -> dict[str, Any]:
+    """A first page of stories in one request (`first_page_body`). Its cursor is the last
+    head's sort values: `_collapsed_page` goes on from there as if it had made this page."""
+    size = params.size
+    response = searcher.search(
+        preference=preference, **first_page_body(params, size, _COPIES_SAMPLE, languages)
+    )
+    heads = response["hits"]["hits"]
+    page = []
+    for head in heads[:size]:
+        copies = head["inner_hits"]["copies"]["hits"]
+        page.append(_story(head, copies["total"]["value"], copies["hits"]))
+    result = _totals(response)
+    result["hits"] = page
+    result["next_cursor"] = (
+        encode_cursor(params, heads[size - 1]["sort"]) if len(heads) > size else None
+    )
+    return result
+
+
+def _collapsed_page(
+    searcher: _Searcher,
+    params: SearchParams,
+    after: list[Any] | None,
+    preference: str,
+    languages: list[str] | None,
+) -> dict[str, Any]:
+    """A page of stories after the cursor `after` (None: the first page)."""
+    size = params.size
+
+    def ranked(size: int) -> Any:
+        body = search_body(params, size=size, languages=languages, search_after=after, light=True)
+        return searcher.search(preference=preference, **body)
+
+    # A light ranking pass in the usual order, `search_after` for the cursor; a hit is
+    # shown only if it is its story's best hit (else the story ranked earlier, on this page
+    # or a previous one). Reading ahead covers the copies skipped on the way.
     fetch = min(_MAX_FETCH, size * _READ_AHEAD + 5)
     known: dict[str, dict[str, Any] | None] = {}
     page: list[dict[str, Any]] = []
     result = {}
     exhausted = False
     for round_ in range(_MAX_ROUNDS):
-        response = ranked(fetch, light=True)
+        response = ranked(fetch)
         if round_ == 0:
             result = _totals(response)
         hits = response["hits"]["hits"]

@@ -82,7 +82,9 @@ def wipe_store_and_index() -> None:
     from shared.db import get_engine
     from shared.search.client import get_client
     from shared.search.indices import alias_name, ensure_index, managed_indices
+    from shared.search.service import forget_indexed_languages
 
+    forget_indexed_languages()  # this process kept those of the index it replaces
     with get_engine().begin() as connection:
         connection.execute(text("TRUNCATE stage_events, articles CASCADE"))
     es = get_client()

@@ -27,7 +27,7 @@ def story_corpus() -> list[Any]:
     stories; some copies share a date and a text (ties broken by article id)."""
     rng = random.Random(16)
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    articles = []
+    articles: list[Any] = []
     for story in range(40):
         words = rng.sample(_WORDS, 3)
         day = start + timedelta(days=rng.randrange(300))

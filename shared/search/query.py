@@ -365,10 +365,13 @@ def highlight(params: SearchParams, languages: list[str] | None = None) -> dict[
     if marked is not None:
         # The few words to mark, not the whole query: each field walks it for each hit.
         body["highlight_query"] = to_elasticsearch(marked, search_fields(wanted), PREFIX_FIELDS)
-    fields: dict[str, Any] = {"title": _TITLE_HIGHLIGHT, "body": _BODY_HIGHLIGHT}
-    for suffix in language_suffixes(wanted):
-        fields[f"title_{suffix}"] = _TITLE_HIGHLIGHT
-        fields[f"body_{suffix}"] = _BODY_HIGHLIGHT
+    # One pass over each text marks what matched its language-neutral field and its
+    # language copies (the same text: `banks` for "bank" and `Zürich` for "zurich").
+    suffixes = language_suffixes(wanted)
+    fields = {
+        base: {**options, "matched_fields": [base, *(f"{base}_{s}" for s in suffixes)]}
+        for base, options in (("title", _TITLE_HIGHLIGHT), ("body", _BODY_HIGHLIGHT))
+    }
     return {**body, "encoder": "html", "fields": fields}
 
 
@@ -485,28 +488,6 @@ def heads_body(
         },
         "track_total_hits": False,
     }
-
-
-def first_page_body(
-    params: SearchParams, size: int, copies: int = 3, languages: list[str] | None = None
-) -> dict[str, Any]:
-    """The first page of collapsed search in one request: Elasticsearch's `collapse` keeps
-    each story's best hit (under the same sort, so the same head the later pages' two-pass
-    algorithm picks) with its fields and highlights, and `inner_hits` counts and samples its
-    matching copies (a small search per story, restricted to its cluster). `size` stories
-    are asked for, plus one that tells whether there is a next page. Later pages cannot
-    collapse (not with `search_after` on a multi-key sort): see `heads_body`."""
-    body = search_body(params, size=size + 1, languages=languages)
-    body["collapse"] = {
-        "field": "cluster_id",
-        "inner_hits": {
-            "name": "copies",
-            "size": copies + 1,  # the head itself is among them
-            "sort": SORTS[params.sort_mode],
-            "_source": {"includes": COPY_FIELDS},
-        },
-    }
-    return body
 
 
 def similar_body(index: str, article_id: str, cluster_id: str, size: int) -> dict[str, Any]:

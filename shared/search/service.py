@@ -24,7 +24,6 @@ from shared.search.query import (
     decode_cursor,
     encode_cursor,
     facets_body,
-    first_page_body,
     heads_body,
     search_body,
     similar_body,
@@ -91,16 +90,9 @@ class _Searcher:
 
 
 def _highlights(hit: dict[str, Any]) -> dict[str, list[str]]:
-    """Fragments per field; the language-analysed field wins (it also marks "banks" for
-    a query "bank"), the language-neutral one is the fallback."""
+    """Fragments per field (`title`, `body`)."""
     found = hit.get("highlight") or {}
-    out: dict[str, list[str]] = {}
-    for base in ("title", "body"):
-        language = [v for k, v in found.items() if k.startswith(f"{base}_")]
-        fragments = language[0] if language else found.get(base)
-        if fragments:
-            out[base] = fragments
-    return out
+    return {base: found[base] for base in ("title", "body") if found.get(base)}
 
 
 def _hit(hit: dict[str, Any]) -> dict[str, Any]:
@@ -289,31 +281,7 @@ def _hits_page(
         )
         return result
 
-    if after is None:
-        return _first_collapsed_page(searcher, params, preference, languages)
     return _collapsed_page(searcher, params, after, preference, languages)
-
-
-def _first_collapsed_page(
-    searcher: _Searcher, params: SearchParams, preference: str, languages: list[str] | None
-) -> dict[str, Any]:
-    """A first page of stories in one request (`first_page_body`). Its cursor is the last
-    head's sort values: `_collapsed_page` goes on from there as if it had made this page."""
-    size = params.size
-    response = searcher.search(
-        preference=preference, **first_page_body(params, size, _COPIES_SAMPLE, languages)
-    )
-    heads = response["hits"]["hits"]
-    page = []
-    for head in heads[:size]:
-        copies = head["inner_hits"]["copies"]["hits"]
-        page.append(_story(head, copies["total"]["value"], copies["hits"]))
-    result = _totals(response)
-    result["hits"] = page
-    result["next_cursor"] = (
-        encode_cursor(params, heads[size - 1]["sort"]) if len(heads) > size else None
-    )
-    return result
 
 
 def _collapsed_page(

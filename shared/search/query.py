@@ -359,19 +359,16 @@ def highlight(params: SearchParams, languages: list[str] | None = None) -> dict[
     # `max_analyzed_offset` would cut them off at that offset instead.) The encoder escapes
     # the text; `<em>` is the only tag (docs/search.md).
     body: dict[str, Any] = {}
-    wanted = searched_languages(params, languages)
+    fields: dict[str, Any] = {"title": _TITLE_HIGHLIGHT, "body": _BODY_HIGHLIGHT}
+    for suffix in language_suffixes(searched_languages(params, languages)):
+        fields[f"title_{suffix}"] = _TITLE_HIGHLIGHT
+        fields[f"body_{suffix}"] = _BODY_HIGHLIGHT
     node = parse(params.q)
     marked = highlight_terms(node) if node is not None else None
     if marked is not None:
-        # The few words to mark, not the whole query: each field walks it for each hit.
-        body["highlight_query"] = to_elasticsearch(marked, search_fields(wanted), PREFIX_FIELDS)
-    # One pass over each text marks what matched its language-neutral field and its
-    # language copies (the same text: `banks` for "bank" and `Zürich` for "zurich").
-    suffixes = language_suffixes(wanted)
-    fields = {
-        base: {**options, "matched_fields": [base, *(f"{base}_{s}" for s in suffixes)]}
-        for base, options in (("title", _TITLE_HIGHLIGHT), ("body", _BODY_HIGHLIGHT))
-    }
+        # The few words to mark, not the whole query, and only on the fields highlighted:
+        # each field walks it for each hit.
+        body["highlight_query"] = to_elasticsearch(marked, list(fields), ["title", "body"])
     return {**body, "encoder": "html", "fields": fields}
 
 

@@ -90,9 +90,16 @@ class _Searcher:
 
 
 def _highlights(hit: dict[str, Any]) -> dict[str, list[str]]:
-    """Fragments per field (`title`, `body`)."""
+    """Fragments per field; the language-analysed field wins (it also marks "banks" for
+    a query "bank"), the language-neutral one is the fallback."""
     found = hit.get("highlight") or {}
-    return {base: found[base] for base in ("title", "body") if found.get(base)}
+    out: dict[str, list[str]] = {}
+    for base in ("title", "body"):
+        language = [v for k, v in found.items() if k.startswith(f"{base}_")]
+        fragments = language[0] if language else found.get(base)
+        if fragments:
+            out[base] = fragments
+    return out
 
 
 def _hit(hit: dict[str, Any]) -> dict[str, Any]:

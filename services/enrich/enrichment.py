@@ -63,6 +63,7 @@ class _Article:
     language: DetectedLanguage
     models: LanguageModels
     docs: dict[int, Doc]  # segment index -> doc, for body paragraphs
+    sentences: list[Sentence] = field(default_factory=list)  # of the docs, once they are read
     entities: ArticleEntities = field(default_factory=lambda: ArticleEntities({}, {}, []))
     quotes: list[Quote] = field(default_factory=list)
 
@@ -173,7 +174,7 @@ def _attribute_quotes(batch: list[_Article]) -> None:
             article.entities,
             article.quotes,
             article.text.body,
-            (s.start for s in _sentences(article)),
+            (s.start for s in article.sentences),
         )
         if article.quotes:
             for j, doc in article.docs.items():
@@ -245,7 +246,7 @@ def _result(article: _Article, clock: StepClock) -> dict[str, Any]:
     body_mentions = [(m.start, m.name) for m in article.entities.mentions if m.start is not None]
     words = len(article.text.body.split())
     with clock.step("summary"):
-        summary = summarize(_sentences(article), keywords, body_mentions)
+        summary = summarize(article.sentences, keywords, body_mentions)
     return {
         "language": article.language.code,
         "language_confidence": article.language.confidence,
@@ -277,6 +278,7 @@ def enrich_texts(articles: list[ArticleText]) -> list[dict[str, Any]]:
     with clock.step("entities"):  # the reader pipe finds sentences and entities together
         _read(batch)
         for article in batch:
+            article.sentences = _sentences(article)
             article.entities = _find_entities(article)
     with clock.step("quotes"):
         for article in batch:

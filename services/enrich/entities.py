@@ -365,20 +365,25 @@ def _parties(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
     """Party names the model left out ("Labour are creating...", "Conservative policy
     co-ordinator David Cameron"): a closed class, written capitalised, found by name."""
     found = []
+    # Which words are capitalised, read once: a span is looked up only where all of its words
+    # are (most words are not), instead of building three spans at every word.
+    capitalised = [_capitalised(t) for t in doc]
+    n = len(capitalised)
     i = 0
-    while i < len(doc):
-        for size in (3, 2, 1):
-            span = doc[i : i + size]
-            if (
-                len(span) == size
-                and all(_capitalised(t) for t in span)
-                and (name := party(span.text)) is not None
-            ):
-                start = None if offset is None else offset + span.start_char
-                stop = None if start is None else start + len(span.text)
-                found.append(Mention(name, "organization", segment, start, stop, surface=span.text))
-                i += size - 1
-                break
+    while i < n:
+        if capitalised[i]:
+            for size in (3, 2, 1):
+                if i + size > n or not all(capitalised[i : i + size]):
+                    continue
+                span = doc[i : i + size]
+                if (name := party(span.text)) is not None:
+                    start = None if offset is None else offset + span.start_char
+                    stop = None if start is None else start + len(span.text)
+                    found.append(
+                        Mention(name, "organization", segment, start, stop, surface=span.text)
+                    )
+                    i += size - 1
+                    break
         i += 1
     return found
 
@@ -408,8 +413,8 @@ def _described(doc: Doc, segment: int, offset: int | None) -> list[Mention]:
 
 def _capitalised(token: Token) -> bool:
     """A word of a name the model did not tag as one (a number like "7Sigma" may be tagged)."""
-    named = token.ent_type_ in ENTITY_TYPES
-    return not named and token.text[:1].isalnum() and token.text != token.lower_
+    text = token.text
+    return text[:1].isalnum() and text != token.lower_ and token.ent_type_ not in ENTITY_TYPES
 
 
 def _canonical(name: str, kind: str) -> tuple[str, str]:

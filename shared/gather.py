@@ -1,9 +1,10 @@
 """Micro-batching: a stage task takes in the messages waiting in its queue.
 
 Apps post one article at a time, so most stage messages carry one id. A task that starts
-with fewer than `stage_batch_size` ids takes the messages waiting in its own queue (and
-what arrives within `stage_batch_window_ms`) and runs them as one batch: spaCy and the
-bulk request see many articles, and the claim, commits and enqueue are paid once.
+with fewer than `stage_batch_size` ids takes the messages waiting in its own queue (and,
+once it found some, what arrives within `stage_batch_window_ms`) and runs them as one
+batch: spaCy and the bulk request see many articles, and the claim, commits and enqueue are
+paid once. A task whose queue is empty runs at once: a lone article waits for nothing.
 
 No loss: a gathered message is taken the way Celery takes one (Redis keeps it in `unacked`
 until acknowledged) and acknowledged only once the batch is done with (committed, split,
@@ -81,8 +82,8 @@ def _article_ids(message: Any, stage: Stage) -> list[str] | None:
 
 def gather(stage: Stage, own: list[str]) -> Gathered:
     """Take waiting messages of `stage`'s queue until the batch has `stage_batch_size` ids
-    (a message is taken whole, so a batch stays under twice that) or the window has passed.
-    Broker trouble only means a smaller batch."""
+    (a message is taken whole, so a batch stays under twice that) or the window has passed;
+    with none waiting, take none and do not wait. Broker trouble only means a smaller batch."""
     settings = get_settings()
     gathered = Gathered()
     wanted = settings.stage_batch_size - len(own)
@@ -95,7 +96,9 @@ def gather(stage: Stage, own: list[str]) -> Gathered:
         while len(gathered.ids) < wanted:
             message = channel.basic_get(queue, no_ack=False)
             if message is None:
-                if time.monotonic() >= deadline:
+                # The window is for a burst, whose next messages are on their way: a task
+                # that finds its queue empty is a lone article and runs at once.
+                if not gathered.messages or time.monotonic() >= deadline:
                     break
                 time.sleep(_POLL_S)
                 continue

@@ -91,16 +91,42 @@ def test_messages_that_must_wait_or_run_alone_are_left_in_the_queue(
     assert _unacked_here(stack) == 0
 
 
-def test_a_lone_message_waits_no_longer_than_the_window(
+def test_a_lone_message_does_not_wait_for_the_window(
     stack: dict[str, str], settings_env: Callable[..., None]
 ) -> None:
     from shared.gather import gather
     from shared.states import Stage
 
-    settings_env(stage_batch_window_ms=50)
+    settings_env(stage_batch_window_ms=1000)
     started = time.perf_counter()
     assert gather(Stage.ENRICH, ["own"]).ids == []
-    assert 0.05 <= time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 0.5  # an empty queue: no window to wait
+
+
+def test_a_burst_is_gathered_until_the_window_has_passed(
+    stack: dict[str, str], settings_env: Callable[..., None]
+) -> None:
+    """Found waiting, a message opens the window: what arrives within it joins the batch,
+    what arrives after it does not."""
+    import threading
+
+    from shared.gather import gather
+    from shared.states import Stage
+
+    settings_env(stage_batch_window_ms=400)
+    _send(["first"])
+    soon = threading.Timer(0.1, _send, args=(["soon"],))
+    late = threading.Timer(1.5, _send, args=(["late"],))
+    soon.start()
+    late.start()
+    started = time.perf_counter()
+    gathered = gather(Stage.ENRICH, ["own"])
+    elapsed = time.perf_counter() - started
+    late.join()
+    assert gathered.ids == ["first", "soon"]
+    assert 0.4 <= elapsed < 1.5
+    gathered.ack()
+    assert _redis(stack).llen(_queue()) == 1  # "late" waits for the next task
 
 
 @pytest.mark.e2e

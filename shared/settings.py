@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     # Ids per stage message: big enough for nlp.pipe and bulk requests to pay off.
     stage_batch_size: int = 64
     # Micro-batching (shared/gather.py): a task with fewer ids takes the messages waiting in
-    # its queue, and what arrives within this window, into its batch (up to the size above).
+    # its queue, and what arrives within this window once it found some, into its batch (up to
+    # the size above); a task whose queue is empty does not wait.
     stage_batch_window_ms: int = Field(default=20, ge=0, le=1000)
 
     # Ingest limits (bytes/items); requests above them are rejected with 413/422.

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/bench_bulk.py /work/shared/corpus/bbc [--enrichment real
         [--enrichment-cache /tmp/bbc-enrichment.json]] [--batch 64,500] [--callers 1,2]
-        [--limit N] [--sqlite]
+        [--rounds 3] [--limit N] [--sqlite]
         [--keep] [--reindex-batch 500] [--reindex-parallel 2]
 
 Articles are read in place (`<dir>/<category>/*.txt`, the category becomes the source) and
@@ -20,6 +20,9 @@ clock starts) into a fresh index, then one refresh (until they are searchable, a
 and the reindex must make them); for the stage into an index with the live settings
 (refresh every second), for the reindex into one set up as the reindex sets up its own (no
 refresh while loading), in requests of the same size as each sends, as many in flight.
+The CPU time of the bench process during each (what the stage or the reindex itself costs,
+since the raw reference costs next to nothing there) is printed too: on a shared machine it
+is steadier than the ratios.
 
 Runs against the local stack in a namespace of its own: alias `newsflow-bench-articles`, a
 temporary PostgreSQL database (or SQLite with --sqlite), all removed at the end unless --keep
@@ -34,6 +37,7 @@ import json
 import os
 import re
 import secrets
+import statistics
 import sys
 import tempfile
 import time
@@ -245,10 +249,11 @@ def run_stage(ids: list[str], batch: int, callers: int = 1) -> dict[str, float]:
             indexed = len(index_articles(session, batch_ids))
         return indexed, time.perf_counter() - began
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=callers) as pool:
         calls = list(pool.map(call, batches))
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     indexed = sum(count for count, _ in calls)
     latencies = [latency for _, latency in calls]
     get_client().indices.refresh(index=alias_name())
@@ -258,6 +263,7 @@ def run_stage(ids: list[str], batch: int, callers: int = 1) -> dict[str, float]:
         "docs": indexed,
         "seconds": seconds,
         "docs_per_s": indexed / seconds,
+        "cpu_ms_per_doc": cpu_seconds * 1000 / indexed,
         "batch_p50_ms": _percentile(latencies, 0.5) * 1000,
         "batch_p99_ms": _percentile(latencies, 0.99) * 1000,
     }
@@ -330,6 +336,16 @@ def raw_bulk(batch: int, parallel: int, *, loading: bool) -> dict[str, float]:
     }
 
 
+def _ratio_line(what: str, rates: list[float], raw: list[dict[str, float]]) -> None:
+    """`rates[i]` (round i) against the mean of the raw runs before and after it."""
+    ratios = [
+        rate / ((raw[i]["docs_per_s"] + raw[i + 1]["docs_per_s"]) / 2)
+        for i, rate in enumerate(rates)
+    ]
+    each = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"{what}: {statistics.median(ratios):.2f}x raw _bulk + refresh (median; rounds: {each})")
+
+
 def _raw_line(what: str, runs: list[dict[str, float]], batch: int, parallel: int) -> float:
     """Print the reference runs of `what`; returns their mean docs/s."""
     rate = sum(r["docs_per_s"] for r in runs) / len(runs)
@@ -389,6 +405,7 @@ def main() -> None:
         default="1",
         help="stage calls at a time, comma-separated (a worker's concurrency: 1 is compose's)",
     )
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each, between references")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--sqlite", action="store_true", help="a SQLite store, not PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="keep the index for bench_search")
@@ -417,42 +434,51 @@ def main() -> None:
             session.commit()
         ids = [a.id for a in articles]
         store = "SQLite" if args.sqlite else "PostgreSQL"
-        # Each reference runs before and after what it is the reference of: the machine's
-        # load drifts.
+        # Each reference runs before and after what it is the reference of (the machine's
+        # load drifts), `--rounds` times: a ratio per round, against the mean of the two
+        # raw runs around it, and their median.
+        from services.indexer.reindex import reindex_from_store
         from services.indexer.stage import STAGE_DOCS_PER_REQUEST, STAGE_REQUESTS_IN_FLIGHT
 
         batches = [int(b) for b in args.batch.split(",")]
         stage_requests = (STAGE_DOCS_PER_REQUEST, STAGE_REQUESTS_IN_FLIGHT)
         live = [raw_bulk(*stage_requests, loading=False)]
-        stage_rates = []
-        for callers in [int(c) for c in args.callers.split(",")]:
-            for batch in batches:
-                result = run_stage(ids, batch, callers)
-                what = f"index stage, {batch:>4} ids/call, {callers} caller(s)"
-                stage_rates.append((what, result["docs_per_s"]))
-                print(
-                    f"{what} ({store}): {result['docs']} docs in "
-                    f"{result['seconds']:.2f}s = {result['docs_per_s']:.0f} docs/s "
-                    f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
-                    f"p99 {result['batch_p99_ms']:.0f} ms)"
-                )
-        live.append(raw_bulk(*stage_requests, loading=False))
-        live_rate = _raw_line("live index", live, *stage_requests)
-        for what, rate in stage_rates:
-            print(f"{what}: {rate / live_rate:.2f}x raw _bulk + refresh")
-        from services.indexer.reindex import reindex_from_store
+        stage_rates: dict[str, list[float]] = {}
+        for _round in range(args.rounds):
+            for callers in [int(c) for c in args.callers.split(",")]:
+                for batch in batches:
+                    result = run_stage(ids, batch, callers)
+                    what = f"index stage, {batch:>4} ids/call, {callers} caller(s)"
+                    stage_rates.setdefault(what, []).append(result["docs_per_s"])
+                    print(
+                        f"{what} ({store}): {result['docs']} docs in "
+                        f"{result['seconds']:.2f}s = {result['docs_per_s']:.0f} docs/s "
+                        f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
+                        f"p99 {result['batch_p99_ms']:.0f} ms; "
+                        f"bench process CPU {result['cpu_ms_per_doc']:.2f} ms/doc)"
+                    )
+            live.append(raw_bulk(*stage_requests, loading=False))
+        _raw_line("live index", live, *stage_requests)
+        for what, rates in stage_rates.items():
+            _ratio_line(what, rates, live)
 
         batch, parallel = args.reindex_batch, args.reindex_parallel
         loading = [raw_bulk(batch, parallel, loading=True)]
-        reindexed = reindex_from_store(swap_grace_s=0, batch_size=batch, parallel=parallel)
-        loading.append(raw_bulk(batch, parallel, loading=True))
-        raw_rate = _raw_line("loading index", loading, batch, parallel)
-        print(
-            f"reindex from the store: {reindexed.documents} docs in {reindexed.seconds:.2f}s = "
-            f"{reindexed.docs_per_second:.0f} docs/s ({reindexed.bulk.requests} bulk requests, "
-            f"{reindexed.bulk.bytes / 1e6:.1f} MB) = {reindexed.docs_per_second / raw_rate:.2f}x "
-            "raw _bulk + refresh"
-        )
+        reindex_rates = []
+        for _round in range(args.rounds):
+            cpu_started = time.process_time()
+            reindexed = reindex_from_store(swap_grace_s=0, batch_size=batch, parallel=parallel)
+            reindex_cpu_ms = (time.process_time() - cpu_started) * 1000 / reindexed.documents
+            reindex_rates.append(reindexed.docs_per_second)
+            loading.append(raw_bulk(batch, parallel, loading=True))
+            print(
+                f"reindex from the store: {reindexed.documents} docs in "
+                f"{reindexed.seconds:.2f}s = {reindexed.docs_per_second:.0f} docs/s "
+                f"({reindexed.bulk.requests} bulk requests, {reindexed.bulk.bytes / 1e6:.1f} MB; "
+                f"bench process CPU {reindex_cpu_ms:.2f} ms/doc)"
+            )
+        _raw_line("loading index", loading, batch, parallel)
+        _ratio_line("reindex from the store", reindex_rates, loading)
     finally:
         if not args.keep:
             drop_bench_indices()

@@ -134,8 +134,9 @@ class HtmlOptions:
     # A list whose every item is mostly a link ("Naturkatastrophe: <a>Santorini-Vulkan...</a>")
     # lists other articles, removed before trafilatura: body F1 +4/-2.
     drop_link_lists: bool = True
-    # JSON-LD headline, og:title, <h1> before the <title> tag: titles +19/-16 (close: the
-    # reference takes the JSON-LD headline on some sites, og:title on others).
+    # JSON-LD headline, og:title, <h1> before trafilatura's title (og:title before the JSON-LD
+    # headline, then a lone <h1>, then <title>): titles +19/-16 (close: the reference takes
+    # the JSON-LD headline on some sites, og:title on others).
     headline_first: bool = True
     # "Headline | Site" -> "Headline": titles +4/-0 alone; +0/-0 next to strip_page_suffixes,
     # kept for pages with a single title.
@@ -146,7 +147,7 @@ class HtmlOptions:
     # <title>) is the headline alone: titles +1/-0.
     strip_page_suffixes: bool = True
     # The title the page shows: the candidate (JSON-LD headline, og:title, twitter:title,
-    # <title>) that agrees with the visible <h1>, when the first one does not: titles +4/-14
+    # trafilatura's) that agrees with the visible <h1>, when the first one does not: titles +4/-14
     # (the reference takes, publisher by publisher, the JSON-LD headline or og:title, and
     # the <h1> is as often the other one).
     headline_shown: bool = False
@@ -564,33 +565,40 @@ def _consensus_title(sources: list[str | None], site_names: set[str], options: H
 def _title(
     tree: HtmlElement,
     linked: _LinkedData,
-    title_tag: str | None,
+    trafilatura_title: str | None,
     site_names: set[str],
     options: HtmlOptions,
 ) -> str:
-    """The article's headline without the site's name or the section's."""
+    """The article's headline without the site's name or the section's. `trafilatura_title`
+    is trafilatura's pick: a meta title (og:title...), else the JSON-LD headline, a lone
+    <h1>, the <title> tag."""
+
+    def bare(title: str) -> str:
+        return strip_site_name(clean_line(title), site_names)
+
     h1 = _first_h1(tree)
-    # The headline as the publisher states it for machines beats the <title> written for
-    # search engines and browser tabs, which carries the site's name.
+    # The headline as the publisher states it for machines first (trafilatura's own pick
+    # puts og:title before it: HtmlOptions.headline_first).
     candidates = (linked.text("headline"), _meta(tree, ("og:title",)), h1)
-    sources = [*candidates, title_tag]
+    sources = [*candidates, trafilatura_title]
     if options.title_consensus:
         return _consensus_title(sources, site_names, options)
     title_source = next(
-        (t for t in candidates if options.headline_first and t and t.strip()), title_tag or ""
+        (t for t in candidates if options.headline_first and t and t.strip()),
+        trafilatura_title or "",
     )
     title = clean_line(title_source)
     if options.strip_site_names:
         title = strip_site_name(title, site_names)
-    others = [strip_site_name(clean_line(t), site_names) for t in sources if t]
+    others = [bare(t) for t in sources if t]
     others = [t for t in others if t and t != title]
     if options.strip_page_suffixes:
         title = _without_page_suffix(title, others)
     if options.headline_shown and h1:
-        shown = _squash(strip_site_name(clean_line(h1), site_names))
+        shown = _squash(bare(h1))
         if _squash(title) != shown:
-            extra = _meta(tree, ("twitter:title",))
-            agreeing = (strip_site_name(clean_line(t), site_names) for t in [*sources, extra] if t)
+            twitter = _meta(tree, ("twitter:title",))
+            agreeing = (bare(t) for t in [*sources, twitter] if t)
             title = next((t for t in agreeing if _squash(t) == shown), title)
     if options.untruncate_titles:
         title = _untruncated(title, others)

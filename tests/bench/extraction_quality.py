@@ -145,54 +145,34 @@ def match_entry(page_html: str, entries: list[dict[str, Any]], got_title: str | 
     )
 
 
+def _flipped(option: str) -> HtmlOptions:
+    """The defaults with `option` the other way."""
+    return replace(DEFAULT_OPTIONS, **{option: not getattr(DEFAULT_OPTIONS, option)})
+
+
+# Each choice of HtmlOptions flipped, under the name --variants takes.
 VARIANTS: dict[str, HtmlOptions] = {
     "current": DEFAULT_OPTIONS,
-    "fallbacks": replace(DEFAULT_OPTIONS, fast=not DEFAULT_OPTIONS.fast),
-    "run-on-fallbacks-flip": replace(
-        DEFAULT_OPTIONS, fallbacks_for_run_on_text=not DEFAULT_OPTIONS.fallbacks_for_run_on_text
-    ),
-    "precision": replace(DEFAULT_OPTIONS, favor_precision=not DEFAULT_OPTIONS.favor_precision),
-    "furniture-flip": replace(DEFAULT_OPTIONS, drop_furniture=not DEFAULT_OPTIONS.drop_furniture),
-    "title-flip": replace(DEFAULT_OPTIONS, headline_first=not DEFAULT_OPTIONS.headline_first),
-    "title-consensus": replace(
-        DEFAULT_OPTIONS, title_consensus=not DEFAULT_OPTIONS.title_consensus
-    ),
-    "byline-flip": replace(DEFAULT_OPTIONS, move_bylines=not DEFAULT_OPTIONS.move_bylines),
-    "markup-byline-flip": replace(
-        DEFAULT_OPTIONS, bylines_in_markup=not DEFAULT_OPTIONS.bylines_in_markup
-    ),
-    "site-name-flip": replace(
-        DEFAULT_OPTIONS, strip_site_names=not DEFAULT_OPTIONS.strip_site_names
-    ),
-    "link-list-flip": replace(DEFAULT_OPTIONS, drop_link_lists=not DEFAULT_OPTIONS.drop_link_lists),
-    "article-body-flip": replace(
-        DEFAULT_OPTIONS, agree_with_article_body=not DEFAULT_OPTIONS.agree_with_article_body
-    ),
-    "article-body-fallback-flip": replace(
-        DEFAULT_OPTIONS, article_body_fallback=not DEFAULT_OPTIONS.article_body_fallback
-    ),
-    "author-notes-flip": replace(
-        DEFAULT_OPTIONS, drop_author_notes=not DEFAULT_OPTIONS.drop_author_notes
-    ),
-    "lead-flip": replace(
-        DEFAULT_OPTIONS, lead_from_description=not DEFAULT_OPTIONS.lead_from_description
-    ),
-    "repeat-flip": replace(DEFAULT_OPTIONS, drop_repeated=not DEFAULT_OPTIONS.drop_repeated),
-    "page-suffix-flip": replace(
-        DEFAULT_OPTIONS, strip_page_suffixes=not DEFAULT_OPTIONS.strip_page_suffixes
-    ),
-    "headline-shown-flip": replace(
-        DEFAULT_OPTIONS, headline_shown=not DEFAULT_OPTIONS.headline_shown
-    ),
-    "untruncate-flip": replace(
-        DEFAULT_OPTIONS, untruncate_titles=not DEFAULT_OPTIONS.untruncate_titles
-    ),
-    "section-prefix-flip": replace(
-        DEFAULT_OPTIONS, strip_section_prefixes=not DEFAULT_OPTIONS.strip_section_prefixes
-    ),
-    "title-date-flip": replace(
-        DEFAULT_OPTIONS, dates_from_title=not DEFAULT_OPTIONS.dates_from_title
-    ),
+    "fallbacks": _flipped("fast"),
+    "run-on-fallbacks-flip": _flipped("fallbacks_for_run_on_text"),
+    "precision": _flipped("favor_precision"),
+    "furniture-flip": _flipped("drop_furniture"),
+    "title-flip": _flipped("headline_first"),
+    "title-consensus": _flipped("title_consensus"),
+    "byline-flip": _flipped("move_bylines"),
+    "markup-byline-flip": _flipped("bylines_in_markup"),
+    "site-name-flip": _flipped("strip_site_names"),
+    "link-list-flip": _flipped("drop_link_lists"),
+    "article-body-flip": _flipped("agree_with_article_body"),
+    "article-body-fallback-flip": _flipped("article_body_fallback"),
+    "author-notes-flip": _flipped("drop_author_notes"),
+    "lead-flip": _flipped("lead_from_description"),
+    "repeat-flip": _flipped("drop_repeated"),
+    "page-suffix-flip": _flipped("strip_page_suffixes"),
+    "headline-shown-flip": _flipped("headline_shown"),
+    "untruncate-flip": _flipped("untruncate_titles"),
+    "section-prefix-flip": _flipped("strip_section_prefixes"),
+    "title-date-flip": _flipped("dates_from_title"),
 }
 # The metrics a choice is selected on, one at a time.
 _SELECTED_ON = ("title", "date", "authors", "body_f1")

@@ -216,7 +216,7 @@ def _notice_languages(searched: list[str] | None, shown: set[str]) -> None:
     """Drop the kept languages when a page shows an analysed language the search did not
     read the fields of (an article of a language new to the index matched on the neutral
     fields): the next search reads that language's fields too."""
-    if searched is None or not searched:
+    if not searched:
         return
     if any(code in LANGUAGE_ANALYZERS and code not in searched for code in shown):
         with _languages_lock:
@@ -277,9 +277,13 @@ def _hits_page(
 ) -> dict[str, Any]:
     """The hits of one page, its totals and the cursor of the next."""
     size = params.size
+
+    def ranked(size: int, light: bool) -> Any:
+        body = search_body(params, size=size, languages=languages, search_after=after, light=light)
+        return searcher.search(preference=preference, **body)
+
     if not params.collapse:
-        body = search_body(params, size=size, languages=languages, search_after=after)
-        response = searcher.search(preference=preference, **body)
+        response = ranked(size, light=False)
         hits = response["hits"]["hits"]
         result = _totals(response)
         result["hits"] = [_hit(h) for h in hits]
@@ -288,33 +292,16 @@ def _hits_page(
         )
         return result
 
-    return _collapsed_page(searcher, params, after, preference, languages)
-
-
-def _collapsed_page(
-    searcher: _Searcher,
-    params: SearchParams,
-    after: list[Any] | None,
-    preference: str,
-    languages: list[str] | None,
-) -> dict[str, Any]:
-    """A page of stories after the cursor `after` (None: the first page)."""
-    size = params.size
-
-    def ranked(size: int) -> Any:
-        body = search_body(params, size=size, languages=languages, search_after=after, light=True)
-        return searcher.search(preference=preference, **body)
-
-    # A light ranking pass in the usual order, `search_after` for the cursor; a hit is
-    # shown only if it is its story's best hit (else the story ranked earlier, on this page
-    # or a previous one). Reading ahead covers the copies skipped on the way.
+    # Collapsed: a light ranking pass in the usual order, `search_after` for the cursor; a
+    # hit is shown only if it is its story's best hit (else the story ranked earlier, on
+    # this page or a previous one). Reading ahead covers the copies skipped on the way.
     fetch = min(_MAX_FETCH, size * _READ_AHEAD + 5)
     known: dict[str, dict[str, Any] | None] = {}
     page: list[dict[str, Any]] = []
     result = {}
     exhausted = False
     for round_ in range(_MAX_ROUNDS):
-        response = ranked(fetch)
+        response = ranked(fetch, light=True)
         if round_ == 0:
             result = _totals(response)
         hits = response["hits"]["hits"]

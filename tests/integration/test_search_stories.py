@@ -112,19 +112,15 @@ def test_a_language_new_to_the_index_is_searched_once_a_page_shows_it(
     def found(q: str) -> list[str]:
         return [h["id"] for h in search_articles(es, SearchParams(q=q, facets=False))["hits"]]
 
+    def index(article_id: str, language: str, title: str, body: str) -> None:
+        day = datetime(2024, 5, 1, tzinfo=UTC)
+        store_and_index(
+            [make_article(article_id, title, body, language=language, published_at=day)]
+        )
+
     service.forget_indexed_languages()
     assert found("harbour")  # the process now keeps the languages: English only
-    store_and_index(
-        [
-            make_article(
-                "berlin-de",
-                "Neue Häuser am Hafen",
-                "Die Stadt hat neue Häuser am Hafen gekauft.",
-                language="de",
-                published_at=datetime(2024, 5, 1, tzinfo=UTC),
-            )
-        ]
-    )
+    index("berlin-de", "de", "Neue Häuser am Hafen", "Die Stadt hat neue Häuser am Hafen gekauft.")
     # Kept languages: the German article matches on the language-neutral fields only.
     assert found("Haus") == []
     assert found("häuser") == ["berlin-de"]
@@ -132,17 +128,7 @@ def test_a_language_new_to_the_index_is_searched_once_a_page_shows_it(
     assert found("Haus") == ["berlin-de"]
 
     # Once the time to keep them has passed, a new language is read without a page showing it.
-    store_and_index(
-        [
-            make_article(
-                "paris-fr",
-                "Les maisons de Paris",
-                "Les maisons anciennes de Paris sont à vendre.",
-                language="fr",
-                published_at=datetime(2024, 5, 2, tzinfo=UTC),
-            )
-        ]
-    )
+    index("paris-fr", "fr", "Les maisons de Paris", "Les maisons anciennes de Paris sont à vendre.")
     assert found("maison") == []
     later = service._clock() + service.LANGUAGES_TTL_S + 1
     monkeypatch.setattr(service, "_clock", lambda: later)

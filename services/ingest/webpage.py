@@ -437,7 +437,7 @@ class _LinkedData:
 
 def _only_the_site(authors: list[str], site_names: set[str]) -> bool:
     """Whether `authors` names nobody but the publisher itself ("STERN.de", "n-tv
-    NACHRICHTEN"): an agency ("dpa") or a person is a byline of its own."""
+    NACHRICHTEN"), or nobody at all: an agency ("dpa") or a person is a byline of its own."""
     return all(_is_site_part(a, site_names) for a in authors)
 
 

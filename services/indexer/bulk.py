@@ -223,9 +223,10 @@ def bulk_stream(
     retry: Retry | None = None,
     stats: BulkStats | None = None,
     parallel: int = 1,
-) -> Iterator[tuple[Document, ItemResult]]:
-    """Write every document to every target; yields each (document, final item result) as
-    its request ends, so a caller streaming millions of documents holds none of them.
+) -> Iterator[tuple[Document, list[ItemResult]]]:
+    """Write every document to every target; yields each document with its final item
+    results, in the order of `targets`, as soon as every target has answered for it, so a
+    caller streaming millions of documents holds none of them.
 
     `documents` may be a lazy iterator (a projection): each request is sent once full, with
     up to `parallel` requests in flight while the next ones are built. Connection errors
@@ -239,6 +240,8 @@ def bulk_stream(
     items: Iterable[tuple[_Pending, ItemResult]] = _first_pass(
         es, documents, targets, require_alias, max_docs, max_bytes, max(1, parallel), stats
     )
+    order = {target: i for i, target in enumerate(targets)}
+    answered: dict[str, list[ItemResult]] = {}  # final results of documents still waiting
     try:
         for attempt in range(policy.times + 1):
             again: dict[str, _Pending] = {}
@@ -246,8 +249,13 @@ def bulk_stream(
                 if result.retryable and attempt < policy.times:
                     entry = again.setdefault(item.doc.id, _Pending(item.doc, item.payload, []))
                     entry.targets.append(result.target)
-                else:
-                    yield item.doc, result
+                    continue
+                results = answered.setdefault(item.doc.id, [])
+                results.append(result)
+                if len(results) == len(targets):  # a retried target answers after the others
+                    del answered[item.doc.id]
+                    results.sort(key=lambda r: order.get(r.target, len(order)))
+                    yield item.doc, results
             if not again:
                 break
             pending = list(again.values())
@@ -277,22 +285,18 @@ def bulk_write(
     parallel: int = 1,
 ) -> dict[str, list[ItemResult]]:
     """`bulk_stream`, collected: the final item results by document id, in the order of
-    `targets` (a retried item's result comes back after the others)."""
-    results: dict[str, list[ItemResult]] = {}
-    for doc, result in bulk_stream(
-        es,
-        documents,
-        targets,
-        require_alias=require_alias,
-        max_docs=max_docs,
-        max_bytes=max_bytes,
-        retry=retry,
-        stats=stats,
-        parallel=parallel,
-    ):
-        results.setdefault(doc.id, []).append(result)
-    if len(targets) > 1:
-        order = {target: i for i, target in enumerate(targets)}
-        for item_results in results.values():
-            item_results.sort(key=lambda r: order.get(r.target, len(order)))
-    return results
+    `targets`."""
+    return {
+        doc.id: results
+        for doc, results in bulk_stream(
+            es,
+            documents,
+            targets,
+            require_alias=require_alias,
+            max_docs=max_docs,
+            max_bytes=max_bytes,
+            retry=retry,
+            stats=stats,
+            parallel=parallel,
+        )
+    }

@@ -142,7 +142,7 @@ def _load(
     """
     loaded = 0
     rejected: dict[str, tuple[int, str]] = {}
-    for doc, result in bulk_stream(
+    for doc, (result,) in bulk_stream(
         es,
         _searchable_documents(sessions, batch_size),
         [index],

@@ -116,23 +116,16 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     slots = STAGE_REQUESTS_IN_FLIGHT
     rounds = -(-len(articles) // (STAGE_DOCS_PER_REQUEST * slots))
     per_request = -(-len(articles) // (rounds * slots))
-    order = {target: i for i, target in enumerate(targets)}
-    results: dict[str, list[ItemResult]] = {}
     indexed, retry = [], []
     latencies: list[float] = []
-    settled = 0
-    for doc, result in bulk_stream(
+    settled = bulk_stream(
         es, documents(), targets, max_docs=per_request, parallel=STAGE_REQUESTS_IN_FLIGHT
-    ):
-        article_results = results.setdefault(doc.id, [])
-        article_results.append(result)
-        if len(article_results) < len(targets):
-            continue
+    )
+    for count, (doc, results) in enumerate(settled, start=1):
         # Every target answered: the article's state is settled while later requests are
         # in flight, and sent to the store a request's worth at a time.
-        article_results.sort(key=lambda r: order[r.target])
         article = by_id[doc.id]
-        verdict, reason = outcome(article_results)
+        verdict, reason = outcome(results)
         if verdict == "indexed":
             article.indexed_at = now
             advance(session, article, Stage.INDEX, ArticleState.INDEXED)
@@ -149,8 +142,7 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
                 reason="index_rejected",
                 message=reason or "rejected by Elasticsearch",
             )
-        settled += 1
-        if settled % per_request == 0:
+        if count % per_request == 0:
             session.flush()
     session.commit()
     for seconds in latencies:  # committed: the articles are searchable at the next refresh

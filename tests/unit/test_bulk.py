@@ -184,9 +184,9 @@ def test_results_stream_out_request_by_request_while_documents_are_still_built()
             yield doc
 
     seen: list[tuple[str, int]] = []
-    for doc, result in bulk_stream(es, projected(), ["idx"], max_docs=2, parallel=1):  # type: ignore[arg-type]
+    for doc, results in bulk_stream(es, projected(), ["idx"], max_docs=2, parallel=1):  # type: ignore[arg-type]
         seen.append((doc.id, len(built)))
-        assert result == ItemResult("idx", 201)
+        assert results == [ItemResult("idx", 201)]
     assert [doc_id for doc_id, _ in seen] == [f"a{i}" for i in range(6)]
     # The first request's results reached the caller before the last document was built.
     assert seen[0][1] < 6

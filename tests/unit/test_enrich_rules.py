@@ -67,11 +67,10 @@ def test_a_lone_word_without_a_person_or_place_cue_is_no_person_or_place() -> No
 
 
 def test_a_country_next_to_team_words_is_a_side() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "England coach Andy Robinson named his side on Monday. Bell could make his England "
         "debut against France in Paris, where England A beat France A last week."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["England"] == "organization"
     assert kinds["Paris"] == "place"
 
@@ -257,12 +256,16 @@ def _enriched(body: str) -> dict[str, Any]:
     return enrich_texts([ArticleText("A story", body)])[0]
 
 
+def _kinds(body: str) -> dict[str, str]:
+    """The type of each entity found in `body`, by name."""
+    return {e["name"]: e["type"] for e in _enriched(body)["entities"]}
+
+
 def test_parties_titles_and_places_get_their_type_and_canonical_name() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "The Tories and the Lib Dems attacked Labour on Monday. Organiser Maria Kask said the "
         "rally in Jonesboro would go ahead. Mr Blair was in the UK on Friday."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Conservative Party"] == "organization"
     assert kinds["Liberal Democrats"] == "organization"
     assert kinds["Labour Party"] == "organization"
@@ -352,12 +355,11 @@ def test_who_stands_for_the_person_it_follows() -> None:
 
 
 def test_governing_bodies_descriptors_and_former_states() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "Officials at Swimming Canada picked the squad. The deal was handled by consultancy "
         "Brightwave, which said the Soviet Union had signed a similar one. Prices rose after "
         "the Iraq war, said Jane Doe."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Swimming Canada"] == "organization"
     assert kinds["Brightwave"] == "organization"
     assert kinds["Soviet Union"] == "place"
@@ -391,23 +393,21 @@ def test_the_stars_spokesman_speaks_for_the_star() -> None:
 
 
 def test_titles_of_works_stay_works_and_described_people_are_people() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "Audrey Tautou, star of hit film Amelie, met R&B star Usherwood in Paris. Tautou "
         "was seen in Amelie in 2001. Industry figures show regulator Ofcom was pleased."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds.get("Amelie", "other") == "other"
     assert kinds["Usherwood"] == "person"
     assert kinds["Ofcom"] == "organization"
 
 
 def test_parties_papers_and_places_the_model_left_out() -> None:
-    result = _enriched(
+    kinds = _kinds(
         'Tory policy co-ordinator Jane Doe said so. "Labour are creating two countries," she '
         "added. The book by Sunday Gazette journalist John Roe was read at the Nationals in "
         "Dunmore."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Conservative Party"] == "organization"
     assert kinds["Labour Party"] == "organization"
     assert kinds["Sunday Gazette"] == "organization"
@@ -415,11 +415,10 @@ def test_parties_papers_and_places_the_model_left_out() -> None:
 
 
 def test_a_list_takes_the_type_its_noun_gives() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "Firms such as Zintex, Corvalis and Quenda Labs sell search tools. The two main "
         "channels, TV9 and Metro1, lost viewers. Bristol Bears prop John Roe was picked."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Zintex"] == "organization"
     assert kinds["Corvalis"] == "organization"
     assert kinds["Bristol Bears"] == "organization"
@@ -427,31 +426,28 @@ def test_a_list_takes_the_type_its_noun_gives() -> None:
 
 
 def test_listed_places_and_programmes() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "The site is close to busy stations such as Marylebone and Fenwick Cross. Jane Doe "
         "told the BBC's Sunday Programme. The UN Development Programme agreed."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Fenwick Cross"] == "place"
     assert kinds.get("Sunday Programme", "other") == "other"
     assert kinds["UN Development Programme"] == "organization"
 
 
 def test_company_words_make_a_lone_name_a_company_even_when_it_speaks() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "Oil giant Petrovar sued its rival. Petrovar claims that the sale was illegal, and "
         "Petrovar shares rose. The court heard from Kestrel, the Petrovar unit."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Petrovar"] == "organization"
 
 
 def test_work_words_that_are_also_verbs_or_follow_a_country() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "The ball hit John Roe on the head, Jane Doe said. Her album topped the US albums "
         "chart, and the comedy drama Silver Lanes won an award."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["John Roe"] == "person"
     assert kinds["United States"] == "place"
     assert kinds.get("Silver Lanes", "other") == "other"
@@ -475,11 +471,10 @@ def test_chinese_and_japanese_articles_get_words_as_keywords_end_to_end() -> Non
 
 
 def test_an_apposition_says_what_a_name_is_by_its_head_noun() -> None:
-    result = _enriched(
+    kinds = _kinds(
         "The deal was blocked by Norvex, the world's biggest gas company, on Monday. "
         "Talks were led by Halvard, the company's chief executive, and Norvex agreed."
     )
-    kinds = {e["name"]: e["type"] for e in result["entities"]}
     assert kinds["Norvex"] == "organization"
     assert kinds.get("Halvard", "person") == "person"
 

@@ -14,6 +14,10 @@ Claiming takes two short steps on PostgreSQL:
    sweeper (`SKIP LOCKED`) can tell an article that is being processed from a stuck one.
 A worker that dies releases its locks with its connection. SQLite has no row locks; it
 serialises writers, which is enough for the one-machine store.
+
+The rows a stage gets are locked as a whole before its work starts; the index stage then
+reads the columns it projects as its bulk requests ask for them (the locks already hold
+them), and records a batch's outcome with `advance_all` in two statements.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
+from datetime import datetime
+from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, defer
 
 from shared.metrics import STAGE_FAILED, STAGE_PROCESSED
@@ -36,6 +42,14 @@ log = structlog.get_logger(__name__)
 # Columns only the ingest stage reads: the stages after it do not load them with the batch
 # (the raw input of an HTML page can be far bigger than its article).
 _INGEST_ONLY = (Article.raw_content, Article.submitted, Article.minhash)
+# Columns a stage does not load with its claimed rows. The index stage reads the big ones it
+# projects itself, a request's worth at a time, so its first bulk request leaves before the
+# whole batch is read (services/indexer/stage.py).
+_NOT_CLAIMED = {
+    Stage.INGEST: (),
+    Stage.ENRICH: _INGEST_ONLY,
+    Stage.INDEX: (*_INGEST_ONLY, Article.body, Article.extracted, Article.enrichment),
+}
 
 # Ids claimed by the stage running in this context (see `track_claims`): a batch that hits a
 # transient error gives their attempts back, since a dependency outage is no fault of theirs.
@@ -88,9 +102,7 @@ def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Ar
     if not ready_ids:
         return []
 
-    query = select(Article)
-    if stage != Stage.INGEST:
-        query = query.options(*(defer(column) for column in _INGEST_ONLY))
+    query = select(Article).options(*(defer(column) for column in _NOT_CLAIMED[stage]))
     ready = list(
         session.scalars(
             query.where(Article.id.in_(ready_ids), Article.state == expected)
@@ -137,31 +149,77 @@ def release_attempts(session: Session, stage: Stage, article_ids: Sequence[str],
     return len(articles)
 
 
+def _history_line(
+    article: Article, stage: Stage, outcome: str, detail: str | None, at: datetime
+) -> dict[str, Any]:
+    return {
+        "article_id": article.id,
+        "revision": article.revision,
+        "stage": stage.value,
+        "outcome": outcome,
+        "detail": detail,
+        "at": at,
+    }
+
+
 def record(
     session: Session, article: Article, stage: Stage, outcome: str, detail: str | None = None
 ) -> None:
     """Append one line to the article's history (`stage_events`)."""
-    session.add(
-        StageEvent(
-            article_id=article.id,
-            revision=article.revision,
-            stage=stage.value,
-            outcome=outcome,
-            detail=detail,
-            at=utcnow(),
-        )
-    )
+    session.add(StageEvent(**_history_line(article, stage, outcome, detail, utcnow())))
+
+
+def _advanced_line(
+    article: Article, stage: Stage, new_state: ArticleState, at: datetime
+) -> dict[str, Any]:
+    """The history line of an article that passed `stage` (with the attempt it took)."""
+    outcome = "ok" if new_state != ArticleState.DUPLICATE else "duplicate"
+    detail = f"attempt {article.attempts}" if article.attempts else None
+    return _history_line(article, stage, outcome, detail, at)
+
+
+def _advanced_columns(new_state: ArticleState, at: datetime) -> dict[str, Any]:
+    """The next state, with the attempt counter reset for the next stage."""
+    return {
+        "state": new_state,
+        "state_changed_at": at,
+        "attempts": 0,
+        "failed_stage": None,
+        "error": None,
+        "error_class": None,
+    }
 
 
 def advance(session: Session, article: Article, stage: Stage, new_state: ArticleState) -> None:
     """Move an article to the next state and reset the attempt counter for the next stage."""
-    attempt = article.attempts
-    article.state = new_state
-    article.state_changed_at = utcnow()
-    article.attempts = 0
-    article.failed_stage = article.error = article.error_class = None
-    outcome = "ok" if new_state != ArticleState.DUPLICATE else "duplicate"
-    record(session, article, stage, outcome, f"attempt {attempt}" if attempt else None)
+    now = utcnow()
+    session.add(StageEvent(**_advanced_line(article, stage, new_state, now)))
+    for column, value in _advanced_columns(new_state, now).items():
+        setattr(article, column, value)
+
+
+def advance_all(
+    session: Session,
+    articles: Sequence[Article],
+    stage: Stage,
+    new_state: ArticleState,
+    **columns: Any,
+) -> None:
+    """`advance` for many articles, plus `columns` set on each: one INSERT of their history
+    lines and one UPDATE, instead of an ORM change and a history object per article."""
+    if not articles:
+        return
+    now = utcnow()
+    session.execute(
+        insert(StageEvent), [_advanced_line(a, stage, new_state, now) for a in articles]
+    )
+    # "evaluate": the articles in the session get the new values too, without a query.
+    session.execute(
+        update(Article)
+        .where(Article.id.in_([a.id for a in articles]))
+        .values(**_advanced_columns(new_state, now), **columns)
+        .execution_options(synchronize_session="evaluate")
+    )
 
 
 def mark_failed(

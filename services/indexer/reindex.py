@@ -35,7 +35,7 @@ from shared.failure_policy import reindex_bulk_retry
 from shared.models import Article
 from shared.pipeline import mark_failed
 from shared.search.client import get_client
-from shared.search.documents import SEARCHABLE_STATES, from_db
+from shared.search.documents import PROJECTED_COLUMNS, SEARCHABLE_STATES, from_db
 from shared.search.indices import (
     alias_name,
     create_next_index,
@@ -49,26 +49,6 @@ from shared.settings import get_settings
 from shared.states import Stage
 
 log = structlog.get_logger(__name__)
-
-# The columns `from_db` reads; the raw input and dedup signatures stay in the database.
-_PROJECTED_COLUMNS = (
-    Article.id,
-    Article.revision,
-    Article.state,
-    Article.title,
-    Article.body,
-    Article.url,
-    Article.canonical_url,
-    Article.source,
-    Article.language,
-    Article.published_at,
-    Article.created_at,
-    Article.indexed_at,
-    Article.extracted,
-    Article.enrichment,
-    Article.cluster_id,
-    Article.duplicate_of,
-)
 
 
 class ReindexInProgress(RuntimeError):
@@ -108,7 +88,7 @@ def _read_batch(sessions: sessionmaker[Session], after_id: str, batch_size: int)
     with sessions() as session:
         rows = session.scalars(
             select(Article)
-            .options(load_only(*_PROJECTED_COLUMNS))
+            .options(load_only(*PROJECTED_COLUMNS))
             .where(Article.state.in_(SEARCHABLE_STATES), Article.id > after_id)
             .order_by(Article.id)
             .limit(batch_size)

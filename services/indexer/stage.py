@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import structlog
 from elasticsearch import Elasticsearch
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.indexer.bulk import Document, ItemResult, bulk_stream
@@ -19,9 +20,9 @@ from shared.celery_app import enqueue_alert_matching
 from shared.errors import TransientError
 from shared.metrics import ACCEPTED_TO_SEARCHABLE
 from shared.models import Article, utcnow
-from shared.pipeline import advance, claim, mark_failed
+from shared.pipeline import advance_all, claim, mark_failed
 from shared.search.client import get_client
-from shared.search.documents import from_db
+from shared.search.documents import PROJECTED_COLUMNS, from_db
 from shared.search.indices import (
     alias_name,
     ensure_index,
@@ -91,47 +92,51 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     ensure_ready(es)
     targets = write_targets(es)
     now = utcnow()
-    by_id: dict[str, Article] = {}
-
-    def documents() -> Iterator[Document]:
-        """Projected one by one, while the previous request is in flight (bulk_stream)."""
-        for article in articles:
-            try:
-                document = Document(article.id, article.revision, from_db(article, indexed_at=now))
-            except Exception as exc:  # noqa: BLE001 - one odd row must not sink its batch
-                mark_failed(
-                    session,
-                    article,
-                    Stage.INDEX,
-                    reason="projection_error",
-                    message=f"{type(exc).__name__}: {exc}",
-                    exc=exc,
-                )
-                continue
-            by_id[article.id] = article
-            yield document
-
+    by_id = {article.id: article for article in articles}
     # Requests of equal size, a multiple of those in flight: even a small batch keeps every
     # write thread busy, and the last requests end together.
     slots = STAGE_REQUESTS_IN_FLIGHT
     rounds = -(-len(articles) // (STAGE_DOCS_PER_REQUEST * slots))
     per_request = -(-len(articles) // (rounds * slots))
-    indexed, retry = [], []
-    latencies: list[float] = []
-    settled = bulk_stream(
+
+    def documents() -> Iterator[Document]:
+        """Read and projected a request's worth at a time, while the requests before are in
+        flight (bulk_stream): the first one leaves before the whole batch is read. `claim`
+        holds the rows' locks, so what is read here is what was claimed."""
+        rows = session.execute(
+            select(*PROJECTED_COLUMNS)
+            .where(Article.id.in_(list(by_id)))
+            .order_by(Article.id)
+            .execution_options(yield_per=per_request)
+        )
+        try:
+            for row in rows:
+                try:
+                    yield Document(row.id, row.revision, from_db(row, indexed_at=now))
+                except Exception as exc:  # noqa: BLE001 - one odd row must not sink its batch
+                    mark_failed(
+                        session,
+                        by_id[row.id],
+                        Stage.INDEX,
+                        reason="projection_error",
+                        message=f"{type(exc).__name__}: {exc}",
+                        exc=exc,
+                    )
+        finally:
+            rows.close()
+
+    indexed: list[Article] = []
+    settled: list[Article] = []  # indexed, not yet sent to the store
+    retry: list[str] = []
+    for doc, results in bulk_stream(
         es, documents(), targets, max_docs=per_request, parallel=STAGE_REQUESTS_IN_FLIGHT
-    )
-    for count, (doc, results) in enumerate(settled, start=1):
+    ):
         # Every target answered: the article's state is settled while later requests are
         # in flight, and sent to the store a request's worth at a time.
         article = by_id[doc.id]
         verdict, reason = outcome(results)
         if verdict == "indexed":
-            article.indexed_at = now
-            advance(session, article, Stage.INDEX, ArticleState.INDEXED)
-            if article.revision == 1:  # a revision's acceptance time is not kept
-                latencies.append((now - article.created_at).total_seconds())
-            indexed.append(doc.id)
+            settled.append(article)
         elif verdict == "retry":
             retry.append(doc.id)
         else:
@@ -142,14 +147,20 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
                 reason="index_rejected",
                 message=reason or "rejected by Elasticsearch",
             )
-        if count % per_request == 0:
-            session.flush()
+        if len(settled) == per_request:
+            advance_all(session, settled, Stage.INDEX, ArticleState.INDEXED, indexed_at=now)
+            indexed += settled
+            settled = []
+    advance_all(session, settled, Stage.INDEX, ArticleState.INDEXED, indexed_at=now)
+    indexed += settled
     session.commit()
-    for seconds in latencies:  # committed: the articles are searchable at the next refresh
-        ACCEPTED_TO_SEARCHABLE.observe(seconds)
+    for article in indexed:  # committed: the articles are searchable at the next refresh
+        if article.revision == 1:  # a revision's acceptance time is not kept
+            ACCEPTED_TO_SEARCHABLE.observe((now - article.created_at).total_seconds())
     # Saved searches hear of the new articles; a lost message is found by the catch-up job.
-    enqueue_alert_matching(indexed)
+    indexed_ids = [article.id for article in indexed]
+    enqueue_alert_matching(indexed_ids)
     if retry:
         log.warning("index_items_retry", count=len(retry))
         raise TransientError(f"{len(retry)} documents were not accepted by Elasticsearch yet")
-    return indexed
+    return indexed_ids

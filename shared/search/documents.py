@@ -12,6 +12,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Row
+
 from shared.models import Article, utcnow
 from shared.names import canonical_name, surname
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, OTHER_ENTITIES_FIELD
@@ -19,6 +21,25 @@ from shared.states import ArticleState
 
 # Rows in these states are (or are about to be) in the index; `reindex` projects them all.
 SEARCHABLE_STATES = (ArticleState.ENRICHED, ArticleState.INDEXED)
+# The columns `from_db` reads; the raw input and dedup signatures stay in the database.
+PROJECTED_COLUMNS = (
+    Article.id,
+    Article.revision,
+    Article.state,
+    Article.title,
+    Article.body,
+    Article.url,
+    Article.canonical_url,
+    Article.source,
+    Article.language,
+    Article.published_at,
+    Article.created_at,
+    Article.indexed_at,
+    Article.extracted,
+    Article.enrichment,
+    Article.cluster_id,
+    Article.duplicate_of,
+)
 
 # Completion inputs: every word position of a title and of each entity name, so a prefix
 # may start at any word ("Alas" finds "Trump and Putin meet in Alaska"). The caps only stop
@@ -206,8 +227,9 @@ def _suggest_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def from_db(article: Article, *, indexed_at: datetime | None = None) -> dict[str, Any]:
-    """The search document of `article` as the store has it now."""
+def from_db(article: Article | Row[Any], *, indexed_at: datetime | None = None) -> dict[str, Any]:
+    """The search document of `article` (or of a row of its `PROJECTED_COLUMNS`) as the store
+    has it now."""
     enrichment = article.enrichment or {}
     extracted = article.extracted or {}
     entities, entity_values = _entities(enrichment)

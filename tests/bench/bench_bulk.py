@@ -280,11 +280,10 @@ def raw_bulk(batch: int, parallel: int, *, loading: bool) -> dict[str, float]:
     from sqlalchemy import select
     from sqlalchemy.orm import load_only
 
-    from services.indexer.reindex import _PROJECTED_COLUMNS
     from shared.db import get_sessionmaker
     from shared.models import Article
     from shared.search.client import get_client
-    from shared.search.documents import SEARCHABLE_STATES, from_db
+    from shared.search.documents import PROJECTED_COLUMNS, SEARCHABLE_STATES, from_db
     from shared.search.indices import install_template, versioned_index_name
 
     es = get_client()
@@ -293,7 +292,7 @@ def raw_bulk(batch: int, parallel: int, *, loading: bool) -> dict[str, float]:
     with get_sessionmaker()() as session:
         rows = session.scalars(
             select(Article)
-            .options(load_only(*_PROJECTED_COLUMNS))
+            .options(load_only(*PROJECTED_COLUMNS))
             .where(Article.state.in_(SEARCHABLE_STATES))
             .order_by(Article.id)
         ).all()

@@ -261,6 +261,73 @@ def test_a_rejected_document_fails_its_article_alone() -> None:
     assert _count() == 2
 
 
+def test_every_row_stays_locked_from_the_first_projection_to_the_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stage reads what it projects while its requests are in flight; the rows of the
+    whole batch are locked before the first is projected and stay locked until the stage
+    commits (a new revision or a duplicate message waits for that), and an article whose
+    projection fails is failed alone."""
+    from sqlalchemy import select
+
+    from services.indexer import stage
+    from shared.db import get_sessionmaker
+    from shared.models import Article, StageEvent
+
+    articles = [make_article(f"l-{i:03d}", f"Story {i}", f"Text {i}.") for i in range(150)]
+    articles[70] = make_article("l-070", "Odd", "Odd JSON.", enrichment=["not", "an", "object"])
+    ids = [a.id for a in articles]
+    sessions = get_sessionmaker()
+    with sessions() as session:
+        session.add_all(articles)
+        session.commit()
+
+    def unlocked() -> int:
+        with sessions() as other:
+            return len(
+                other.scalars(
+                    select(Article.id).where(Article.id.in_(ids)).with_for_update(skip_locked=True)
+                ).all()
+            )
+
+    seen: list[tuple[str, int]] = []
+    real_from_db, real_advance_all = stage.from_db, stage.advance_all
+
+    def from_db(row: Any, **kwargs: Any) -> Any:
+        if not seen:
+            seen.append(("first projection", unlocked()))
+        return real_from_db(row, **kwargs)
+
+    def advance_all(session: Any, settled: Any, *args: Any, **kwargs: Any) -> None:
+        real_advance_all(session, settled, *args, **kwargs)
+        if settled:
+            seen.append((f"{len(settled)} settled", unlocked()))
+
+    monkeypatch.setattr(stage, "from_db", from_db)
+    monkeypatch.setattr(stage, "advance_all", advance_all)
+    with sessions() as session:
+        indexed = stage.index_articles(session, ids)
+    # Two requests of 75: the first settles while the second is in flight.
+    assert seen == [("first projection", 0), ("75 settled", 0), ("74 settled", 0)]
+    assert unlocked() == len(ids)
+    assert sorted(indexed) == sorted(set(ids) - {"l-070"})
+    assert _count() == 149
+    odd = _row("l-070")
+    assert (odd.state, odd.error_class) == ("failed", "projection_error")
+    row = _row("l-000")
+    assert (row.state, row.attempts) == ("indexed", 0)
+    assert row.indexed_at is not None
+    with sessions() as session:
+        history = session.execute(
+            select(StageEvent.article_id, StageEvent.outcome, StageEvent.detail)
+            .where(StageEvent.stage == "index")
+            .order_by(StageEvent.article_id)
+        ).all()
+    assert len(history) == 150
+    assert history[0] == ("l-000", "ok", "attempt 1")
+    assert history[70][:2] == ("l-070", "failed")
+
+
 class Overloaded:
     """The real client, except that its first `fail` bulk requests answer 429 per item
     (what a full write queue says), or as a whole when `whole` is set."""

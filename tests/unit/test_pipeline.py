@@ -118,6 +118,53 @@ def test_advance_resets_attempts_and_records_the_attempt(sessions: sessionmaker[
     assert (event.stage, event.outcome, event.detail) == ("enrich", "ok", "attempt 1")
 
 
+def test_advance_all_moves_a_batch_in_two_statements_like_advance(
+    sessions: sessionmaker[Session],
+) -> None:
+    from sqlalchemy import event
+
+    from shared.models import utcnow
+
+    ids = _add(sessions, 3)
+    indexed_at = utcnow()
+    statements: list[str] = []
+    with sessions() as session:
+        claimed = pipeline.claim(session, Stage.ENRICH, ids)
+        claimed[0].attempts = 2  # an article on its second attempt says so in its history
+        session.flush()
+        engine = session.get_bind()
+
+        def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+            statements.append(sql.split()[0])
+
+        event.listen(engine, "before_cursor_execute", statement)
+        try:
+            pipeline.advance_all(
+                session, claimed, Stage.ENRICH, ArticleState.ENRICHED, indexed_at=indexed_at
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", statement)
+        # The articles of the session are moved too, not left stale.
+        assert {(a.state, a.attempts) for a in claimed} == {("enriched", 0)}
+        session.commit()
+    assert statements == ["INSERT", "UPDATE"]
+    for article_id in ids:
+        article = _get(sessions, article_id)
+        assert (article.state, article.attempts, article.failed_stage) == ("enriched", 0, None)
+        assert article.indexed_at == indexed_at
+    with sessions() as session:
+        lines = session.execute(
+            select(
+                StageEvent.article_id, StageEvent.stage, StageEvent.outcome, StageEvent.detail
+            ).order_by(StageEvent.article_id)
+        ).all()
+    assert [tuple(line) for line in lines] == [
+        (ids[0], "enrich", "ok", "attempt 2"),
+        (ids[1], "enrich", "ok", "attempt 1"),
+        (ids[2], "enrich", "ok", "attempt 1"),
+    ]
+
+
 def test_release_attempts_gives_back_the_attempt_of_a_transient_error(
     sessions: sessionmaker[Session],
 ) -> None:

@@ -273,9 +273,12 @@ def test_every_row_stays_locked_from_the_first_projection_to_the_commit(
     from services.indexer import stage
     from shared.db import get_sessionmaker
     from shared.models import Article, StageEvent
+    from shared.pipeline import advance_all as real_advance_all
+    from shared.search.documents import from_db as real_from_db
 
     articles = [make_article(f"l-{i:03d}", f"Story {i}", f"Text {i}.") for i in range(150)]
-    articles[70] = make_article("l-070", "Odd", "Odd JSON.", enrichment=["not", "an", "object"])
+    odd_json: Any = ["not", "an", "object"]  # JSON, but no object: the projection raises
+    articles[70] = make_article("l-070", "Odd", "Odd JSON.", enrichment=odd_json)
     ids = [a.id for a in articles]
     sessions = get_sessionmaker()
     with sessions() as session:
@@ -291,7 +294,6 @@ def test_every_row_stays_locked_from_the_first_projection_to_the_commit(
             )
 
     seen: list[tuple[str, int]] = []
-    real_from_db, real_advance_all = stage.from_db, stage.advance_all
 
     def from_db(row: Any, **kwargs: Any) -> Any:
         if not seen:
@@ -303,8 +305,8 @@ def test_every_row_stays_locked_from_the_first_projection_to_the_commit(
         if settled:
             seen.append((f"{len(settled)} settled", unlocked()))
 
-    monkeypatch.setattr(stage, "from_db", from_db)
-    monkeypatch.setattr(stage, "advance_all", advance_all)
+    monkeypatch.setattr("services.indexer.stage.from_db", from_db)
+    monkeypatch.setattr("services.indexer.stage.advance_all", advance_all)
     with sessions() as session:
         indexed = stage.index_articles(session, ids)
     # Two requests of 75: the first settles while the second is in flight.

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 import structlog
 from redis import Redis
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -208,15 +211,40 @@ def sweep(
 
 
 def sweep_lock(redis: Redis) -> Lock:
-    """Held while a sweep runs (beat, a restart and a worker start may ask at once); it
-    expires on its own if the sweeper dies holding it."""
+    """Held while a sweep runs (beat, a restart and a worker start may ask at once). It
+    lives one sweep interval unless its holder keeps it alive (`kept_alive`), so the lock
+    of a sweeper killed mid-sweep delays the next sweep by an interval at most."""
     settings = get_settings()
     return Lock(
         redis,
         f"{settings.queue_prefix}newsflow:sweeper-lock",
-        timeout=max(60, 5 * settings.sweeper_interval_s),
+        timeout=max(1, settings.sweeper_interval_s),
         thread_local=False,
     )
+
+
+@contextmanager
+def kept_alive(lock: Lock) -> Iterator[None]:
+    """Renew an acquired lock every third of its lifetime while the block runs: a sweep may
+    outlast the lifetime (a long queue to read), a dead sweeper's lock must not."""
+    done = threading.Event()
+    period = float(lock.timeout or 1) / 3
+
+    def renew() -> None:
+        while not done.wait(period):
+            try:
+                lock.reacquire()
+            except (LockError, RedisError) as exc:  # lost it, or Redis is away: a sweep
+                log.warning("sweeper_lock_not_renewed", error=str(exc)[:300])  # may overlap
+                return
+
+    renewer = threading.Thread(target=renew, name="sweeper-lock", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
 
 
 def sweep_once(
@@ -232,7 +260,8 @@ def sweep_once(
     if not lock.acquire(blocking=False):
         return {}
     try:
-        return sweep(session, min_age_s, redis, reason=reason)
+        with kept_alive(lock):
+            return sweep(session, min_age_s, redis, reason=reason)
     finally:
         try:
             lock.release()

@@ -4,6 +4,7 @@ queue, not articles a worker holds right now; and a lost message costs one timeo
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import cast
@@ -235,3 +236,35 @@ def test_one_sweep_at_a_time(redis: Redis) -> None:
         held.release()
     with session_scope() as session:
         assert sweep_once(session, 15, redis) == {"ingest": 1}
+
+
+def test_a_sweeper_killed_mid_sweep_delays_the_next_by_an_interval_at_most(redis: Redis) -> None:
+    from services.scheduler.sweeper import sweep_lock, sweep_once
+    from shared.db import session_scope
+    from shared.settings import get_settings
+
+    ids = submit([synthetic_article(0, seed=48)])
+    _drain(redis, "ingest")
+    _age(ids, 60)
+    interval = get_settings().sweeper_interval_s
+    # The lock of a sweeper that died holding it: taken, never renewed nor released.
+    assert sweep_lock(redis).acquire(blocking=False)
+    with session_scope() as session:
+        assert sweep_once(session, 15, redis) == {}
+    time.sleep(interval + 0.5)
+    with session_scope() as session:
+        assert sweep_once(session, 15, redis) == {"ingest": 1}
+
+
+def test_a_sweep_longer_than_the_lock_lifetime_keeps_the_lock(redis: Redis) -> None:
+    from services.scheduler.sweeper import kept_alive, sweep_lock
+
+    lock = sweep_lock(redis)
+    assert lock.acquire(blocking=False)
+    try:
+        with kept_alive(lock):
+            time.sleep(2.5 * float(lock.timeout or 0))
+            assert lock.owned()
+            assert not sweep_lock(redis).acquire(blocking=False)
+    finally:
+        lock.release()

@@ -541,11 +541,46 @@ def recovery_seconds(ids: list[str], back: datetime, stage: str | None = None) -
     return max((at - back).total_seconds() for at in moments) if moments else 0.0
 
 
+def _since_last_kill(at: datetime, kills: list[datetime]) -> float | None:
+    """Seconds from the last kill before `at` to `at`; None if none came before it."""
+    before = [k for k in kills if k <= at]
+    return (at - max(before)).total_seconds() if before else None
+
+
 def resend_seconds_after_kills(ids: list[str], kills: list[datetime]) -> float:
     """For each re-send by the sweeper, the seconds since the kill before it; the longest."""
-    gaps = [
-        (at - max(k for k in kills if k <= at)).total_seconds()
-        for at in _event_times(ids, ("swept",), None)
-        if any(k <= at for k in kills)
-    ]
-    return max(gaps, default=0.0)
+    gaps = (_since_last_kill(at, kills) for at in _event_times(ids, ("swept",), None))
+    return max((gap for gap in gaps if gap is not None), default=0.0)
+
+
+def late_resend_histories(ids: list[str], kills: list[datetime], over_s: float) -> str:
+    """The histories of a few articles re-sent more than `over_s` after the kill before
+    them: what a slow recovery waited for."""
+    from sqlalchemy import select
+
+    from shared.db import session_scope
+    from shared.models import StageEvent
+
+    with session_scope() as session:
+        events = (
+            session.execute(
+                select(StageEvent)
+                .where(StageEvent.article_id.in_(ids))
+                .order_by(StageEvent.article_id, StageEvent.at)
+            )
+            .scalars()
+            .all()
+        )
+        late = sorted(
+            {
+                e.article_id
+                for e in events
+                if e.outcome == "swept" and (_since_last_kill(_naive(e.at), kills) or 0) > over_s
+            }
+        )[:3]
+        lines = [f"kills at {', '.join(k.time().isoformat() for k in kills)}"] + [
+            f"{e.article_id[:8]} {_naive(e.at).time()} {e.stage} {e.outcome} {e.detail}"
+            for e in events
+            if e.article_id in late
+        ]
+    return "\n".join(lines)

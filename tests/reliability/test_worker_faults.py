@@ -21,6 +21,7 @@ from tests.reliability.chaos import (
     claimed_unfinished,
     failure_reasons,
     history_outcomes,
+    late_resend_histories,
     record_fault,
     recovery_seconds,
     resend_seconds_after_kills,
@@ -101,7 +102,7 @@ def test_sigkill_of_each_worker_type_mid_batch_repeatedly(
     assert interrupted > 0
     _assert_nothing_lost(verdict.lost, verdict.duplicated)
     assert verdict.states == {"indexed": len(ids)}, verdict.failures
-    assert recovery <= RECOVERY_GOAL_S
+    assert recovery <= RECOVERY_GOAL_S, late_resend_histories(ids, killed_at, RECOVERY_GOAL_S)
 
 
 def test_poison_articles_are_failed_and_never_block_the_others(

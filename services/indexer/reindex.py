@@ -27,7 +27,7 @@ from redis import Redis
 from redis.exceptions import LockError
 from redis.lock import Lock
 from sqlalchemy import select
-from sqlalchemy.orm import Session, load_only, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.indexer.bulk import BulkStats, Document, bulk_stream
 from shared.db import get_sessionmaker
@@ -83,25 +83,23 @@ def reindex_lock(redis: Redis, timeout_s: float) -> Lock:
     return Lock(redis, lock_name(), timeout=timeout_s, thread_local=False)
 
 
-def _read_batch(sessions: sessionmaker[Session], after_id: str, batch_size: int) -> list[Document]:
-    """The next `batch_size` searchable rows after `after_id` (keyset order), projected."""
-    with sessions() as session:
-        rows = session.scalars(
-            select(Article)
-            .options(load_only(*PROJECTED_COLUMNS))
-            .where(Article.state.in_(SEARCHABLE_STATES), Article.id > after_id)
-            .order_by(Article.id)
-            .limit(batch_size)
-        ).all()
-        return [Document(a.id, a.revision, from_db(a, indexed_at=a.indexed_at)) for a in rows]
-
-
 def _searchable_documents(sessions: sessionmaker[Session], batch_size: int) -> Iterator[Document]:
-    """Every searchable row of the store, projected, read `batch_size` rows per query."""
+    """Every searchable row of the store, read `batch_size` rows per query (keyset order,
+    one short transaction each) and projected one by one as `bulk_stream` asks for them."""
     last_id = ""
-    while documents := _read_batch(sessions, last_id, batch_size):
-        yield from documents
-        last_id = documents[-1].id
+    while True:
+        with sessions() as session:
+            rows = session.execute(
+                select(*PROJECTED_COLUMNS)
+                .where(Article.state.in_(SEARCHABLE_STATES), Article.id > last_id)
+                .order_by(Article.id)
+                .limit(batch_size)
+            ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield Document(row.id, row.revision, from_db(row, indexed_at=row.indexed_at))
+        last_id = rows[-1].id
 
 
 def _load(

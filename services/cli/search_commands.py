@@ -38,6 +38,7 @@ def search(
     interval: Annotated[
         str | None, typer.Option(help="Date histogram: hour, day, week, month, year.")
     ] = None,
+    highlight: Annotated[bool, typer.Option(help="Highlights in each hit.")] = True,
     full: Annotated[bool, typer.Option(help="Every field of each hit.")] = False,
 ) -> None:
     """Search the index with the options of GET /v1/search; print the page as JSON."""
@@ -70,6 +71,7 @@ def search(
                 "facets": facets,
                 "facet_size": facet_size,
                 "interval": interval,
+                "highlight": highlight,
             }
         )
         page = search_articles(get_client(), params)

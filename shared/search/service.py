@@ -21,9 +21,11 @@ from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS
 from shared.search.query import (
     SearchParams,
     auto_interval,
+    copies_body,
     decode_cursor,
     encode_cursor,
     facets_body,
+    first_page_body,
     heads_body,
     search_body,
     similar_body,
@@ -130,6 +132,25 @@ def _cluster(hit: dict[str, Any]) -> str:
     return str((hit.get("fields") or {}).get("cluster_id", [hit["_id"]])[0])
 
 
+def _stories(response: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The story buckets of a response with the copies aggregation, by story id."""
+    return {b["key"]: b for b in response["aggregations"]["stories"]["buckets"]}
+
+
+def _story(head: dict[str, Any], story: dict[str, Any] | None) -> dict[str, Any]:
+    """A story's hit: its head with the number of its other matching copies and a sample
+    (`story`: its bucket of the copies aggregation; None: no copies found)."""
+    matching = story["doc_count"] if story else 1
+    copies = story["copies"]["hits"]["hits"] if story else []
+    return {
+        **_hit(head),
+        "copies": matching - 1,
+        "copies_sample": [
+            {"id": c["_id"], **c.get("_source", {})} for c in copies if c["_id"] != head["_id"]
+        ][:_COPIES_SAMPLE],
+    }
+
+
 def _heads(
     searcher: _Searcher,
     params: SearchParams,
@@ -143,24 +164,11 @@ def _heads(
         preference=preference, **heads_body(params, clusters, _COPIES_SAMPLE, languages)
     )
     heads: dict[str, dict[str, Any] | None] = dict.fromkeys(clusters)
-    stories = {b["key"]: b for b in response["aggregations"]["stories"]["buckets"]}
+    stories = _stories(response)
     for head in response["hits"]["hits"]:
-        cluster = head["fields"]["cluster_id"][0]
-        story = stories.get(cluster)
-        copies = story["copies"]["hits"]["hits"] if story else []
-        heads[cluster] = _story(head, story["doc_count"] if story else 1, copies)
+        cluster = _cluster(head)
+        heads[cluster] = _story(head, stories.get(cluster))
     return heads
-
-
-def _story(head: dict[str, Any], matching: int, copies: list[dict[str, Any]]) -> dict[str, Any]:
-    """A story's hit: its head with the number of its other matching copies and a sample."""
-    return {
-        **_hit(head),
-        "copies": matching - 1,
-        "copies_sample": [
-            {"id": c["_id"], **c.get("_source", {})} for c in copies if c["_id"] != head["_id"]
-        ][:_COPIES_SAMPLE],
-    }
 
 
 def _totals(response: dict[str, Any]) -> dict[str, Any]:
@@ -292,6 +300,9 @@ def _hits_page(
         )
         return result
 
+    if after is None:
+        return _first_collapsed_page(searcher, params, preference, languages)
+
     # Collapsed: a light ranking pass in the usual order, `search_after` for the cursor; a
     # hit is shown only if it is its story's best hit (else the story ranked earlier, on
     # this page or a previous one). Reading ahead covers the copies skipped on the way.
@@ -336,6 +347,32 @@ def _hits_page(
             break
     result["hits"] = page
     result["next_cursor"] = None if exhausted or after is None else encode_cursor(params, after)
+    return result
+
+
+def _first_collapsed_page(
+    searcher: _Searcher, params: SearchParams, preference: str, languages: list[str] | None
+) -> dict[str, Any]:
+    """A first page of stories: Elasticsearch's `collapse` returns each story's head with
+    its fields and highlights in one request, then one aggregation counts and samples the
+    copies of just those stories. The cursor is the last head's sort values: the two-pass
+    pages go on from there as if they had made this page."""
+    size = params.size
+    response = searcher.search(preference=preference, **first_page_body(params, size, languages))
+    heads = response["hits"]["hits"]
+    stories: dict[str, dict[str, Any]] = {}
+    if heads:
+        clusters = [_cluster(head) for head in heads]
+        body = copies_body(params, clusters, _COPIES_SAMPLE, languages)
+        stories = _stories(searcher.search(preference=preference, **body))
+    result = _totals(response)
+    result["hits"] = [_story(head, stories.get(_cluster(head))) for head in heads]
+    # Every match of the page's stories is counted: any match beyond them is another story.
+    shown = sum(hit["copies"] + 1 for hit in result["hits"])
+    more = result["total_relation"] != "eq" or shown < result["total"]
+    result["next_cursor"] = (
+        encode_cursor(params, heads[-1]["sort"]) if len(heads) == size and more else None
+    )
     return result
 
 

@@ -339,6 +339,25 @@ def test_highlights_mark_stemmed_matches_and_escape_html(api: TestClient) -> Non
     assert "<em>Banks</em>" in rates["highlights"]["title"][0]
 
 
+@pytest.mark.parametrize("collapse", ["true", "false"])
+def test_highlight_false_gives_the_same_page_without_highlights(
+    api: TestClient, collapse: str
+) -> None:
+    marked = search(api, q="bank", sort="newest", size=1, collapse=collapse)
+    bare = search(api, q="bank", sort="newest", size=1, collapse=collapse, highlight="false")
+    assert any(h["highlights"] for h in marked["hits"])
+    assert [h["highlights"] for h in bare["hits"]] == [{} for _ in marked["hits"]]
+    strip = [{k: v for k, v in h.items() if k != "highlights"} for h in marked["hits"]]
+    assert [{k: v for k, v in h.items() if k != "highlights"} for h in bare["hits"]] == strip
+    assert bare["facets"] == marked["facets"]
+    # The cursor does not depend on highlighting: either page goes on from either cursor.
+    assert bare["next_cursor"]
+    following = search(
+        api, q="bank", sort="newest", size=1, collapse=collapse, cursor=bare["next_cursor"]
+    )
+    assert following["hits"][0]["highlights"]
+
+
 # --- filters and sorting ---------------------------------------------------------------
 
 

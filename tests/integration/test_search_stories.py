@@ -133,3 +133,28 @@ def test_a_language_new_to_the_index_is_searched_once_a_page_shows_it(
     later = service._clock() + service.LANGUAGES_TTL_S + 1
     monkeypatch.setattr(service, "_clock", lambda: later)
     assert found("maison") == ["paris-fr"]
+
+
+@pytest.mark.parametrize("query", QUERIES[:3], ids=lambda q: str(q))
+def test_a_first_page_has_a_cursor_exactly_when_stories_are_left(
+    stories: list[Any], query: dict[str, Any]
+) -> None:
+    from shared.search.client import get_client
+    from shared.search.query import SearchParams
+    from shared.search.service import search_articles
+
+    def first_page(size: int) -> dict[str, Any]:
+        return search_articles(get_client(), SearchParams(**query, size=size, facets=False))
+
+    every = list(dict.fromkeys(hit["cluster_id"] for hit in _page_through(100, **query)))
+    assert first_page(len(every))["next_cursor"] is None
+    assert first_page(len(every) + 1)["next_cursor"] is None
+    short = first_page(len(every) - 1)
+    assert short["next_cursor"]
+    rest = search_articles(
+        get_client(), SearchParams(**query, size=10, facets=False, cursor=short["next_cursor"])
+    )
+    assert [h["cluster_id"] for h in rest["hits"]] == [
+        c for c in every if c not in {h["cluster_id"] for h in short["hits"]}
+    ]
+    assert rest["next_cursor"] is None

@@ -17,9 +17,11 @@ from shared.search.query import (
     SEARCH_FIELDS,
     SearchParams,
     auto_interval,
+    copies_body,
     decode_cursor,
     encode_cursor,
     facets_body,
+    first_page_body,
     heads_body,
     search_body,
     suggest_body,
@@ -211,6 +213,24 @@ def test_collapse_heads_use_the_same_query_and_sort() -> None:
     assert {"terms": {"cluster_id": ["c1", "c2"]}} in heads["query"]["bool"]["filter"]
     assert heads["collapse"]["field"] == "cluster_id"
     assert heads["size"] == 2
+
+
+def test_a_first_page_collapses_in_one_request_and_counts_copies_in_one_aggregation() -> None:
+    params = SearchParams(q="putin", source=["bbc"], sort="newest")
+    first = first_page_body(params, 10, ["en"])
+    page = search_body(params, size=10, languages=["en"])
+    assert first["collapse"] == {"field": "cluster_id"}
+    assert {k: v for k, v in first.items() if k != "collapse"} == page
+    assert "inner_hits" not in first["collapse"], "inner_hits runs a search per story"
+    copies = copies_body(params, ["c1", "c2"], 3, ["en"])
+    assert copies["size"] == 0
+    assert copies["query"]["bool"]["must"] == page["query"]["bool"]["must"]
+    assert {"terms": {"cluster_id": ["c1", "c2"]}} in copies["query"]["bool"]["filter"]
+    stories = copies["aggs"]["stories"]
+    assert stories["terms"] == {"field": "cluster_id", "size": 2, "execution_hint": "map"}
+    sample = stories["aggs"]["copies"]["top_hits"]
+    assert sample["size"] == 4, "the head is among the top hits of its story"
+    assert sample["sort"] == page["sort"]
 
 
 def test_histogram_interval_follows_the_range() -> None:

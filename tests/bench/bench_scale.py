@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/bench_scale.py /work/shared/corpus/bbc --articles 100000
         [--sources 560] [--enrichment-cache /tmp/bbc-enrichment.json] [--queries 700]
-        [--reuse [--search-only]] [--no-raw-bulk] [--keep] [--seed 7]
+        [--reuse [--search-only]] [--no-raw-bulk] [--keep] [--seed 7] [--no-highlight]
 
 What it reports, as markdown tables:
 
@@ -334,9 +334,10 @@ def plain_body(query: Query) -> dict[str, Any]:
 
 
 def run_searches(
-    es: Any, api: str, key: str, queries: list[Query], warmup: int
+    es: Any, api: str, key: str, queries: list[Query], warmup: int, highlight: bool = True
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Milliseconds per query kind, through the API and as the plain query, interleaved."""
+    """Milliseconds per query kind, through the API and as the plain query, interleaved.
+    `highlight`: False sends `highlight=false` with every API query."""
     import httpx
 
     api_ms: dict[str, list[float]] = defaultdict(list)
@@ -350,6 +351,8 @@ def run_searches(
 
         for number, query in enumerate(queries):
             params = dict(query.params)
+            if not highlight:
+                params["highlight"] = "false"
             for _ in range(query.pages - 1):  # untimed: the way to the deep page
                 cursor = get(params).get("next_cursor")
                 if not cursor:
@@ -388,7 +391,9 @@ def search_table(api_ms: dict[str, list[float]], plain_ms: dict[str, list[float]
     return "\n".join(rows)
 
 
-def search_bench(sources: list[CorpusArticle], count: int, seed: int, log_dir: Path) -> str:
+def search_bench(
+    sources: list[CorpusArticle], count: int, seed: int, log_dir: Path, highlight: bool = True
+) -> str:
     from shared.search.client import get_client
     from tests.apiserver import KEYS, KEYS_ENV, running_api
 
@@ -402,7 +407,7 @@ def search_bench(sources: list[CorpusArticle], count: int, seed: int, log_dir: P
         "log_level": "WARNING",
     }
     with running_api(log_dir / "bench-scale-api.log", **settings) as api:
-        api_ms, plain_ms = run_searches(es, api, KEYS["search"], queries, warmup)
+        api_ms, plain_ms = run_searches(es, api, KEYS["search"], queries, warmup, highlight)
     return search_table(api_ms, plain_ms)
 
 
@@ -460,6 +465,9 @@ def main() -> None:
     )
     parser.add_argument("--no-raw-bulk", action="store_true", help="only time the reindex")
     parser.add_argument("--keep", action="store_true", help="keep the store and the index")
+    parser.add_argument(
+        "--no-highlight", action="store_true", help="API queries with highlight=false"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -496,7 +504,9 @@ def main() -> None:
             )
             print(indexing_tables(articles, with_raw_bulk=not args.no_raw_bulk))
             del articles
-        print(search_bench(sources, args.queries, args.seed, Path("/tmp")))
+        if args.no_highlight:
+            print("API queries with highlight=false\n")
+        print(search_bench(sources, args.queries, args.seed, Path("/tmp"), not args.no_highlight))
     finally:
         if not args.keep:
             drop_indices()

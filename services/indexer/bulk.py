@@ -13,9 +13,8 @@ per document and target.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +29,13 @@ log = structlog.get_logger(__name__)
 # Elasticsearch's own guidance is 5-15 MB per request; 500 news articles are ~3-5 MB.
 MAX_DOCS_PER_REQUEST = 500
 MAX_BYTES_PER_REQUEST = 10 * 1024 * 1024
-_FIRST_REQUEST_SHARE = 4
 _FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
+
+
+def first_request_docs(max_docs: int) -> int:
+    """Documents in the first request of a stream: a quarter of the others, so Elasticsearch
+    starts on it while the next ones are read and projected."""
+    return max(1, max_docs // 4)
 
 
 @dataclass(frozen=True)
@@ -186,18 +190,25 @@ def _first_pass(
     parallel: int,
     stats: BulkStats,
 ) -> Iterator[tuple[_Pending, ItemResult]]:
-    """Send the documents as they come, `parallel` requests at a time; yields item results."""
-    in_flight: deque[Future[tuple[list[tuple[_Pending, ItemResult]], BulkStats]]] = deque()
+    """Send the documents as they come, `parallel` requests at a time; yields item results,
+    a request's worth at a time, in the order the requests end."""
+    in_flight: set[Future[tuple[list[tuple[_Pending, ItemResult]], BulkStats]]] = set()
+
+    def collect(*, block: bool) -> list[tuple[_Pending, ItemResult]]:
+        """Results of every request that has ended (after waiting for one, if `block`)."""
+        ended, _ = wait(in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        items: list[tuple[_Pending, ItemResult]] = []
+        for future in ended:
+            in_flight.discard(future)
+            request_items, request_stats = future.result()
+            stats.merge(request_stats)
+            items += request_items
+        return items
 
     def pending() -> Iterator[_Pending]:
         for doc in documents:
             stats.documents += 1
             yield _Pending(doc, orjson.dumps(doc.source), list(targets))
-
-    def collect() -> list[tuple[_Pending, ItemResult]]:
-        items, request_stats = in_flight.popleft().result()
-        stats.merge(request_stats)
-        return items
 
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="bulk") as pool:
         try:
@@ -206,15 +217,13 @@ def _first_pass(
             # ended one's results (what the caller does with them must not hold it back).
             # A short first request: Elasticsearch starts on it while the next documents
             # are read and projected, instead of waiting for a whole request's worth.
-            first = max(1, max_docs // _FIRST_REQUEST_SHARE)
+            first = first_request_docs(max_docs)
             for chunk in _chunks(pending(), max_docs, max_bytes, first):
-                ended: list[tuple[_Pending, ItemResult]] = []
-                while in_flight and (len(in_flight) >= parallel or in_flight[0].done()):
-                    ended += collect()
-                in_flight.append(pool.submit(_sent, es, chunk, require_alias))
+                ended = collect(block=len(in_flight) >= parallel) if in_flight else []
+                in_flight.add(pool.submit(_sent, es, chunk, require_alias))
                 yield from ended
-            while in_flight:
-                yield from collect()
+            while in_flight:  # whichever ends first, not the first sent
+                yield from collect(block=True)
         finally:
             for future in in_flight:  # an error above: do not leave requests behind
                 future.cancel()

@@ -15,7 +15,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.indexer.bulk import Document, ItemResult, bulk_stream
+from services.indexer.bulk import Document, ItemResult, bulk_stream, first_request_docs
 from shared.celery_app import enqueue_alert_matching
 from shared.errors import TransientError
 from shared.metrics import ACCEPTED_TO_SEARCHABLE
@@ -100,16 +100,18 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     per_request = -(-len(articles) // (rounds * slots))
 
     def documents() -> Iterator[Document]:
-        """Read and projected a request's worth at a time, while the requests before are in
-        flight (bulk_stream): the first one leaves before the whole batch is read. `claim`
-        holds the rows' locks, so what is read here is what was claimed."""
-        rows = session.execute(
-            select(*PROJECTED_COLUMNS)
-            .where(Article.id.in_(list(by_id)))
-            .order_by(Article.id)
-            .execution_options(yield_per=per_request)
-        )
-        try:
+        """Read (the short first request's rows, then a request's worth per query) and
+        projected while the requests before are in flight (bulk_stream): the first one
+        leaves before the batch is read. `claim` holds the rows' locks, so what is read here
+        is what was claimed."""
+        ids, start, size = list(by_id), 0, first_request_docs(per_request)
+        while start < len(ids):
+            rows = session.execute(
+                select(*PROJECTED_COLUMNS)
+                .where(Article.id.in_(ids[start : start + size]))
+                .order_by(Article.id)
+            ).all()
+            start, size = start + size, per_request
             for row in rows:
                 try:
                     yield Document(row.id, row.revision, from_db(row, indexed_at=now))
@@ -122,8 +124,6 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
                         message=f"{type(exc).__name__}: {exc}",
                         exc=exc,
                     )
-        finally:
-            rows.close()
 
     indexed: list[Article] = []
     settled: list[Article] = []  # indexed, not yet sent to the store

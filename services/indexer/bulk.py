@@ -96,17 +96,21 @@ class _Pending:
 def _chunks(
     pending: Iterable[_Pending], max_docs: int, max_bytes: int, first_docs: int | None = None
 ) -> Iterator[list[_Pending]]:
-    """Requests of up to `max_docs` documents and `max_bytes`; the first of `first_docs`."""
+    """Requests of up to `max_docs` documents and `max_bytes`, the first of `first_docs`;
+    each is handed over as soon as it is full, not when the next document comes."""
     chunk: list[_Pending] = []
     size = 0
     limit = first_docs or max_docs
     for item in pending:
         item_bytes = (len(item.payload) + 120) * len(item.targets)
-        if chunk and (len(chunk) >= limit or size + item_bytes > max_bytes):
+        if chunk and size + item_bytes > max_bytes:
             yield chunk
             chunk, size, limit = [], 0, max_docs
         chunk.append(item)
         size += item_bytes
+        if len(chunk) >= limit:
+            yield chunk
+            chunk, size, limit = [], 0, max_docs
     if chunk:
         yield chunk
 

@@ -89,6 +89,20 @@ def test_requests_are_cut_by_document_count_and_by_bytes() -> None:
     assert [len(c) for c in _chunks(pending, max_docs=100, max_bytes=500)] == [1, 1, 1, 1, 1]
 
 
+def test_a_full_request_is_handed_over_before_the_next_document_is_asked_for() -> None:
+    pulled: list[str] = []
+
+    def projected() -> Any:
+        for doc in _docs(5):
+            pulled.append(doc.id)  # the next document may cost a query and a projection
+            yield _Pending(doc, b"{}", ["idx"])
+
+    chunks = _chunks(projected(), max_docs=3, max_bytes=10_000, first_docs=1)
+    assert [len(next(chunks)), len(pulled)] == [1, 1]  # the short first request
+    assert [len(next(chunks)), len(pulled)] == [3, 4]
+    assert [len(c) for c in chunks] == [1]
+
+
 def test_every_document_goes_to_every_target_with_its_external_version() -> None:
     es = ScriptedES()
     results = bulk_write(es, _docs(2), ["live", "next"], retry=NO_WAIT)  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session, defer
 
 from shared.metrics import STAGE_FAILED, STAGE_PROCESSED
@@ -198,6 +198,24 @@ def advance(session: Session, article: Article, stage: Stage, new_state: Article
         setattr(article, column, value)
 
 
+# Many history lines in one statement on PostgreSQL, a column of values each: a row-by-row
+# executemany costs ~0.2 ms of CPU per line in this process (psycopg's pipeline), this ~0.02.
+_INSERT_HISTORY_POSTGRESQL = text(
+    "INSERT INTO stage_events (article_id, revision, stage, outcome, detail, at) "
+    "SELECT * FROM unnest(CAST(:article_id AS varchar[]), CAST(:revision AS integer[]), "
+    "CAST(:stage AS varchar[]), CAST(:outcome AS varchar[]), CAST(:detail AS text[]), "
+    "CAST(:at AS timestamptz[]))"
+)
+
+
+def _insert_history(session: Session, lines: list[dict[str, Any]]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        columns = {column: [line[column] for line in lines] for column in lines[0]}
+        session.execute(_INSERT_HISTORY_POSTGRESQL, columns)
+    else:
+        session.execute(insert(StageEvent), lines)
+
+
 def advance_all(
     session: Session,
     articles: Sequence[Article],
@@ -210,9 +228,7 @@ def advance_all(
     if not articles:
         return
     now = utcnow()
-    session.execute(
-        insert(StageEvent), [_advanced_line(a, stage, new_state, now) for a in articles]
-    )
+    _insert_history(session, [_advanced_line(a, stage, new_state, now) for a in articles])
     moved = {**_advanced_columns(new_state, now), **columns}
     session.execute(
         update(Article)

@@ -234,14 +234,18 @@ def _reset_after_fork(**_kwargs: object) -> None:
 @worker_ready.connect
 def _sweep_on_worker_start(**_kwargs: object) -> None:
     # A worker that starts may replace one that died holding messages, or find work that
-    # waited while no worker ran: the sweeper looks now rather than at its next interval.
+    # waited while no worker ran: the sweeper looks now rather than at its next interval,
+    # and again once every message the dead worker held is old enough to count as dead.
+    settings = get_settings()
     try:
-        app.send_task(
-            SWEEP_TASK,
-            kwargs={"reason": "worker_start"},
-            queue=get_settings().queue_name(SCHEDULER_QUEUE),
-            retry=True,
-            retry_policy=ENQUEUE_RETRY.kombu_policy(),
-        )
+        for countdown in (0, settings.sweeper_stuck_after_s + 1):
+            app.send_task(
+                SWEEP_TASK,
+                kwargs={"reason": "worker_start"},
+                countdown=countdown,
+                queue=settings.queue_name(SCHEDULER_QUEUE),
+                retry=True,
+                retry_policy=ENQUEUE_RETRY.kombu_policy(),
+            )
     except Exception as exc:  # noqa: BLE001 - the periodic sweep comes anyway
         log.warning("sweep_on_start_failed", error=str(exc))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import pytest
@@ -268,3 +268,28 @@ def test_a_sweep_longer_than_the_lock_lifetime_keeps_the_lock(redis: Redis) -> N
             assert not sweep_lock(redis).acquire(blocking=False)
     finally:
         lock.release()
+
+
+def test_a_starting_worker_asks_for_a_sweep_now_and_once_its_predecessors_messages_are_dead(
+    redis: Redis,
+) -> None:
+    from shared.celery_app import SCHEDULER_QUEUE, SWEEP_TASK
+    from shared.settings import get_settings
+    from shared.worker import _sweep_on_worker_start
+
+    queue = get_settings().queue_name(SCHEDULER_QUEUE)
+    redis.delete(queue)
+    started = time.time()
+    _sweep_on_worker_start()
+    messages = [json.loads(cast(bytes, raw)) for raw in redis.lrange(queue, 0, -1)]
+    redis.delete(queue)
+    assert [m["headers"]["task"] for m in messages] == [SWEEP_TASK, SWEEP_TASK]
+    etas = sorted(
+        datetime.fromisoformat(m["headers"]["eta"]).timestamp() - started
+        for m in messages
+        if m["headers"].get("eta")
+    )
+    # One now; one when a message delivered before this start is past the stuck window.
+    stuck_after = get_settings().sweeper_stuck_after_s
+    assert len(etas) == 1
+    assert stuck_after < etas[0] < stuck_after + 5

@@ -497,13 +497,11 @@ def heads_body(
     which hits of it lead their story, and fetches just those in full.
     """
     body = {
-        "query": _within_stories(params, cluster_ids, languages),
+        **copies_body(params, cluster_ids, copies, languages),
         "sort": SORTS[params.sort_mode],
         "size": len(cluster_ids),
         "_source": {"includes": HIT_FIELDS},
         "collapse": {"field": "cluster_id"},
-        "aggs": _copies_aggregation(params, len(cluster_ids), copies),
-        "track_total_hits": False,
     }
     if params.highlight:
         body["highlight"] = highlight(params, languages)

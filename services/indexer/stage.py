@@ -81,6 +81,15 @@ def outcome(results: Sequence[ItemResult]) -> tuple[str, str | None]:
     return "indexed", None
 
 
+def docs_per_request(batch: int) -> int:
+    """Documents per bulk request for a batch of `batch` articles: requests of equal size, a
+    multiple of those in flight, so even a small batch keeps every write thread busy and the
+    last requests end together."""
+    slots = STAGE_REQUESTS_IN_FLIGHT
+    rounds = -(-batch // (STAGE_DOCS_PER_REQUEST * slots))
+    return -(-batch // (rounds * slots))
+
+
 def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     """Index every enriched article of the batch in bulk; returns the ids now indexed."""
     articles = claim(session, Stage.INDEX, article_ids)
@@ -93,11 +102,7 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     targets = write_targets(es)
     now = utcnow()
     by_id = {article.id: article for article in articles}
-    # Requests of equal size, a multiple of those in flight: even a small batch keeps every
-    # write thread busy, and the last requests end together.
-    slots = STAGE_REQUESTS_IN_FLIGHT
-    rounds = -(-len(articles) // (STAGE_DOCS_PER_REQUEST * slots))
-    per_request = -(-len(articles) // (rounds * slots))
+    per_request = docs_per_request(len(articles))
 
     def documents() -> Iterator[Document]:
         """Read (the short first request's rows, then a request's worth per query) and

@@ -17,9 +17,11 @@ bulk requests, state updates and commit, the same function the index worker runs
 `reindex_from_store` of the same rows. Each is set next to its reference, measured in the
 same run: raw `_bulk` of the very same documents (read, projected and serialised before the
 clock starts) into a fresh index, then one refresh (until they are searchable, as the stage
-and the reindex must make them); for the stage into an index with the live settings
-(refresh every second), for the reindex into one set up as the reindex sets up its own (no
-refresh while loading), in requests of the same size as each sends, as many in flight.
+and the reindex must make them), in requests of the same size as each sends and as many in
+flight: for the stage, the requests it cuts a batch of that size into
+(`docs_per_request`), `STAGE_REQUESTS_IN_FLIGHT` per caller, into an index with the live settings
+(refresh every second); for the reindex, its requests into an index set up as the reindex
+sets up its own (no refresh while loading).
 The CPU time of the bench process during each (what the stage or the reindex itself costs,
 since the raw reference costs next to nothing there) is printed too: on a shared machine it
 is steadier than the ratios.
@@ -437,29 +439,37 @@ def main() -> None:
         # load drifts), `--rounds` times: a ratio per round, against the mean of the two
         # raw runs around it, and their median.
         from services.indexer.reindex import reindex_from_store
-        from services.indexer.stage import STAGE_DOCS_PER_REQUEST, STAGE_REQUESTS_IN_FLIGHT
+        from services.indexer.stage import STAGE_REQUESTS_IN_FLIGHT, docs_per_request
 
         batches = [int(b) for b in args.batch.split(",")]
-        stage_requests = (STAGE_DOCS_PER_REQUEST, STAGE_REQUESTS_IN_FLIGHT)
-        live = [raw_bulk(*stage_requests, loading=False)]
-        stage_rates: dict[str, list[float]] = {}
+        configs = [(int(c), b) for c in args.callers.split(",") for b in batches]
+        # The reference of each stage run: raw `_bulk` in the requests the stage cuts a batch
+        # of that size into, as many in flight as its callers keep at most.
+        shapes = {
+            (callers, batch): (docs_per_request(batch), STAGE_REQUESTS_IN_FLIGHT * callers)
+            for callers, batch in configs
+        }
+        live = {shape: [raw_bulk(*shape, loading=False)] for shape in sorted(set(shapes.values()))}
+        stage_rates: dict[tuple[int, int], list[float]] = {}
         for _round in range(args.rounds):
-            for callers in [int(c) for c in args.callers.split(",")]:
-                for batch in batches:
-                    result = run_stage(ids, batch, callers)
-                    what = f"index stage, {batch:>4} ids/call, {callers} caller(s)"
-                    stage_rates.setdefault(what, []).append(result["docs_per_s"])
-                    print(
-                        f"{what} ({store}): {result['docs']} docs in "
-                        f"{result['seconds']:.2f}s = {result['docs_per_s']:.0f} docs/s "
-                        f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
-                        f"p99 {result['batch_p99_ms']:.0f} ms; "
-                        f"bench process CPU {result['cpu_ms_per_doc']:.2f} ms/doc)"
-                    )
-            live.append(raw_bulk(*stage_requests, loading=False))
-        _raw_line("live index", live, *stage_requests)
-        for what, rates in stage_rates.items():
-            _ratio_line(what, rates, live)
+            for callers, batch in configs:
+                result = run_stage(ids, batch, callers)
+                stage_rates.setdefault((callers, batch), []).append(result["docs_per_s"])
+                print(
+                    f"index stage, {batch:>4} ids/call, {callers} caller(s) ({store}): "
+                    f"{result['docs']} docs in {result['seconds']:.2f}s = "
+                    f"{result['docs_per_s']:.0f} docs/s "
+                    f"(per call p50 {result['batch_p50_ms']:.0f} ms, "
+                    f"p99 {result['batch_p99_ms']:.0f} ms; "
+                    f"bench process CPU {result['cpu_ms_per_doc']:.2f} ms/doc)"
+                )
+            for shape, runs in live.items():
+                runs.append(raw_bulk(*shape, loading=False))
+        for shape, runs in live.items():
+            _raw_line("live index", runs, *shape)
+        for (callers, batch), rates in stage_rates.items():
+            what = f"index stage, {batch:>4} ids/call, {callers} caller(s)"
+            _ratio_line(what, rates, live[shapes[(callers, batch)]])
 
         batch, parallel = args.reindex_batch, args.reindex_parallel
         loading = [raw_bulk(batch, parallel, loading=True)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row
 
@@ -108,28 +108,44 @@ def _canonical(kind: str, name: str) -> str:
 
 
 # The same people, places and companies come back story after story: what a name projects
-# to is worked out once per process (a third of the projection's time before).
+# to (canonical form, keyword field, completion inputs, surname) is worked out once per
+# process; the projection then mostly copies what it finds.
 _NAME_CACHE_SIZE = 1 << 16
 
 
-def _entity_name(raw_name: Any, raw_type: Any) -> tuple[str, str, str | None] | None:
-    """(canonical name, kind, that name as a keyword value) of an entity; None if nameless."""
+class _Name(NamedTuple):
+    """What the projection makes of one entity's name and type."""
+
+    name: str  # canonical
+    kind: str
+    value: str | None  # the name as a keyword value
+    field: str | None  # its keyword array (None: `other_entities`)
+    suggest: tuple[str, ...]  # completion inputs; empty for kinds that are not completed
+
+
+def _entity_name(raw_name: Any, raw_type: Any) -> _Name | None:
     name = _str(raw_name)
     if not name:
         return None
     kind = _str(raw_type) or "other"
     canonical = _canonical(kind, name)
-    return canonical, kind, _str(canonical)
+    field = ENTITY_FIELDS.get(kind)
+    # "other" (nationalities, groups: "Russian") makes poor search-box completions.
+    suggest = tuple(_word_suffixes(canonical, 10)) if field else ()
+    return _Name(canonical, kind, _str(canonical), field, suggest)
 
 
 _cached_entity_name = lru_cache(maxsize=_NAME_CACHE_SIZE)(_entity_name)
 
 
-def _entities(enrichment: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str | None]]:
-    """Entities with canonical names (two spellings of one name become one entity), and
-    each one's name as a keyword value."""
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    values: list[str | None] = []
+def _project_entities(
+    enrichment: dict[str, Any], doc: dict[str, Any]
+) -> list[tuple[dict[str, Any], _Name]]:
+    """`entities` and the keyword arrays by type into `doc`: canonical names (two spellings of
+    one name become one entity), each name once, in the entities' order. Returns each
+    entity with its name (for the completions)."""
+    merged: dict[tuple[str, str], tuple[dict[str, Any], _Name]] = {}
+    names: dict[str | None, dict[str, None]] = {field: {} for field in _KEYWORD_FIELDS}
     for raw in enrichment.get("entities") or []:
         if not isinstance(raw, dict):
             continue
@@ -140,31 +156,59 @@ def _entities(enrichment: dict[str, Any]) -> tuple[list[dict[str, Any]], list[st
             named = _entity_name(raw_name, raw_type)
         if named is None:
             continue
-        name, kind, value = named
-        mentions = _int(raw.get("mentions")) or 1
-        offset = _int(raw.get("first_offset"))
-        known = merged.get((name, kind))
+        mentions = raw.get("mentions")
+        mentions = (mentions if type(mentions) is int else _int(mentions)) or 1
+        offset = raw.get("first_offset")
+        if type(offset) is not int:
+            offset = _int(offset)
+        known = merged.get((named.name, named.kind))
         if known is None:
-            merged[(name, kind)] = {
-                "name": name,
-                "type": kind,
+            entity = {
+                "name": named.name,
+                "type": named.kind,
                 "mentions": mentions,
                 "first_offset": offset,
             }
-            values.append(value)
+            merged[(named.name, named.kind)] = (entity, named)
+            if named.value:
+                names[named.field].setdefault(named.value, None)
             continue
-        known["mentions"] += mentions
-        if offset is not None and (known["first_offset"] is None or offset < known["first_offset"]):
-            known["first_offset"] = offset
-    return list(merged.values()), values
+        entity = known[0]
+        entity["mentions"] += mentions
+        if offset is not None and (
+            entity["first_offset"] is None or offset < entity["first_offset"]
+        ):
+            entity["first_offset"] = offset
+    found = list(merged.values())
+    doc["entities"] = [entity for entity, _ in found]
+    for field in ENTITY_FIELDS.values():
+        doc[field] = list(names[field])
+    doc["person_surnames"] = _person_surnames(doc["persons"])
+    doc[OTHER_ENTITIES_FIELD] = list(names[None])
+    return found
+
+
+# Where each keyword value goes: one array per entity type, None for the others.
+_KEYWORD_FIELDS: tuple[str | None, ...] = (*ENTITY_FIELDS.values(), None)
+
+
+@lru_cache(maxsize=_NAME_CACHE_SIZE)
+def _surname_of(person: str) -> tuple[str | None, str] | None:
+    """(surname as a keyword value, its folded form) of a person's name; None without one."""
+    name = surname(person)
+    return (_str(name), name.casefold()) if name else None
 
 
 def _person_surnames(persons: list[str]) -> list[str]:
     """Surnames that name exactly one person of the article: `person=Blair` finds an
     article about Tony Blair, but not one about Tony and Cherie Blair by "Blair" alone."""
-    surnames = [surname(name) for name in persons]
-    counts = Counter(s.casefold() for s in surnames if s)
-    return _strings([s for s in surnames if s and counts[s.casefold()] == 1])
+    surnames = [s for s in map(_surname_of, persons) if s]
+    counts = Counter(folded for _, folded in surnames) if len(surnames) > 1 else None
+    unique: dict[str, None] = {}
+    for value, folded in surnames:
+        if value and (counts is None or counts[folded] == 1):
+            unique.setdefault(value, None)
+    return list(unique)
 
 
 def _speaker(value: Any) -> str | None:
@@ -172,24 +216,24 @@ def _speaker(value: Any) -> str | None:
     return _str(canonical_name("person", name)) if name else None
 
 
+_cached_speaker = lru_cache(maxsize=_NAME_CACHE_SIZE)(_speaker)
+
+
 def _quotes(enrichment: dict[str, Any]) -> list[dict[str, Any]]:
     quotes = []
     for raw in enrichment.get("quotes") or []:
         if not isinstance(raw, dict) or not _has_text(raw.get("text")):
             continue
+        speaker = raw.get("speaker")
+        offset = raw.get("offset")
         quotes.append(
             {
                 "text": str(raw["text"]),
-                "speaker": _speaker(raw.get("speaker")),
-                "offset": _int(raw.get("offset")),
+                "speaker": _cached_speaker(speaker) if type(speaker) is str else _speaker(speaker),
+                "offset": offset if type(offset) is int else _int(offset),
             }
         )
     return quotes
-
-
-@lru_cache(maxsize=_NAME_CACHE_SIZE)
-def _name_suffixes(name: str) -> tuple[str, ...]:
-    return tuple(_word_suffixes(name, 10))
 
 
 def _word_suffixes(text: str, count: int) -> list[str]:
@@ -212,18 +256,17 @@ def _suggest_title(title: str, day: datetime | None) -> dict[str, Any] | None:
 _EPOCH_DAY = datetime(1970, 1, 1).toordinal()
 
 
-def _suggest_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # "other" (nationalities, groups: "Russian") makes poor search-box completions.
-    named = [e for e in entities if e["type"] in ENTITY_FIELDS]
-    top = sorted(named, key=lambda e: -e["mentions"])[:_SUGGESTED_ENTITIES]
+def _suggest_entities(entities: list[tuple[dict[str, Any], _Name]]) -> list[dict[str, Any]]:
+    named = [(e, n) for e, n in entities if n.field]
+    top = sorted(named, key=lambda pair: -pair[0]["mentions"])[:_SUGGESTED_ENTITIES]
     # The weight ranks an entity by its mentions in the article it is best known from.
     return [
         {
-            "input": list(_name_suffixes(e["name"])),
+            "input": list(n.suggest),
             "weight": min(e["mentions"], 1000),
-            "contexts": {"type": [e["type"]]},
+            "contexts": {"type": [n.kind]},
         }
-        for e in top
+        for e, n in top
     ]
 
 
@@ -232,11 +275,12 @@ def from_db(article: Article | Row[Any], *, indexed_at: datetime | None = None) 
     has it now."""
     enrichment = article.enrichment or {}
     extracted = article.extracted or {}
-    entities, entity_values = _entities(enrichment)
     quotes = _quotes(enrichment)
     language = language_code(article.language) or language_code(enrichment.get("language"))
     title = article.title or ""
     body = article.body or ""
+    published_at, created_at = article.published_at, article.created_at
+    published, ingested = _iso(published_at), _iso(created_at)
     doc: dict[str, Any] = {
         "article_id": article.id,
         "revision": article.revision,
@@ -256,32 +300,21 @@ def from_db(article: Article | Row[Any], *, indexed_at: datetime | None = None) 
         "language": language,
         "language_confidence": enrichment.get("language_confidence"),
         # What "newest" sorts by: the publication date, else when we received the article.
-        "date": _iso(article.published_at or article.created_at),
-        "published_at": _iso(article.published_at),
-        "ingested_at": _iso(article.created_at),
+        "date": published if published_at else ingested,
+        "published_at": published,
+        "ingested_at": ingested,
         "indexed_at": _iso(indexed_at or utcnow()),
-        "entities": entities,
         "quotes": quotes,
-        "speakers": _strings([q["speaker"] for q in quotes]),
+        # Speakers are keyword values already (or None).
+        "speakers": list(dict.fromkeys(q["speaker"] for q in quotes if q["speaker"])),
         "keywords": _strings(enrichment.get("keywords")),
         "cluster_id": article.cluster_id or article.id,
         "duplicate_of": article.duplicate_of,
         "word_count": _int(enrichment.get("word_count")),
         "reading_time_min": _int(enrichment.get("reading_time_min")),
-        "suggest_title": _suggest_title(title, article.published_at or article.created_at),
-        "suggest_entity": _suggest_entities(entities),
+        "suggest_title": _suggest_title(title, published_at or created_at),
     }
-    # One keyword array per entity type, each name once, in the entities' order.
-    names: dict[str, dict[str, None]] = {field: {} for field in ENTITY_FIELDS.values()}
-    others: dict[str, None] = {}
-    for entity, value in zip(entities, entity_values, strict=True):
-        if value:
-            field = ENTITY_FIELDS.get(entity["type"])
-            (names[field] if field else others).setdefault(value, None)
-    for field, values in names.items():
-        doc[field] = list(values)
-    doc["person_surnames"] = _person_surnames(doc["persons"])
-    doc[OTHER_ENTITIES_FIELD] = list(others)
+    doc["suggest_entity"] = _suggest_entities(_project_entities(enrichment, doc))
     suffix = language_suffix(language)
     if suffix:
         doc[f"title_{suffix}"] = title

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,18 +30,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json_loads(text: str | bytes) -> Any:
+    """JSON columns as Python values: orjson, several times faster than the standard library
+    on the enrichment the index stage and the reindex read for every article; what orjson
+    refuses (a lone surrogate in a SQLite file) is left to the standard library."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str, *, pooled: bool = True) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_deserializer=_json_loads)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if not pooled:
-        return create_engine(url, poolclass=NullPool)
+        return create_engine(url, poolclass=NullPool, json_deserializer=_json_loads)
     # pool_pre_ping: a PostgreSQL restart must cost a reconnect, not a failed task.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        json_deserializer=_json_loads,
+    )
 
 
 @lru_cache

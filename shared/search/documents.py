@@ -163,7 +163,7 @@ def _project_entities(
             offset = _int(offset)
         known = merged.get((named.name, named.kind))
         if known is None:
-            entity = {
+            entity: dict[str, Any] = {
                 "name": named.name,
                 "type": named.kind,
                 "mentions": mentions,

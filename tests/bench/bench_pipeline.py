@@ -15,7 +15,10 @@
    enriched); from the workers' own `stage_done` lines, articles per task and worker time
    per article of each stage. Once per number of enrich processes in `--enrich-processes`;
 3. paced: one post every 1/(half the ceiling rate) seconds for `--paced-seconds`, workers
-   at their default concurrency (the cores available): accepted -> indexed p50 and p99.
+   at their default concurrency (the cores available): accepted -> indexed p50 and p99, and
+   the CPU each process spent per article (API, each stage's workers, and PostgreSQL,
+   Elasticsearch and Redis as the machine saw them): what an article alone costs outside
+   the NLP.
 Everything runs in a store, queues and an index alias of its own on the local stack
 (`infra/local-stack.sh up --deps-only`), removed afterwards.
 """
@@ -23,6 +26,7 @@ Everything runs in a store, queues and an index alias of its own on the local st
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import sys
@@ -219,6 +223,79 @@ def worker_times(log_dir: Path) -> str:
     return "; ".join(parts)
 
 
+# CPU per article by role, read from /proc: the bench's own API server and worker processes
+# (each worker a session with its children), and each dependency's process tree, found by
+# the port it listens on (other clients of the same stack count too: quiet machine).
+DEPENDENCIES = ("postgres", "elasticsearch", "redis")
+
+
+def _listening_pid(port: int) -> int | None:
+    """The process that listens on 127.0.0.1/0.0.0.0:`port` (its socket among its fds)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                    return int(proc.name)
+    return None
+
+
+def dependency_pids() -> dict[int, str]:
+    from urllib.parse import urlsplit
+
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    urls = (settings.database_url, settings.elasticsearch_url, settings.redis_url)
+    found = {}
+    for role, url in zip(DEPENDENCIES, urls, strict=True):
+        pid = _listening_pid(urlsplit(url).port or 0)
+        if pid:
+            found[pid] = role
+    return found
+
+
+def cpu_seconds(sessions: dict[int, str], roots: dict[int, str]) -> dict[str, float]:
+    """CPU seconds (user + system) so far of every live process, summed by role: `sessions`
+    maps a session id to its role, `roots` a process whose tree is one role; the API is
+    this process's `services.api.server` child."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    processes: dict[int, tuple[int, int, float, bytes]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # Its own time and its ended children's (a PostgreSQL backend that closed meanwhile).
+        cpu = sum(int(f) for f in fields[11:15]) / ticks
+        processes[int(proc.name)] = (int(fields[1]), int(fields[3]), cpu, cmdline)
+    totals: dict[str, float] = {}
+    for pid, (ppid, session, cpu, cmdline) in processes.items():
+        role = sessions.get(session) or roots.get(pid) or roots.get(ppid)
+        if role is None and ppid == os.getpid() and b"services.api.server" in cmdline:
+            role = "api"
+        if role is not None:
+            totals[role] = totals.get(role, 0.0) + cpu
+    return totals
+
+
+def cpu_per_article(before: dict[str, float], after: dict[str, float], articles: int) -> str:
+    roles = ["api", "ingest", "enrich", "index", *DEPENDENCIES]
+    return ", ".join(
+        f"{role} {1000 * (after.get(role, 0.0) - before.get(role, 0.0)) / articles:.1f}"
+        for role in roles
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", type=Path)
@@ -323,8 +400,12 @@ def main() -> None:
             start_workers(poster, cores)
             rate = ceiling_rate / 2
             paced = corpus[: max(1, round(rate * args.paced_seconds))]
+            sessions = {process.pid: stage for stage, process in pool.processes.items()}
+            roots = dependency_pids()
+            cpu_before = cpu_seconds(sessions, roots)
             ids = poster.post_paced(paced, rate)
             wait_final(ids)
+            cpu_after = cpu_seconds(sessions, roots)
             t = timestamps(ids)
             latencies = t["latencies"]
             results.append(
@@ -340,6 +421,11 @@ def main() -> None:
             )
             print(f"  each step (waiting + work): {steps}", flush=True)
             print(f"  workers: {worker_times(logs)}", flush=True)
+            print(
+                "  CPU ms per article (the bench's processes; dependencies whoever used "
+                f"them): {cpu_per_article(cpu_before, cpu_after, len(paced))}",
+                flush=True,
+            )
             if poster.duplicates:
                 print(f"exact copies in the corpus, answered `duplicate`: {poster.duplicates}")
             if poster.refused:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from billiard.exceptions import SoftTimeLimitExceeded
 from elasticsearch import ConnectionError as ESConnectionError
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import pipeline, worker
@@ -84,6 +84,22 @@ def test_claim_counts_one_attempt_and_skips_other_states(sessions: sessionmaker[
         session.commit()
     assert [_get(sessions, i).attempts for i in ids] == [1, 1, 1]
     assert _get(sessions, done).attempts == 0
+
+
+def test_an_index_claim_loads_only_what_the_stage_records_its_outcome_with(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The index stage reads the columns it projects itself, a request's worth at a time."""
+    ids = _add(sessions, 2, ArticleState.ENRICHED)
+    with sessions() as session:
+        claimed = pipeline.claim(session, Stage.INDEX, ids)
+        assert sorted(a.id for a in claimed) == ids
+        for article in claimed:
+            unloaded = inspect(article).unloaded
+            assert {"body", "title", "enrichment", "extracted", "raw_content"} <= unloaded
+            assert not {"id", "revision", "state", "attempts", "created_at"} & unloaded
+            assert article.attempts == 1
+        session.commit()
 
 
 def test_claim_fails_an_article_whose_attempts_are_used_up(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated
 
 import typer
@@ -112,6 +113,9 @@ def reindex(
     def progress(loaded: int) -> None:
         console.print(f"  {loaded} documents loaded", highlight=False)
 
+    # What is loaded by now lives as long as the command: out of the garbage collector's full
+    # passes while millions of documents are projected (as in a worker, shared/worker.py).
+    gc.freeze()
     try:
         result = reindex_from_store(
             batch_size=batch_size,

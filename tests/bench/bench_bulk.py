@@ -34,6 +34,7 @@ temporary PostgreSQL database (or SQLite with --sqlite), all removed at the end 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import os
@@ -434,6 +435,9 @@ def main() -> None:
             session.add_all(article_rows(articles, enrichments))
             session.commit()
         ids = [a.id for a in articles]
+        # As an index worker process does once started (shared/worker.py), and `newsflow
+        # reindex`: what is loaded by now stays out of the garbage collector's full passes.
+        gc.freeze()
         store = "SQLite" if args.sqlite else "PostgreSQL"
         # Each reference runs before and after what it is the reference of (the machine's
         # load drifts), `--rounds` times: a ratio per round, against the mean of the two

@@ -22,12 +22,4 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-async def search_client() -> Elasticsearch:
-    # `async`: a plain function would be called on a worker thread (a hop per request) to
-    # return the one cached client.
-    return get_client()
-
-
-SearchDep = Annotated[Elasticsearch, Depends(search_client)]
+SearchDep = Annotated[Elasticsearch, Depends(get_client)]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated
 
 import structlog
@@ -57,7 +57,8 @@ def authenticate(table: KeyTable, key: str | None) -> frozenset[str]:
 
 
 def caller_scopes(
-    api_key: str | None, bearer: HTTPAuthorizationCredentials | None
+    api_key: Annotated[str | None, Depends(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> frozenset[str]:
     """The scopes of the calling key (every scope when authentication is off)."""
     table = key_table()
@@ -66,20 +67,10 @@ def caller_scopes(
     return authenticate(table, api_key or (bearer.credentials if bearer else None))
 
 
-# The dependencies here are `async def` although they do no I/O: FastAPI calls a plain
-# `def` dependency on a worker thread, a hop per dependency and request (docs/search.md).
-async def _caller_scopes(
-    api_key: Annotated[str | None, Depends(_api_key_header)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> frozenset[str]:
-    return caller_scopes(api_key, bearer)
+ScopesDep = Annotated[frozenset[str], Depends(caller_scopes)]
 
 
-ScopesDep = Annotated[frozenset[str], Depends(_caller_scopes)]
-
-
-def check_scope(scopes: frozenset[str], allowed: Iterable[str]) -> None:
-    """403 unless `scopes` has one of `allowed` (admin has them all)."""
+def _check(scopes: frozenset[str], allowed: Iterable[str]) -> None:
     allowed = set(allowed)
     if ADMIN in scopes or scopes & allowed:
         return
@@ -90,26 +81,26 @@ def check_scope(scopes: frozenset[str], allowed: Iterable[str]) -> None:
     )
 
 
-def require_scope(*allowed: str) -> Callable[[frozenset[str]], Awaitable[None]]:
+def require_scope(*allowed: str) -> Callable[[frozenset[str]], None]:
     """A dependency: the caller's key must have one of `allowed` (or admin)."""
     unknown = set(allowed) - SCOPES
     if unknown:
         raise ValueError(f"unknown scopes {sorted(unknown)}")
 
-    async def dependency(scopes: ScopesDep) -> None:
-        check_scope(scopes, allowed)
+    def dependency(scopes: ScopesDep) -> None:
+        _check(scopes, allowed)
 
     return dependency
 
 
 def require_scope_by_method(
     by_method: Mapping[str, tuple[str, ...]], default: tuple[str, ...] = (ADMIN,)
-) -> Callable[[Request, frozenset[str]], Awaitable[None]]:
+) -> Callable[[Request, frozenset[str]], None]:
     """A dependency for a whole router: the scope depends on the HTTP method (reads vs
     writes), so a router needs no change to be protected."""
 
-    async def dependency(request: Request, scopes: ScopesDep) -> None:
-        check_scope(scopes, by_method.get(request.method, default))
+    def dependency(request: Request, scopes: ScopesDep) -> None:
+        _check(scopes, by_method.get(request.method, default))
 
     return dependency
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from elasticsearch import Elasticsearch
-from elasticsearch.serializer import OrjsonSerializer
 
 from shared.failure_policy import ES_TRANSPORT_RETRY
 from shared.settings import get_settings
@@ -21,7 +20,4 @@ def get_client() -> Elasticsearch:
         # search never is), by its policy in shared/failure_policy.py.
         retry_on_timeout=False,
         max_retries=ES_TRANSPORT_RETRY.times,
-        # orjson reads a page of hits in about half the time of the standard library's json
-        # (docs/search.md, "What a search costs").
-        serializer=OrjsonSerializer(),
     )

@@ -6,15 +6,14 @@ being unreachable or overloaded raises SearchUnavailable (the API answers 503 wi
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
-from elasticsearch.exceptions import HTTP_EXCEPTIONS
 
 from shared.failure_policy import is_dependency_failure
 from shared.search.indices import alias_name
@@ -42,6 +41,8 @@ _READ_AHEAD = 2
 _MAX_ROUNDS = 4
 _MAX_FETCH = 250
 _COPIES_SAMPLE = 3
+# Facets are computed next to the hits of a first page, on a thread of their own.
+_facet_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="search-facets")
 
 
 class SearchUnavailable(RuntimeError):
@@ -52,29 +53,19 @@ class ArticleNotIndexed(LookupError):
     pass
 
 
-def _unavailable(exc: ApiError | TransportError) -> SearchUnavailable | None:
-    """The SearchUnavailable an Elasticsearch failure means, None for the caller's mistake."""
-    if isinstance(exc, NotFoundError) and exc.error == "index_not_found_exception":
-        return SearchUnavailable(f"the index {alias_name()} does not exist yet")
-    if isinstance(exc, ApiError):
-        if is_dependency_failure(exc):
-            return SearchUnavailable(f"Elasticsearch answered {exc.meta.status}")
-        return None
-    return SearchUnavailable(f"Elasticsearch is unreachable ({type(exc).__name__})")
-
-
 def _call(action: Callable[[], T]) -> T:
     try:
         return action()
-    except (ApiError, TransportError) as exc:
-        unavailable = _unavailable(exc)
-        if unavailable is None:
-            raise
-        raise unavailable from exc
-
-
-# What `_msearch` takes on the header line of a search rather than in its body.
-_MSEARCH_HEADER = frozenset({"preference", "request_cache"})
+    except NotFoundError as exc:
+        if exc.error == "index_not_found_exception":
+            raise SearchUnavailable(f"the index {alias_name()} does not exist yet") from exc
+        raise
+    except ApiError as exc:
+        if is_dependency_failure(exc):
+            raise SearchUnavailable(f"Elasticsearch answered {exc.meta.status}") from exc
+        raise
+    except TransportError as exc:
+        raise SearchUnavailable(f"Elasticsearch is unreachable ({type(exc).__name__})") from exc
 
 
 class _Searcher:
@@ -94,35 +85,10 @@ class _Searcher:
         response = _call(
             lambda: self.es.search(index=alias_name(), timeout=self.timeout, **request)
         )
-        self._note(response)
-        return response
-
-    def search_many(self, *requests: dict[str, Any]) -> list[Any]:
-        """Independent searches (keyword arguments of `search`) in one round trip
-        (`_msearch`), answered in order; a failed one raises what `search` would raise."""
-        searches: list[dict[str, Any]] = []
-        for request in requests:
-            header = {k: v for k, v in request.items() if k in _MSEARCH_HEADER}
-            body = {k: v for k, v in request.items() if k not in _MSEARCH_HEADER}
-            searches += [{"index": alias_name(), **header}, {**body, "timeout": self.timeout}]
-        response = _call(lambda: self.es.msearch(searches=searches))
-        answers = response["responses"]
-        for answer in answers:
-            if "error" in answer:
-                # The error the client raises for the same answer to a single search.
-                status = int(answer.get("status") or 500)
-                meta = dataclasses.replace(response.meta, status=status)
-                kind = answer["error"].get("type") if isinstance(answer["error"], dict) else None
-                error_class = HTTP_EXCEPTIONS.get(status, ApiError)
-                error = error_class(str(kind or answer["error"]), meta, answer)
-                raise _unavailable(error) or error
-            self._note(answer)
-        return list(answers)
-
-    def _note(self, response: Any) -> None:
         shards = response.get("_shards") or {}
         if response.get("timed_out") or shards.get("failed"):
             self.partial = True
+        return response
 
 
 def _highlights(hit: dict[str, Any]) -> dict[str, list[str]]:
@@ -290,10 +256,19 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
     # Same shard copies for every request of a page: scores, hence story leaders, agree.
     preference = params.fingerprint()
     languages = _searched_languages(searcher, params)
-    if after is None:
-        result = _first_page(searcher, params, preference, languages)
-    else:
-        result = _later_page(searcher, params, after, preference, languages)
+    facets = None
+    if after is None and params.facets:
+        facets = _facet_threads.submit(
+            searcher.search,
+            preference=preference,
+            request_cache=True,
+            **facets_body(params, languages),
+        )
+    result = _hits_page(searcher, params, after, preference, languages)
+    if facets is not None:
+        aggs = facets.result()["aggregations"]
+        result["stories"] = aggs["stories"]["value"]
+        result["facets"] = _facets(params, aggs)
     shown = {hit.get("language") for hit in result["hits"]}
     shown.update(v["value"] for v in (result.get("facets") or {}).get("languages", []))
     _notice_languages(languages, shown)
@@ -301,56 +276,32 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
     return result
 
 
-def _uncollapsed(params: SearchParams, response: dict[str, Any]) -> dict[str, Any]:
-    """A page of hits without collapsing: its totals, hits and the cursor of the next."""
-    hits = response["hits"]["hits"]
-    result = _totals(response)
-    result["hits"] = [_hit(h) for h in hits]
-    result["next_cursor"] = (
-        encode_cursor(params, hits[-1]["sort"]) if len(hits) == params.size else None
-    )
-    return result
-
-
-def _first_page(
-    searcher: _Searcher, params: SearchParams, preference: str, languages: list[str] | None
-) -> dict[str, Any]:
-    """A first page: its hits and, with `facets`, the facets and story count of every match,
-    the two requests in one round trip (`_msearch`; Elasticsearch runs them side by side).
-    The facets are a request of their own, without hits: Elasticsearch's request cache
-    answers the same facets again until the index changes."""
-    if params.collapse:
-        hits = first_page_body(params, params.size, languages)
-    else:
-        hits = search_body(params, size=params.size, languages=languages)
-    requests = [{"preference": preference, **hits}]
-    if params.facets:
-        facets = facets_body(params, languages)
-        requests.append({"preference": preference, "request_cache": True, **facets})
-    answers = searcher.search_many(*requests)
-    if params.collapse:
-        result = _first_collapsed_page(searcher, params, answers[0], preference, languages)
-    else:
-        result = _uncollapsed(params, answers[0])
-    if params.facets:
-        aggs = answers[1]["aggregations"]
-        result["stories"] = aggs["stories"]["value"]
-        result["facets"] = _facets(params, aggs)
-    return result
-
-
-def _later_page(
+def _hits_page(
     searcher: _Searcher,
     params: SearchParams,
-    after: list[Any],
+    after: list[Any] | None,
     preference: str,
     languages: list[str] | None,
 ) -> dict[str, Any]:
-    """A page after the first (from a cursor): its hits, totals and the cursor of the next."""
+    """The hits of one page, its totals and the cursor of the next."""
     size = params.size
+
+    def ranked(size: int, light: bool) -> Any:
+        body = search_body(params, size=size, languages=languages, search_after=after, light=light)
+        return searcher.search(preference=preference, **body)
+
     if not params.collapse:
-        body = search_body(params, size=size, languages=languages, search_after=after)
-        return _uncollapsed(params, searcher.search(preference=preference, **body))
+        response = ranked(size, light=False)
+        hits = response["hits"]["hits"]
+        result = _totals(response)
+        result["hits"] = [_hit(h) for h in hits]
+        result["next_cursor"] = (
+            encode_cursor(params, hits[-1]["sort"]) if len(hits) == size else None
+        )
+        return result
+
+    if after is None:
+        return _first_collapsed_page(searcher, params, preference, languages)
 
     # Collapsed: a light ranking pass in the usual order, `search_after` for the cursor; a
     # hit is shown only if it is its story's best hit (else the story ranked earlier, on
@@ -361,8 +312,7 @@ def _later_page(
     result = {}
     exhausted = False
     for round_ in range(_MAX_ROUNDS):
-        body = search_body(params, size=fetch, languages=languages, search_after=after, light=True)
-        response = searcher.search(preference=preference, **body)
+        response = ranked(fetch, light=True)
         if round_ == 0:
             result = _totals(response)
         hits = response["hits"]["hits"]
@@ -396,22 +346,19 @@ def _later_page(
         if exhausted:
             break
     result["hits"] = page
-    result["next_cursor"] = None if exhausted else encode_cursor(params, after)
+    result["next_cursor"] = None if exhausted or after is None else encode_cursor(params, after)
     return result
 
 
 def _first_collapsed_page(
-    searcher: _Searcher,
-    params: SearchParams,
-    response: dict[str, Any],
-    preference: str,
-    languages: list[str] | None,
+    searcher: _Searcher, params: SearchParams, preference: str, languages: list[str] | None
 ) -> dict[str, Any]:
-    """A first page of stories from the answer to `first_page_body`: Elasticsearch's
-    `collapse` returned each story's head with its fields and highlights; one aggregation
-    then counts and samples the copies of just those stories. The cursor is the last head's
-    sort values: the two-pass pages go on from there as if they had made this page."""
+    """A first page of stories: Elasticsearch's `collapse` returns each story's head with
+    its fields and highlights in one request, then one aggregation counts and samples the
+    copies of just those stories. The cursor is the last head's sort values: the two-pass
+    pages go on from there as if they had made this page."""
     size = params.size
+    response = searcher.search(preference=preference, **first_page_body(params, size, languages))
     heads = response["hits"]["hits"]
     stories: dict[str, dict[str, Any]] = {}
     if heads:

@@ -617,11 +617,11 @@ def test_elasticsearch_down_gets_503_with_a_reason(indexed: dict[str, Any]) -> N
     from elasticsearch import Elasticsearch
 
     from services.api.app import create_app
-    from services.api.deps import search_client
+    from shared.search.client import get_client
 
     app = create_app()
     # A real, unreachable address: nothing listens on port 1.
-    app.dependency_overrides[search_client] = lambda: Elasticsearch(
+    app.dependency_overrides[get_client] = lambda: Elasticsearch(
         "http://127.0.0.1:1", request_timeout=2, max_retries=0
     )
     with TestClient(app) as client:
@@ -637,28 +637,6 @@ def test_elasticsearch_down_gets_503_with_a_reason(indexed: dict[str, Any]) -> N
             assert body["reason"] == "search_unavailable"
             assert "unreachable" in body["detail"]
             assert "Traceback" not in response.text
-
-
-def test_a_search_failing_inside_msearch_fails_the_page_as_it_would_alone(
-    api: TestClient, settings_env: Any
-) -> None:
-    """A first page sends its hits and facets in one `_msearch`, which answers 200 even when
-    a search in it failed: the page must still fail as that search alone would (503 for a
-    missing index; Elasticsearch's refusal of a bad request raised, not a page of nothing)."""
-    from elasticsearch import BadRequestError
-
-    from shared.search.client import get_client
-    from shared.search.service import _Searcher
-
-    refused = {"query": {"match_all": {}}, "sort": [{"body": "asc"}]}  # no fielddata on text
-    with pytest.raises(BadRequestError):
-        _Searcher(get_client()).search_many({"size": 0}, refused)
-    settings_env(index_alias="newsflow-test-no-such-alias")
-    for params in [{}, {"facets": "false"}, {"collapse": "false"}]:  # no words: no other request
-        response = api.get("/v1/search", params=params)
-        assert response.status_code == 503, (params, response.text)
-        assert response.json()["reason"] == "search_unavailable"
-        assert "does not exist yet" in response.json()["detail"]
 
 
 def test_openapi_documents_the_search_endpoints(api: TestClient) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import orjson
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.deps import SearchDep
@@ -63,14 +62,10 @@ class SearchResponse(BaseModel):
     response_model_exclude_unset=True,
     responses=responses(400, 401, 403),
 )
-def search(es: SearchDep, params: Annotated[SearchQuery, Query()]) -> Response:
+def search(es: SearchDep, params: Annotated[SearchQuery, Query()]) -> Any:
     """Full-text search with filters, highlights, facets, story collapsing and cursors
     (400 `invalid_cursor` for a cursor this API did not make for this query)."""
-    # The page is plain JSON from Elasticsearch's answers, written as it is: validating it
-    # into SearchResponse (which documents it) cost a worker-thread hop and a walk over
-    # every hit (docs/search.md).
-    page = search_articles(es, params)
-    return Response(orjson.dumps(page), media_type="application/json")
+    return search_articles(es, params)
 
 
 @router.get("/articles/{article_id}/similar", responses=responses(401, 403, 404))

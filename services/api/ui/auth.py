@@ -171,7 +171,7 @@ def console_scopes(request: Request) -> frozenset[str]:
 def require(scopes: frozenset[str], *allowed: str) -> None:
     """ConsoleError (403) unless `scopes` has one of `allowed` (admin has them all)."""
     try:
-        security.check_scope(scopes, allowed)
+        security.require_scope(*allowed)(scopes)
     except ApiError:
         raise ConsoleError(
             403,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy import Engine, Insert, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -50,14 +51,38 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         return engine
     if not pooled:
         return create_engine(url, poolclass=NullPool, json_deserializer=_json_loads)
-    # pool_pre_ping: a PostgreSQL restart must cost a reconnect, not a failed task.
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
-        json_deserializer=_json_loads,
-    )
+    engine = create_engine(url, pool_size=5, max_overflow=10, json_deserializer=_json_loads)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection that sat idle this long is pinged before use (see `_ping_when_idle`).
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A PostgreSQL restart must cost a reconnect, not a failed task: a connection that sat
+    in the pool for `PING_AFTER_IDLE_S` is pinged first, and replaced if the ping fails.
+    One that came back a moment ago is not (SQLAlchemy's `pool_pre_ping` pings at every
+    checkout: a round trip per transaction, two per stage task, on every lone article); if
+    the server went away in that moment, the statement fails as a dependency error (a 503,
+    a stage retry) and SQLAlchemy drops every connection of the pool opened before it."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return  # a new connection, or one in use a moment ago
+        try:
+            ok = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failed ping means a dead connection
+            raise exc.DisconnectionError(str(error)) from error
+        if not ok:
+            raise exc.DisconnectionError("ping failed")
 
 
 @lru_cache

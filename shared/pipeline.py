@@ -5,8 +5,9 @@ expects (anything else means the work is done or superseded, which makes redeliv
 harmless), does its work, commits, and only then enqueues the next stage.
 
 Claiming takes two short steps on PostgreSQL:
-1. lock the rows, count the attempt and commit it, so an article that kills its worker every
-   time (a poison) is failed after `max_stage_attempts` instead of looping forever;
+1. lock the rows and count the attempt in one UPDATE, and commit it, so an article that kills
+   its worker every time (a poison) is failed after `max_stage_attempts` instead of looping
+   forever;
 2. lock the rows again (`FOR UPDATE`) and keep them locked until the stage commits. While
    one worker holds them, a duplicate message for the same ids (a redelivery, a sweep) waits
    for that commit and then finds nothing left to do instead of doing the work twice, a new
@@ -80,22 +81,26 @@ def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Ar
     ids = sorted(set(article_ids))  # one lock order for every worker: no deadlocks
     max_attempts = get_settings().max_stage_attempts
 
-    rows = session.execute(
-        select(Article.id, Article.attempts)
+    # Count the attempt of every row still waiting, locked in id order, in one statement.
+    # A row that comes back over `max_attempts` had used them all: it gets its counter back
+    # and is failed instead.
+    waiting = (
+        select(Article.id)
         .where(Article.id.in_(ids), Article.state == expected)
         .order_by(Article.id)
         .with_for_update()
+    )
+    rows = session.execute(
+        update(Article)
+        .where(Article.id.in_(waiting.scalar_subquery()))
+        .values(attempts=Article.attempts + 1)
+        .returning(Article.id, Article.attempts)
+        .execution_options(synchronize_session=False)
     ).all()
-    exhausted = [row.id for row in rows if row.attempts >= max_attempts]
-    ready_ids = [row.id for row in rows if row.attempts < max_attempts]
-    if ready_ids:
-        session.execute(
-            update(Article)
-            .where(Article.id.in_(ready_ids))
-            .values(attempts=Article.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
+    exhausted = sorted(row.id for row in rows if row.attempts > max_attempts)
+    ready_ids = sorted(row.id for row in rows if row.attempts <= max_attempts)
     for article in _load(session, exhausted):
+        article.attempts -= 1
         mark_failed(
             session,
             article,

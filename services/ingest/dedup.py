@@ -164,10 +164,13 @@ class BatchDeduplicator:
             minhash = signature(article.body or "", self.scheme)
             if minhash is not None:
                 self.signatures[article.id] = minhash
-        self.exact = self._load_exact({a.content_hash for a in articles if a.content_hash})
         self.lsh = self.scheme.new_index()
         self.known: dict[str, tuple[_Known, LeanMinHash]] = {}
-        self._load_near_candidates()
+        # The batch's own rows are not settled yet, so their pending changes cannot alter
+        # what these lookups find: no flush before them (one UPDATE per article, not two).
+        with session.no_autoflush:
+            self.exact = self._load_exact({a.content_hash for a in articles if a.content_hash})
+            self._load_near_candidates()
         self.bands: dict[str, list[int]] = {}
 
     def _load_exact(self, hashes: set[str]) -> dict[str, list[_Known]]:

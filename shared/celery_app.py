@@ -117,8 +117,8 @@ def create_app() -> Celery:
         worker_hijack_root_logger=False,
         # Logs are JSON lines written by `configure_logging`; Celery must not wrap them.
         worker_redirect_stdouts=False,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
     )
     return celery
 

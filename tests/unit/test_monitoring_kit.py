@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,14 @@ def test_dashboard_panels_query_the_provisioned_datasource() -> None:
         assert panel["datasource"]["uid"] == datasource["uid"], panel["title"]
         assert panel["targets"], panel["title"]
         assert all(target["expr"].strip() for target in panel["targets"]), panel["title"]
+
+
+def test_task_events_are_off_unless_asked_for(settings_env: Callable[..., None]) -> None:
+    """Ten Redis publishes per article otherwise; Flower turns the workers' events on itself."""
+    from shared.celery_app import create_app
+
+    conf = create_app().conf
+    assert (conf.worker_send_task_events, conf.task_send_sent_event) == (False, False)
+    settings_env(task_events="true")
+    conf = create_app().conf
+    assert (conf.worker_send_task_events, conf.task_send_sent_event) == (True, True)

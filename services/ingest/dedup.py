@@ -259,9 +259,9 @@ class BatchDeduplicator:
         self.bands[article.id] = band_keys(minhash, self.scheme)
         self._remember(known, minhash)
 
-    def save(self, processed_ids: Iterable[str]) -> None:
-        """Replace the bands of the processed articles (a revision drops its old ones)."""
-        ids = list(processed_ids)
+    def save(self, revised_ids: Iterable[str]) -> None:
+        """Store the batch's bands; the revisions among its articles drop their old ones."""
+        ids = list(revised_ids)
         if ids:
             self.session.execute(delete(ArticleBand).where(ArticleBand.article_id.in_(ids)))
         rows = [{"band": k, "article_id": i} for i, keys in self.bands.items() for k in keys]

@@ -96,6 +96,8 @@ def ingest_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
             continue
         advance(session, article, Stage.INGEST, ArticleState.INGESTED)
         ready.append(article.id)
-    dedup.save(article.id for article in extracted)
+    # Only a revision can have bands to replace: a first revision waiting for ingest was never
+    # ingested (one DELETE less for a new article).
+    dedup.save(article.id for article in extracted if article.revision > 1)
     session.commit()
     return ready

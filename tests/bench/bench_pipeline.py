@@ -1,7 +1,7 @@
 """The pipeline black-box, next to its ceiling, measured in one run.
 
     .venv/bin/python tests/bench/bench_pipeline.py CORPUS_DIR [--limit 300] [--clients 8]
-        [--enrich-processes 1,2] [--paced-seconds 60]
+        [--enrich-processes 1,2] [--paced-seconds 60] [--paced-rate R]
 
 1. ceiling: extraction and enrichment of the same articles in this one process, models
    loaded, batches of 64 (what `newsflow enrich` does): the NLP work and nothing else;
@@ -14,7 +14,9 @@
    the last article indexed, and the enrich stage's articles/s (first ingested to last
    enriched); from the workers' own `stage_done` lines, articles per task and worker time
    per article of each stage. Once per number of enrich processes in `--enrich-processes`;
-3. paced: one post every 1/(half the ceiling rate) seconds for `--paced-seconds`, workers
+3. paced: one post every 1/(half the ceiling rate) seconds (or 1/`--paced-rate`: the same
+   rate in runs to compare, which the machine's load would give different ceilings) for
+   `--paced-seconds`, workers
    at their default concurrency (the cores available): accepted -> indexed p50 and p99, and
    the CPU each process spent per article (API, each stage's workers, and PostgreSQL,
    Elasticsearch and Redis as the machine saw them): what an article alone costs outside
@@ -303,6 +305,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--enrich-processes", default="1,2")
     parser.add_argument("--paced-seconds", type=float, default=60.0)
+    parser.add_argument("--paced-rate", type=float, default=None)
     args = parser.parse_args()
 
     import psycopg
@@ -398,7 +401,7 @@ def main() -> None:
 
             reset()
             start_workers(poster, cores)
-            rate = ceiling_rate / 2
+            rate = args.paced_rate or ceiling_rate / 2
             paced = corpus[: max(1, round(rate * args.paced_seconds))]
             sessions = {process.pid: stage for stage, process in pool.processes.items()}
             roots = dependency_pids()
@@ -409,7 +412,8 @@ def main() -> None:
             t = timestamps(ids)
             latencies = t["latencies"]
             results.append(
-                f"paced at {rate:.1f} articles/s (half the ceiling) for {args.paced_seconds:.0f}s"
+                f"paced at {rate:.1f} articles/s ({rate / ceiling_rate:.2f}x the ceiling) for "
+                f"{args.paced_seconds:.0f}s"
                 f", {cores} process(es) per stage: {len(ids)} articles, accepted -> indexed "
                 f"p50 {percentile(latencies, 0.5):.2f}s, p99 {percentile(latencies, 0.99):.2f}s"
                 f", max {max(latencies):.2f}s; states {t['states']}"

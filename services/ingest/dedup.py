@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
-from sqlalchemy import Insert, delete, select
+from sqlalchemy import Insert, delete, select, text
 from sqlalchemy.orm import Session
 
 from shared.db import insert_ignoring_duplicates
@@ -49,6 +49,13 @@ _WORD = re.compile(r"\w+")
 # States whose articles are settled originals or near copies: what a new article may copy.
 _SETTLED = (ArticleState.INGESTED, ArticleState.ENRICHED, ArticleState.INDEXED)
 _BAND_ROWS_PER_INSERT = 5000
+# Two workers that both got the same redelivered article write the same bands: the second
+# write is a no-op, not an error that fails the batch.
+_INSERT_BANDS_POSTGRESQL = text(
+    "INSERT INTO article_bands (band, article_id) "
+    "SELECT * FROM unnest(CAST(:band AS bigint[]), CAST(:article_id AS varchar[])) "
+    "ON CONFLICT DO NOTHING"
+)
 
 
 @dataclass(frozen=True)
@@ -265,6 +272,17 @@ class BatchDeduplicator:
         if ids:
             self.session.execute(delete(ArticleBand).where(ArticleBand.article_id.in_(ids)))
         rows = [{"band": k, "article_id": i} for i, keys in self.bands.items() for k in keys]
+        if not rows:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Every row in one statement of two arrays, compiled once per process (a
+            # multi-row VALUES is compiled again for each batch: ~7% of a lone article's
+            # ingest CPU).
+            self.session.execute(
+                _INSERT_BANDS_POSTGRESQL,
+                {"band": [r["band"] for r in rows], "article_id": [r["article_id"] for r in rows]},
+            )
+            return
         # One multi-row INSERT per few thousand rows: an executemany of row-sized statements
         # costs more than the rest of the dedup (and stays under every bind-parameter limit).
         for start in range(0, len(rows), _BAND_ROWS_PER_INSERT):

@@ -156,11 +156,8 @@ def _project_entities(
             named = _entity_name(raw_name, raw_type)
         if named is None:
             continue
-        mentions = raw.get("mentions")
-        mentions = (mentions if type(mentions) is int else _int(mentions)) or 1
-        offset = raw.get("first_offset")
-        if type(offset) is not int:
-            offset = _int(offset)
+        mentions = _int(raw.get("mentions")) or 1
+        offset = _int(raw.get("first_offset"))
         known = merged.get((named.name, named.kind))
         if known is None:
             entity: dict[str, Any] = {
@@ -225,12 +222,11 @@ def _quotes(enrichment: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(raw, dict) or not _has_text(raw.get("text")):
             continue
         speaker = raw.get("speaker")
-        offset = raw.get("offset")
         quotes.append(
             {
                 "text": str(raw["text"]),
                 "speaker": _cached_speaker(speaker) if type(speaker) is str else _speaker(speaker),
-                "offset": offset if type(offset) is int else _int(offset),
+                "offset": _int(raw.get("offset")),
             }
         )
     return quotes

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import orjson
 import trafilatura
@@ -90,6 +90,23 @@ _BYLINE_ELEMENTS = etree.XPath(
     "//body//*[contains(@class, 'author') or contains(@class, 'byline')"
     " or @itemprop='author' or @rel='author']"
 )
+# A link to the author's own page: "/autoren/dominik-bath/", "/author/jane-doe-1.4736637",
+# "/journalist/123/Jon-King": a directory of people, then the name the link shows as its slug.
+_AUTHOR_DIRECTORY = re.compile(
+    r"^(?:authors?|autor(?:en|in|innen)?|auteurs?|autores?|autori|redacteur|redaktion|team"
+    r"|journalists?|reporters?|writers?|columnists?|contributors?|staff|people|profiles?"
+    r"|personen|mitarbeiter|medewerkers?|by)$"
+)
+_AUTHOR_LINKS = etree.XPath(
+    "//body//a[@href][not(ancestor::nav or ancestor::header or ancestor::footer"
+    " or ancestor::li or ancestor::aside)]"
+)
+_AUTHOR_NAME_MAX_WORDS = 5
+# Links of one byline sit together: those within this many levels above the first one.
+_BYLINE_BLOCK_LEVELS = 4
+_BYLINE_BLOCK_MAX_CHARS = 400
+_NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "le", "la", "du", "del", "bin"}
+_TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _LINK_LIST_SHARE = 0.5
 _WORD = re.compile(r"\w+")
 _ARTICLE_BODY_COVERS = 0.5
@@ -164,6 +181,10 @@ class HtmlOptions:
     # element of its markup ('<span class="author">Von Seb Dumitru</span>') names the
     # authors: authors +2/-0.
     bylines_in_markup: bool = True
+    # When the page's JSON-LD names no person but the publisher (or nobody), the byline's
+    # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
+    # meta and byline reading.
+    author_links: bool = True
     # The publisher's own copy of the text (JSON-LD articleBody) as a second opinion: when it
     # covers most of what trafilatura kept, a paragraph it lacks is not the article's: body F1
     # +6/-0.
@@ -451,6 +472,60 @@ def _byline_in_markup(tree: HtmlElement) -> list[str]:
     return []
 
 
+def _author_link_name(link: HtmlElement) -> str | None:
+    """The name a link shows when it leads to that person's page in a directory of people
+    (the slug starts with the name: "/team/martin-murphycorrectiv-org/" too)."""
+    name = clean_line(link.text_content())
+    if not _name_shaped(name):
+        return None
+    segments = [s for s in urlsplit(str(link.get("href"))).path.split("/") if s]
+    wanted = {_squash(name), _squash(name.lower().translate(_TRANSLITERATED))}
+    for at, directory in enumerate(segments):
+        # "/journalist/123/Jon-King": an id may come between the directory and the name.
+        if _AUTHOR_DIRECTORY.match(directory.lower()):
+            slugs = (_letters(unquote(slug)) for slug in segments[at + 1 : at + 3])
+            if any(slug.startswith(w) for slug in slugs for w in wanted if w):
+                return name
+    return None
+
+
+def _name_shaped(text: str) -> bool:
+    """Two to five words, each capitalised or a particle ("van", "de"), no digits."""
+    words = text.split()
+    return (
+        2 <= len(words) <= _AUTHOR_NAME_MAX_WORDS
+        and not any(ch.isdigit() for ch in text)
+        and all(w[0].isupper() or w in _NAME_PARTICLES for w in words)
+    )
+
+
+def _letters(slug: str) -> str:
+    """A URL slug's letters: "yasmine-hassan-1.4736637" -> "yasminehassan"."""
+    return "".join(ch for ch in _squash(slug) if ch.isalpha())
+
+
+def _author_links(tree: HtmlElement) -> list[str]:
+    """The page's byline, found by its links to its authors' own pages (outside menus and
+    lists): the names of the block around the first such link when that block is nothing but
+    a list of names with the linked ones among them ("A, B und C", some without a link),
+    else the linked names in it."""
+    links = [(a, n) for a in _AUTHOR_LINKS(tree) if (n := _author_link_name(a))]
+    if not links:
+        return []
+    block, listed = links[0][0], None
+    for _ in range(_BYLINE_BLOCK_LEVELS):
+        parent = block.getparent()
+        if parent is None or len(parent.text_content()) > _BYLINE_BLOCK_MAX_CHARS:
+            break
+        block = parent
+        inside = set(block.iter("a"))
+        named = split_names(clean_line(block.text_content()))
+        if all(map(_name_shaped, named)) and {n for a, n in links if a in inside} <= set(named):
+            listed = named
+    inside = set(block.iter("a"))
+    return listed or [name for link, name in links if link in inside]
+
+
 def split_names(value: str) -> list[str]:
     """Split "Felix Schroeder und Joerg Soldwisch, dpa" into names; drop URLs and e-mails."""
     names = (_BYLINE_PREFIX.sub("", clean_line(n)) for n in _NAME_SEPARATORS.split(value))
@@ -722,7 +797,10 @@ def extract_html(
         again = _trafilatura(tree, url, options, fast=False, with_metadata=False)
         if isinstance(again, Document) and again.body is not None:
             paragraphs, headings = _article_parts(again.body, options.drop_furniture)
-    authors = linked.authors() or split_names(document.author or "")
+    authors = linked.authors()
+    if options.author_links and _only_the_site(authors, site_names):
+        authors = _author_links(tree) or authors
+    authors = authors or split_names(document.author or "")
     if options.bylines_in_markup and _only_the_site(authors, site_names):
         authors = _byline_in_markup(tree) or authors
     if options.move_bylines:

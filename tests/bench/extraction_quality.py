@@ -161,6 +161,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "title-consensus": _flipped("title_consensus"),
     "byline-flip": _flipped("move_bylines"),
     "markup-byline-flip": _flipped("bylines_in_markup"),
+    "author-links-flip": _flipped("author_links"),
     "site-name-flip": _flipped("strip_site_names"),
     "link-list-flip": _flipped("drop_link_lists"),
     "article-body-flip": _flipped("agree_with_article_body"),
@@ -178,11 +179,43 @@ VARIANTS: dict[str, HtmlOptions] = {
 _SELECTED_ON = ("title", "date", "authors", "body_f1")
 
 
+_JSON_LD = re.compile(
+    r"(<script[^>]*application/ld\+json[^>]*>)(.*?)(</script>)", re.IGNORECASE | re.DOTALL
+)
+
+
+def _without_authors(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_authors(v) for k, v in value.items() if k not in ("author", "creator")}
+    if isinstance(value, list):
+        return [_without_authors(v) for v in value]
+    return value
+
+
+def hide_linked_authors(page_html: str) -> str:
+    """The page as a site without JSON-LD authors publishes it (the markup, meta tags and
+    bylines unchanged): what the author rules read off the page itself are worth there."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        try:
+            data = json.loads(match.group(2))
+        except ValueError:
+            return match.group(0)
+        return match.group(1) + json.dumps(_without_authors(data)) + match.group(3)
+
+    return _JSON_LD.sub(rewrite, page_html)
+
+
 def score_page(
-    path: Path, url: str | None, options: HtmlOptions = DEFAULT_OPTIONS
+    path: Path,
+    url: str | None,
+    options: HtmlOptions = DEFAULT_OPTIONS,
+    *,
+    hide_authors: bool = False,
 ) -> tuple[Score, Extracted, Expected]:
     page_html = gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
-    got = extract_html(page_html, url=url, options=options)
+    page = hide_linked_authors(page_html) if hide_authors else page_html
+    got = extract_html(page, url=url, options=options)
     publisher = _PAGE.match(path.name).group("publisher")  # type: ignore[union-attr]
     entries = list(json.loads((path.parent / f"{publisher}.json").read_text()).values())
     expected = Expected.from_entry(match_entry(page_html, entries, got.title))
@@ -366,6 +399,11 @@ def main() -> int:
         "--variants",
         help=f"'all' or some of {','.join(VARIANTS)}: score each, pooled and cross-validated",
     )
+    parser.add_argument(
+        "--hide-linked-authors",
+        action="store_true",
+        help="drop JSON-LD author/creator from every page first (a site without them)",
+    )
     args = parser.parse_args()
     if args.plain_text:
         return 1 if check_plain_text(args.corpus) else 0
@@ -378,7 +416,7 @@ def main() -> int:
     by_publisher: dict[str, list[Score]] = defaultdict(list)
     started = time.perf_counter()
     for path in pages:
-        score, got, expected = score_page(path, urls[path])
+        score, got, expected = score_page(path, urls[path], hide_authors=args.hide_linked_authors)
         by_publisher[f"{path.parent.name}/{_PAGE.match(path.name)['publisher']}"].append(score)  # type: ignore[index]
         if args.verbose and not (
             score.title and score.date is not False and score.authors and score.body_f1 >= 0.9
@@ -417,7 +455,9 @@ def main() -> int:
         for name in names[1:]:
             scores: dict[str, list[Score]] = defaultdict(list)
             for path in pages:
-                score, _, _ = score_page(path, urls[path], VARIANTS[name])
+                score, _, _ = score_page(
+                    path, urls[path], VARIANTS[name], hide_authors=args.hide_linked_authors
+                )
                 scores[f"{path.parent.name}/{_PAGE.match(path.name)['publisher']}"].append(score)  # type: ignore[index]
             by_variant[name] = {n: _means(s) for n, s in scores.items()}
             pooled[name] = _means([x for s in scores.values() for x in s])

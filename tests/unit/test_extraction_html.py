@@ -345,3 +345,51 @@ def test_a_byline_in_the_markup_names_the_authors_when_the_page_names_only_itsel
         f'<a href="/a/2">John Roe</a></div><p>{story}</p><p>{story}</p></article></body></html>'
     )
     assert extract(page, "html").authors == expected
+
+
+def _byline_page(byline: str, menu: str = "") -> str:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    return (
+        '<html><head><meta property="og:site_name" content="Valley Gazette"></head><body>'
+        f"<nav><ul>{menu}</ul></nav><article><h1>Budget agreed</h1><div><div>{byline}</div>"
+        "<time>5 March 2024</time></div>"
+        f"<p>{story}</p><p>{story}</p></article></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        # The link's text is the slug of a page in a directory of people, in any language.
+        ('Von <a href="/autoren/joerg-mueller/">Jörg Müller</a>', ["Jörg Müller"]),
+        (
+            '<a href="/author/jane-doe-1.4736637">Jane Doe</a> <span>Senior Reporter</span>',
+            ["Jane Doe"],
+        ),
+        ('<a href="/journalist/123/Jon-Roe">Jon Roe</a>', ["Jon Roe"]),
+        # Names of the same byline without a link of their own come along...
+        (
+            '<a href="/team/ann-lee/">Ann Lee</a>, <span>Bo Chan</span> und <span>Cy Dahl</span>',
+            ["Ann Lee", "Bo Chan", "Cy Dahl"],
+        ),
+        # ... but not what only stands next to them (a role, a follow button).
+        (
+            '<a href="/autor/ann-lee">Ann Lee</a><span>Redaktionsleiterin</span>'
+            '<a href="/autor/ann-lee/follow">Follow</a>',
+            ["Ann Lee"],
+        ),
+        # A link to an article or a topic page is no byline, even with a name as its text.
+        ('<a href="/thema/olaf-scholz/">Olaf Scholz</a>', []),
+        ('<a href="/personen/council-agrees-the-budget">Council agrees the budget</a>', []),
+    ],
+)
+def test_the_byline_links_to_the_authors_pages_name_them(byline: str, expected: list[str]) -> None:
+    assert extract(_byline_page(byline), "html").authors == expected
+
+
+def test_author_links_in_a_menu_are_no_byline() -> None:
+    menu = '<li><a href="/author/ian-bell">Ian Bell</a></li>'
+    page = _byline_page('By <a href="/author/amy-fox">Amy Fox</a>', menu)
+    assert extract(page, "html").authors == ["Amy Fox"]
+    no_byline = _byline_page("", menu)
+    assert extract(no_byline, "html").authors == []

@@ -16,22 +16,23 @@ Claiming takes two short steps on PostgreSQL:
 A worker that dies releases its locks with its connection. SQLite has no row locks; it
 serialises writers, which is enough for the one-machine store.
 
-The rows a stage gets are locked as a whole before its work starts; the index stage then
-reads the columns it projects as its bulk requests ask for them (the locks already hold
-them), and records a batch's outcome with `advance_all` in two statements.
+The rows a stage gets are locked as a whole before its work starts. The index stage takes
+the second step with `claim_rows`: the same locking SELECT reads the columns it projects, as
+plain rows it decodes one by one as its bulk requests ask for them, and it records a batch's
+outcome with `advance_all` in two statements.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import insert, select, text, update
-from sqlalchemy.orm import Session, defer, load_only
+from sqlalchemy import Row, insert, select, text, update
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.interfaces import ORMOption
 
 from shared.metrics import STAGE_FAILED, STAGE_PROCESSED
@@ -44,19 +45,25 @@ log = structlog.get_logger(__name__)
 # Columns only the ingest stage reads: the stages after it do not load them with the batch
 # (the raw input of an HTML page can be far bigger than its article).
 _INGEST_ONLY = (Article.raw_content, Article.submitted, Article.minhash)
-# What a stage loads with its claimed rows. The index stage loads only what it records the
-# outcome with: it reads the columns it projects itself, a request's worth at a time, so its
-# first bulk request leaves before the whole batch is read (services/indexer/stage.py), and
-# building ORM objects of every column cost it more CPU than the projection's reads.
+# What a stage loads with its claimed rows (`claim`). The index stage claims plain rows of
+# the columns it projects instead (`claim_rows`): building ORM objects of every column cost
+# it more CPU than the projection's reads.
 _CLAIM_LOADS: dict[Stage, tuple[ORMOption, ...]] = {
     Stage.INGEST: (),
     Stage.ENRICH: tuple(defer(column) for column in _INGEST_ONLY),
-    Stage.INDEX: (
-        load_only(
-            Article.id, Article.revision, Article.state, Article.attempts, Article.created_at
-        ),
-    ),
 }
+
+
+class Claimed(Protocol):
+    """What `advance_all` needs of a claimed article: an `Article`, or a row of `claim_rows`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def attempts(self) -> int: ...
+
 
 # Ids claimed by the stage running in this context (see `track_claims`): a batch that hits a
 # transient error gives their attempts back, since a dependency outage is no fault of theirs.
@@ -75,6 +82,54 @@ def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Ar
 
     Articles that already used `max_stage_attempts` attempts are failed here instead.
     """
+    ready_ids = _count_attempts(session, stage, article_ids)
+    if not ready_ids:
+        return []
+    query = select(Article).options(*_CLAIM_LOADS.get(stage, ()))
+    ready = list(
+        session.scalars(
+            query.where(Article.id.in_(ready_ids), Article.state == STAGE_INPUT_STATE[stage])
+            .order_by(Article.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+    claimed = _claimed.get()
+    if claimed is not None:
+        claimed.extend(a.id for a in ready)
+    return ready
+
+
+def claim_rows(
+    session: Session, stage: Stage, article_ids: Sequence[str], columns: Sequence[Any]
+) -> Iterator[Row[Any]]:
+    """`claim`, as plain rows of `columns` (`Article.id` first), in id order.
+
+    Every row is locked by the time this returns; each is decoded as the iterator reaches it,
+    so a caller can start on the first rows while the others still wait to be decoded.
+    """
+    ready_ids = _count_attempts(session, stage, article_ids)
+    if not ready_ids:
+        return iter(())
+    # The attempts given back after a transient error: those of rows that are still waiting,
+    # so the ids counted above are as good as the rows (a row that moved on is skipped).
+    claimed = _claimed.get()
+    if claimed is not None:
+        claimed.extend(ready_ids)
+    # Core execution: the rows come from the cursor one at a time, nothing is buffered.
+    return iter(
+        session.connection().execute(
+            select(*columns)
+            .where(Article.id.in_(ready_ids), Article.state == STAGE_INPUT_STATE[stage])
+            .order_by(Article.id)
+            .with_for_update()
+        )
+    )
+
+
+def _count_attempts(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[str]:
+    """The first step of a claim: count an attempt on every row still waiting for `stage`,
+    fail those that used them all, and commit; returns the ids of the others."""
     if not article_ids:
         return []
     expected = STAGE_INPUT_STATE[stage]
@@ -110,22 +165,7 @@ def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Ar
             "(a worker died or the stage crashed on this article each time)",
         )
     session.commit()
-    if not ready_ids:
-        return []
-
-    query = select(Article).options(*_CLAIM_LOADS[stage])
-    ready = list(
-        session.scalars(
-            query.where(Article.id.in_(ready_ids), Article.state == expected)
-            .order_by(Article.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
-    )
-    claimed = _claimed.get()
-    if claimed is not None:
-        claimed.extend(a.id for a in ready)
-    return ready
+    return ready_ids
 
 
 def _load(session: Session, ids: Iterable[str]) -> list[Article]:
@@ -161,7 +201,7 @@ def release_attempts(session: Session, stage: Stage, article_ids: Sequence[str],
 
 
 def _history_line(
-    article: Article, stage: Stage, outcome: str, detail: str | None, at: datetime
+    article: Claimed, stage: Stage, outcome: str, detail: str | None, at: datetime
 ) -> dict[str, Any]:
     return {
         "article_id": article.id,
@@ -181,7 +221,7 @@ def record(
 
 
 def _advanced_line(
-    article: Article, stage: Stage, new_state: ArticleState, at: datetime
+    article: Claimed, stage: Stage, new_state: ArticleState, at: datetime
 ) -> dict[str, Any]:
     """The history line of an article that passed `stage` (with the attempt it took)."""
     outcome = "ok" if new_state != ArticleState.DUPLICATE else "duplicate"
@@ -229,7 +269,7 @@ def _insert_history(session: Session, lines: list[dict[str, Any]]) -> None:
 
 def advance_all(
     session: Session,
-    articles: Sequence[Article],
+    articles: Sequence[Claimed],
     stage: Stage,
     new_state: ArticleState,
     **columns: Any,
@@ -251,7 +291,8 @@ def advance_all(
     # (cheaper than working out the new values in Python for each).
     changed = [*moved, Article.updated_at.key]
     for article in articles:
-        session.expire(article, changed)
+        if isinstance(article, Article):  # rows of `claim_rows` hold nothing to refresh
+            session.expire(article, changed)
 
 
 def mark_failed(

@@ -77,6 +77,15 @@ def lock_name() -> str:
     return f"newsflow:reindex:{alias_name()}"
 
 
+def reindex_running(redis: Redis) -> bool:
+    """Whether a reindex holds the lock: only then may a `-next` index be written to.
+
+    The lock is taken before `-next` is created and released after it is gone (swapped in or
+    deleted); a reindex whose lock expired fails at its next `reacquire`, before any swap.
+    """
+    return bool(redis.exists(lock_name()))
+
+
 def reindex_lock(redis: Redis, timeout_s: float) -> Lock:
     """The lock a reindex holds; it expires `timeout_s` after the last sign of life, so a
     killed reindex does not block the next one forever."""
@@ -214,6 +223,8 @@ def reindex_from_store(
         finish_loading(es, new_index)
         lock.reacquire()
         _mark_rejected(sessions, rejected)
+        # Held until `-next` is gone: the index stage writes to it only while it sees the lock.
+        lock.reacquire()
         previous = swap_alias(es, new_index)
         # Searches that resolved the alias just before the swap finish on the old index.
         time.sleep(swap_grace_s)

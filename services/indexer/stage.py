@@ -9,18 +9,23 @@ index being built (see shared/search/indices.py), so nothing indexed meanwhile i
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cache
+from itertools import chain
+from typing import Any
 
 import structlog
 from elasticsearch import Elasticsearch
-from sqlalchemy import select
+from redis import Redis
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from services.indexer.bulk import Document, ItemResult, bulk_stream, first_request_docs
+from services.indexer.bulk import Document, ItemResult, bulk_stream
+from services.indexer.reindex import reindex_running
 from shared.celery_app import enqueue_alert_matching
 from shared.errors import TransientError
 from shared.metrics import ACCEPTED_TO_SEARCHABLE
 from shared.models import Article, utcnow
-from shared.pipeline import advance_all, claim, mark_failed
+from shared.pipeline import advance_all, claim_rows, mark_failed
 from shared.search.client import get_client
 from shared.search.documents import PROJECTED_COLUMNS, from_db
 from shared.search.indices import (
@@ -30,6 +35,7 @@ from shared.search.indices import (
     write_targets,
 )
 from shared.search.mapping import MAPPING_VERSION
+from shared.settings import get_settings
 from shared.states import ArticleState, Stage
 
 log = structlog.get_logger(__name__)
@@ -39,6 +45,11 @@ _INDEX_GONE = "index_not_found_exception"
 # flight, and Elasticsearch's write threads get one each.
 STAGE_DOCS_PER_REQUEST = 100
 STAGE_REQUESTS_IN_FLIGHT = 2
+# Indexed articles recorded in the store per statement pair while later requests are in
+# flight: a batch of up to this many is recorded once, at the end.
+STAGE_ROWS_PER_ADVANCE = 250
+# What the claim reads: the columns projected, and those the outcome is recorded with.
+_CLAIMED_COLUMNS = (*PROJECTED_COLUMNS, Article.attempts)
 _ready: dict[str, bool] = {}
 
 
@@ -90,80 +101,82 @@ def docs_per_request(batch: int) -> int:
     return -(-batch // (rounds * slots))
 
 
+def _write_targets(es: Elasticsearch) -> list[str]:
+    """The aliases this batch is written to (`write_targets`), asked of Elasticsearch only
+    while a reindex runs.
+
+    A `-next` index exists only while a reindex holds its lock (`reindex_running`), and this
+    is called after the batch is claimed: a reindex that takes its lock after this check
+    creates `-next` and reads the store after it too, so it reads what was claimed here
+    (committed before the claim) and loads it itself.
+    """
+    if not reindex_running(_redis(get_settings().redis_url)):
+        return [alias_name()]
+    return write_targets(es)
+
+
+@cache
+def _redis(url: str) -> Redis:
+    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
 def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     """Index every enriched article of the batch in bulk; returns the ids now indexed."""
-    articles = claim(session, Stage.INDEX, article_ids)
-    if not articles:
+    # Every row is locked by now; each is decoded and projected as the bulk requests ask for
+    # it (bulk_stream), so the first request leaves before the batch is read.
+    rows = claim_rows(session, Stage.INDEX, article_ids, _CLAIMED_COLUMNS)
+    first = next(rows, None)
+    if first is None:
         return []
     # Elasticsearch unreachable or overloaded here or in the bulk write: the error goes up
     # to the stage runner, and the failure policy says whether the batch is retried.
     es = get_client()
     ensure_ready(es)
-    targets = write_targets(es)
+    targets = _write_targets(es)
     now = utcnow()
-    by_id = {article.id: article for article in articles}
-    per_request = docs_per_request(len(articles))
+    claimed: dict[str, Row[Any]] = {}
+    per_request = docs_per_request(len(set(article_ids)))
 
     def documents() -> Iterator[Document]:
-        """Read (the short first request's rows, then a request's worth per query) and
-        projected while the requests before are in flight (bulk_stream): the first one
-        leaves before the batch is read. `claim` holds the rows' locks, so what is read here
-        is what was claimed."""
-        ids, start, size = list(by_id), 0, first_request_docs(per_request)
-        while start < len(ids):
-            rows = session.execute(
-                select(*PROJECTED_COLUMNS)
-                .where(Article.id.in_(ids[start : start + size]))
-                .order_by(Article.id)
-            ).all()
-            start, size = start + size, per_request
-            for row in rows:
-                try:
-                    yield Document(row.id, row.revision, from_db(row, indexed_at=now))
-                except Exception as exc:  # noqa: BLE001 - one odd row must not sink its batch
-                    mark_failed(
-                        session,
-                        by_id[row.id],
-                        Stage.INDEX,
-                        reason="projection_error",
-                        message=f"{type(exc).__name__}: {exc}",
-                        exc=exc,
-                    )
+        for row in chain([first], rows):
+            claimed[row.id] = row
+            try:
+                yield Document(row.id, row.revision, from_db(row, indexed_at=now))
+            except Exception as exc:  # noqa: BLE001 - one odd row must not sink its batch
+                fail(row.id, "projection_error", f"{type(exc).__name__}: {exc}", exc)
 
-    indexed: list[Article] = []
-    settled: list[Article] = []  # indexed, not yet sent to the store
+    def fail(article_id: str, reason: str, message: str, exc: Exception | None = None) -> None:
+        article = session.get(Article, article_id)  # locked by the claim: read as claimed
+        assert article is not None
+        mark_failed(session, article, Stage.INDEX, reason=reason, message=message, exc=exc)
+
+    indexed: list[Row[Any]] = []
+    settled: list[Row[Any]] = []  # indexed, not yet sent to the store
     retry: list[str] = []
     for doc, results in bulk_stream(
         es, documents(), targets, max_docs=per_request, parallel=STAGE_REQUESTS_IN_FLIGHT
     ):
         # Every target answered: the article's state is settled while later requests are
-        # in flight, and sent to the store a request's worth at a time.
-        article = by_id[doc.id]
+        # in flight, and sent to the store in a few statements per call.
         verdict, reason = outcome(results)
         if verdict == "indexed":
-            settled.append(article)
+            settled.append(claimed[doc.id])
         elif verdict == "retry":
             retry.append(doc.id)
         else:
-            mark_failed(
-                session,
-                article,
-                Stage.INDEX,
-                reason="index_rejected",
-                message=reason or "rejected by Elasticsearch",
-            )
-        if len(settled) == per_request:
+            fail(doc.id, "index_rejected", reason or "rejected by Elasticsearch")
+        if len(settled) >= STAGE_ROWS_PER_ADVANCE:
             advance_all(session, settled, Stage.INDEX, ArticleState.INDEXED, indexed_at=now)
             indexed += settled
             settled = []
     advance_all(session, settled, Stage.INDEX, ArticleState.INDEXED, indexed_at=now)
     indexed += settled
     session.commit()
-    for article in indexed:  # committed: the articles are searchable at the next refresh
-        if article.revision == 1:  # a revision's acceptance time is not kept
-            ACCEPTED_TO_SEARCHABLE.observe((now - article.created_at).total_seconds())
+    for row in indexed:  # committed: the articles are searchable at the next refresh
+        if row.revision == 1:  # a revision's acceptance time is not kept
+            ACCEPTED_TO_SEARCHABLE.observe((now - row.created_at).total_seconds())
     # Saved searches hear of the new articles; a lost message is found by the catch-up job.
-    indexed_ids = [article.id for article in indexed]
+    indexed_ids = [row.id for row in indexed]
     enqueue_alert_matching(indexed_ids)
     if retry:
         log.warning("index_items_retry", count=len(retry))

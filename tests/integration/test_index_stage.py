@@ -309,10 +309,16 @@ def test_every_row_stays_locked_from_the_first_projection_to_the_commit(
 
     monkeypatch.setattr("services.indexer.stage.from_db", from_db)
     monkeypatch.setattr("services.indexer.stage.advance_all", advance_all)
+    monkeypatch.setattr("services.indexer.stage.STAGE_ROWS_PER_ADVANCE", 60)
     with sessions() as session:
         indexed = stage.index_articles(session, ids)
-    # Settled a request's worth (75) at a time, every row still locked each time.
-    assert seen == [("first projection", 0), ("75 settled", 0), ("74 settled", 0)]
+    # Settled 60 at a time while requests are in flight, every row still locked each time.
+    assert seen == [
+        ("first projection", 0),
+        ("60 settled", 0),
+        ("60 settled", 0),
+        ("29 settled", 0),
+    ]
     assert unlocked() == len(ids)
     assert sorted(indexed) == sorted(set(ids) - {"l-070"})
     assert _count() == 149

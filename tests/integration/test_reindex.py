@@ -258,3 +258,29 @@ def test_an_outdated_mapping_holds_writes_until_index_init_reindexes() -> None:
     es.indices.refresh(index=alias_name())
     # The reindex loaded the 20 indexed articles and the enriched one (still enriched then).
     assert es.count(index=alias_name())["count"] == 21
+
+
+def test_the_stage_writes_to_next_while_a_reindex_holds_its_lock_and_only_then() -> None:
+    """The index stage asks Elasticsearch about `-next` only while a reindex holds its lock
+    (taken before `-next` is created, released once it is gone): with the lock, a batch lands
+    in `-next` too; without it, a leftover of a killed reindex gets nothing (the next reindex
+    drops it)."""
+    from redis import Redis
+
+    from services.indexer.reindex import reindex_lock
+    from shared.search.indices import create_next_index, next_alias_name
+    from shared.settings import get_settings
+
+    _corpus(3)
+    next_index = create_next_index(_es())  # no lock: as a killed reindex leaves it
+    store_and_index([make_article("no-lock", "Alone", "Written to the read alias only.")])
+    lock = reindex_lock(Redis.from_url(get_settings().redis_url), timeout_s=30)
+    assert lock.acquire(blocking=False)
+    try:
+        store_and_index([make_article("locked", "Mid-reindex", "Written to both.")])
+    finally:
+        lock.release()
+    _es().indices.refresh(index=[_alias(), next_index])
+    assert _es().count(index=_alias())["count"] == 5
+    in_next = _es().search(index=next_alias_name(), query={"match_all": {}})["hits"]["hits"]
+    assert [hit["_id"] for hit in in_next] == ["locked"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from billiard.exceptions import SoftTimeLimitExceeded
 from elasticsearch import ConnectionError as ESConnectionError
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import pipeline, worker
@@ -87,20 +87,46 @@ def test_claim_counts_one_attempt_and_skips_other_states(sessions: sessionmaker[
     assert _get(sessions, done).attempts == 0
 
 
-def test_an_index_claim_loads_only_what_the_stage_records_its_outcome_with(
+def test_claim_rows_reads_the_columns_asked_for_of_rows_still_waiting(
     sessions: sessionmaker[Session],
 ) -> None:
-    """The index stage reads the columns it projects itself, a request's worth at a time."""
+    """The index stage's claim: one SELECT of the columns it projects, rows in id order, the
+    attempt counted on each, an article that moved on left out, the claimed ids tracked."""
+    ids = _add(sessions, 3, ArticleState.ENRICHED)
+    done = _add(sessions, 1, ArticleState.INDEXED, start=10)[0]
+    columns = (Article.id, Article.revision, Article.title, Article.attempts)
+    with sessions() as session:
+        tracked = pipeline.track_claims()
+        rows = list(pipeline.claim_rows(session, Stage.INDEX, [*reversed(ids), done], columns))
+        assert [(r.id, r.revision, r.title, r.attempts) for r in rows] == [
+            (i, 1, f"Title {i}", 1) for i in ids
+        ]
+        assert sorted(tracked) == ids
+        pipeline.advance_all(session, rows, Stage.INDEX, ArticleState.INDEXED)
+        session.commit()
+    with sessions() as session:
+        assert list(pipeline.claim_rows(session, Stage.INDEX, ids, columns)) == []
+        assert list(pipeline.claim_rows(session, Stage.INDEX, [], columns)) == []
+
+
+def test_advance_all_records_rows_of_claim_rows(sessions: sessionmaker[Session]) -> None:
     ids = _add(sessions, 2, ArticleState.ENRICHED)
     with sessions() as session:
-        claimed = pipeline.claim(session, Stage.INDEX, ids)
-        assert sorted(a.id for a in claimed) == ids
-        for article in claimed:
-            unloaded = inspect(article).unloaded
-            assert {"body", "title", "enrichment", "extracted", "raw_content"} <= unloaded
-            assert not {"id", "revision", "state", "attempts", "created_at"} & unloaded
-            assert article.attempts == 1
+        rows = list(
+            pipeline.claim_rows(
+                session, Stage.INDEX, ids, (Article.id, Article.revision, Article.attempts)
+            )
+        )
+        pipeline.advance_all(session, rows, Stage.INDEX, ArticleState.INDEXED)
         session.commit()
+    for article_id in ids:
+        article = _get(sessions, article_id)
+        assert (article.state, article.attempts) == (ArticleState.INDEXED, 0)
+    with sessions() as session:
+        lines = session.scalars(select(StageEvent).order_by(StageEvent.article_id)).all()
+        assert [(e.article_id, e.stage, e.outcome, e.detail) for e in lines] == [
+            (i, "index", "ok", "attempt 1") for i in ids
+        ]
 
 
 def test_claim_fails_an_article_whose_attempts_are_used_up(

@@ -97,14 +97,28 @@ _AUTHOR_DIRECTORY = re.compile(
     r"|journalists?|reporters?|writers?|columnists?|contributors?|staff|people|profiles?"
     r"|personen|mitarbeiter|medewerkers?|by)$"
 )
+# Not in menus, lists, the page's header or footer (an article's own <header> holds its byline).
 _AUTHOR_LINKS = etree.XPath(
-    "//body//a[@href][not(ancestor::nav or ancestor::header or ancestor::footer"
-    " or ancestor::li or ancestor::aside)]"
+    "//body//a[@href][not(ancestor::nav or ancestor::footer or ancestor::li or ancestor::aside"
+    " or ancestor::header[not(ancestor::article or ancestor::main)])]"
 )
 _AUTHOR_NAME_MAX_WORDS = 5
 # Links of one byline sit together: those within this many levels above the first one.
 _BYLINE_BLOCK_LEVELS = 4
 _BYLINE_BLOCK_MAX_CHARS = 400
+# A job title after a byline's name, in the languages of the corpus and its neighbours; also
+# inside compounds ("Wirtschaftsredakteur", "Politikkorrespondentin").
+_ROLE_WORD = re.compile(
+    r"""(?:\w*(?:redakteur|redakteurin|korrespondent|korrespondentin|reporter|reporterin
+        |journalist|journalistin|editor|correspondent|writer|producer|columnist|kolumnist
+        |kolumnistin|contributor|photographer|fotograf|fotografin|redaktionsleiter
+        |redaktionsleiterin|rédacteur|rédactrice|correspondant|correspondante|journaliste
+        |periodista|redactor|redactora|corresponsal|giornalista|corrispondente|redattore
+        |redacteur|verslaggever|journalisti)
+    |senior|chief|deputy|leitender|leitende|stellvertretender|stellvertretende|freier|freie
+    |freelance|staff|news)[,.:]?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 _NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "le", "la", "du", "del", "bin"}
 _TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _LINK_LIST_SHARE = 0.5
@@ -185,6 +199,10 @@ class HtmlOptions:
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
     # meta and byline reading.
     author_links: bool = True
+    # Authors read off the page rather than its JSON-LD (meta tags, byline markup) without
+    # the site's own name and dates when someone else is named ("Dirk Knop" of "Heise
+    # Online; Dirk Knop").
+    people_over_site_names: bool = True
     # The publisher's own copy of the text (JSON-LD articleBody) as a second opinion: when it
     # covers most of what trafilatura kept, a paragraph it lacks is not the article's: body F1
     # +6/-0.
@@ -462,6 +480,24 @@ def _only_the_site(authors: list[str], site_names: set[str]) -> bool:
     return all(_is_site_part(a, site_names) for a in authors)
 
 
+def _people_over_site_names(names: list[str], site_names: set[str]) -> list[str]:
+    """Without the site's own name ("Heise Online", "MDR THÜRINGEN", "TIMESOFINDIA COM") and
+    dates ("Sep 2") when a byline read off the page also names someone else."""
+    others = [
+        n
+        for n in names
+        if not _is_site_part(n, site_names)
+        and not _starts_with_site(n, site_names)
+        and not any(ch.isdigit() for ch in n)
+    ]
+    return others or names
+
+
+def _starts_with_site(name: str, site_names: set[str]) -> bool:
+    squashed = _squash(name)
+    return any(len(site) >= 3 and squashed.startswith(site) for site in site_names)
+
+
 def _byline_in_markup(tree: HtmlElement) -> list[str]:
     """The names of the page's first byline element (class "author"/"byline", itemprop or
     rel "author") that reads as a byline: "Von Seb Dumitru", "By Jane Doe and John Roe"."""
@@ -496,6 +532,7 @@ def _name_shaped(text: str) -> bool:
         2 <= len(words) <= _AUTHOR_NAME_MAX_WORDS
         and not any(ch.isdigit() for ch in text)
         and all(w[0].isupper() or w in _NAME_PARTICLES for w in words)
+        and not any(_ROLE_WORD.match(w) for w in words)
     )
 
 
@@ -527,9 +564,24 @@ def _author_links(tree: HtmlElement) -> list[str]:
 
 
 def split_names(value: str) -> list[str]:
-    """Split "Felix Schroeder und Joerg Soldwisch, dpa" into names; drop URLs and e-mails."""
+    """Split "Felix Schroeder und Joerg Soldwisch, dpa" into names; drop URLs, e-mails and
+    job titles ("Jane Doe, Senior Reporter", "Redakteur Max Muster")."""
     names = (_BYLINE_PREFIX.sub("", clean_line(n)) for n in _NAME_SEPARATORS.split(value))
-    return [n for n in names if n and not _NOT_A_NAME.search(n)]
+    return [bare for n in names if n and not _NOT_A_NAME.search(n) if (bare := _without_role(n))]
+
+
+def _without_role(name: str) -> str:
+    """A name without the job title before or after it: "Redakteur Max Muster", "Holger
+    Mann Leitender Wirtschaftsredakteur" -> the name, when what is left is shaped like one
+    ("Guardian staff reporter" stays; a title alone, "Senior Reporter", becomes "")."""
+    words = name.split()
+    roles = [bool(_ROLE_WORD.match(w)) for w in words]
+    if all(roles):
+        return ""
+    first = roles.index(False)
+    last = roles.index(True, first) if True in roles[first:] else len(words)
+    bare = " ".join(words[first:last])
+    return bare if bare != name and _name_shaped(bare) else name
 
 
 def _dedupe_names(names: list[str]) -> list[str]:
@@ -797,7 +849,8 @@ def extract_html(
         again = _trafilatura(tree, url, options, fast=False, with_metadata=False)
         if isinstance(again, Document) and again.body is not None:
             paragraphs, headings = _article_parts(again.body, options.drop_furniture)
-    authors = linked.authors()
+    stated = linked.authors()
+    authors = stated
     if options.author_links and _only_the_site(authors, site_names):
         authors = _author_links(tree) or authors
     authors = authors or split_names(document.author or "")
@@ -806,6 +859,8 @@ def extract_html(
     if options.move_bylines:
         paragraphs, byline_names = _without_bylines(paragraphs)
         authors = authors or byline_names
+    if options.people_over_site_names and authors != stated:
+        authors = _people_over_site_names(authors, site_names)
     article_body = _plain(linked.text("articleBody") or "")
     if options.article_body_fallback and article_body:
         paragraphs = _or_article_body(paragraphs, article_body)

@@ -162,6 +162,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "byline-flip": _flipped("move_bylines"),
     "markup-byline-flip": _flipped("bylines_in_markup"),
     "author-links-flip": _flipped("author_links"),
+    "site-among-people-flip": _flipped("people_over_site_names"),
     "site-name-flip": _flipped("strip_site_names"),
     "link-list-flip": _flipped("drop_link_lists"),
     "article-body-flip": _flipped("agree_with_article_body"),

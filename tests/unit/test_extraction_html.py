@@ -121,6 +121,12 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         ),
         ("By Samya Kullab and Vasilisa Stepanenko", ["Samya Kullab", "Vasilisa Stepanenko"]),
         ("d.kuckelkorn@example.de", []),
+        # Job titles before or after a name, alone, or in a compound, in any of the languages.
+        ("Holger Mann Leitender Wirtschaftsredakteur", ["Holger Mann"]),
+        ("Jane Doe, Senior Reporter", ["Jane Doe"]),
+        ("Redakteurin Anna Schmidt", ["Anna Schmidt"]),
+        ("Marie Dupont, rédactrice", ["Marie Dupont"]),
+        ("Guardian staff reporter", ["Guardian staff reporter"]),  # no name in it to keep
         ("https://www.facebook.com/someone", []),
     ],
 )
@@ -393,3 +399,23 @@ def test_author_links_in_a_menu_are_no_byline() -> None:
     assert extract(page, "html").authors == ["Amy Fox"]
     no_byline = _byline_page("", menu)
     assert extract(no_byline, "html").authors == []
+
+
+@pytest.mark.parametrize(
+    ("meta_author", "expected"),
+    [
+        ("Valley Gazette, Jane Doe", ["Jane Doe"]),  # the site's own name beside a person
+        ("Jane Doe, Sep 2", ["Jane Doe"]),  # a date read as a name
+        ("Valley Gazette", ["Valley Gazette"]),  # the site alone: the reference keeps it
+    ],
+)
+def test_a_byline_read_off_the_page_puts_people_before_the_sites_name(
+    meta_author: str, expected: list[str]
+) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        '<html><head><meta property="og:site_name" content="Valley Gazette">'
+        f'<meta name="author" content="{meta_author}"></head><body><article>'
+        f"<h1>Budget agreed</h1><p>{story}</p><p>{story}</p></article></body></html>"
+    )
+    assert extract(page, "html", url="https://www.valleygazette.example/n/1").authors == expected

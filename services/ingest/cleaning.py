@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import ftfy
 
@@ -15,9 +14,12 @@ _FTFY = ftfy.TextFixerConfig(
     normalization="NFC",
     explain=False,
 )
-# Invisible characters that only break words for search: zero-width space, word joiner,
-# BOM, soft hyphen. ZWJ/ZWNJ stay: they change how emoji and some scripts are written.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
+# Dropped: control characters (Unicode category Cc: U+0000-001F and U+007F-009F) but the
+# newline and tab that carry layout, and invisible characters that only break words for
+# search: zero-width space, word joiner, BOM, soft hyphen. ZWJ/ZWNJ stay: they change how
+# emoji and some scripts are written. One regex pass (a per-character category test in
+# Python cost a fifth of an article's extraction).
+_DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace except a newline, incl. NBSP and U+2000..
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -25,8 +27,12 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 def repair_text(text: str) -> str:
     """Mojibake fixed, NFC, no control or invisible characters; layout untouched."""
     text = ftfy.fix_text(text, _FTFY)  # also normalises line breaks (CRLF, U+2028) to \n
-    text = text.translate(_INVISIBLE)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return drop_invisible(text)
+
+
+def drop_invisible(text: str) -> str:
+    """The text without control characters (but newline and tab) and invisible ones."""
+    return _DROPPED.sub("", text)
 
 
 def clean_line(text: str) -> str:

@@ -202,7 +202,8 @@ def timestamps(ids: list[str]) -> dict[str, Any]:
 
 def worker_times(log_dir: Path) -> str:
     """Per stage, from the workers' `stage_done` log lines: tasks, articles per task and
-    worker milliseconds per article (the whole task: claim, work, commits, enqueue)."""
+    wall milliseconds per article of the stage function (claim, work, commits; waiting for
+    the cores included: the CPU line says what each process spent)."""
     import json
 
     parts = []
@@ -220,7 +221,7 @@ def worker_times(log_dir: Path) -> str:
         if tasks:
             parts.append(
                 f"{stage} {tasks} tasks, {articles / tasks:.1f} articles/task, "
-                f"{1000 * seconds / articles:.0f} ms/article"
+                f"{1000 * seconds / articles:.0f} wall ms/article"
             )
     return "; ".join(parts)
 
@@ -371,15 +372,24 @@ def main() -> None:
             for enrich in [int(k) for k in args.enrich_processes.split(",")]:
                 reset()
                 start_workers(poster, enrich)
+                sessions = {process.pid: stage for stage, process in pool.processes.items()}
+                roots = dependency_pids()
+                cpu_before = cpu_seconds(sessions, roots)
                 started = time.perf_counter()
                 ids = poster.post_all(payloads)
                 posted_s = time.perf_counter() - started
                 wait_final(ids)
+                cpu_after = cpu_seconds(sessions, roots)
                 t = timestamps(ids)
                 seconds = (t["last_indexed"] - t["first_accepted"]).total_seconds()
                 enrich_s = (t["last_enriched"] - t["first_ingested"]).total_seconds()
                 rates.append((enrich, len(ids), posted_s, seconds, t, enrich_s))
                 print(f"  workers ({enrich} enrich): {worker_times(logs)}", flush=True)
+                print(
+                    f"  CPU ms per article ({enrich} enrich): "
+                    f"{cpu_per_article(cpu_before, cpu_after, len(ids))}",
+                    flush=True,
+                )
             pool.stop_all()  # idle workers hold memory, not CPU; the ceiling runs alone anyway
             ceilings.append(ceiling(payloads))
             ceiling_rate = sum(ceilings) / len(ceilings)

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from services.ingest.cleaning import drop_invisible
 from services.ingest.extraction import clean_text, extract, parse_date
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
+# Zero-width space, word joiner, BOM, soft hyphen: they only break words for search.
+INVISIBLE = "\u200b\u2060\ufeff\u00ad"
 
 
 def test_mojibake_is_repaired() -> None:
@@ -28,6 +31,17 @@ def test_text_is_nfc_without_control_or_invisible_characters() -> None:
     cleaned = clean_text(text)
     assert cleaned == "Caf\u00e9 owners met again.\nSecond line here."
     assert unicodedata.is_normalized("NFC", cleaned)
+
+
+def test_every_control_character_but_newline_and_tab_is_dropped() -> None:
+    # The whole of Unicode against the rule itself: category Cc goes, anything else stays.
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    expected = "".join(
+        ch
+        for ch in everything
+        if (ch in "\n\t" or unicodedata.category(ch) != "Cc") and ch not in INVISIBLE
+    )
+    assert drop_invisible(everything) == expected
 
 
 def test_whitespace_is_collapsed_and_paragraphs_get_one_blank_line() -> None:

@@ -119,6 +119,7 @@ _ROLE_WORD = re.compile(
     |freelance|staff|news)[,.:]?$""",
     re.IGNORECASE | re.VERBOSE,
 )
+_SCHOLARLY_AUTHOR_META = {"citation_author", "dc.creator", "dcterms.creator"}
 _NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "le", "la", "du", "del", "bin"}
 _TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _LINK_LIST_SHARE = 0.5
@@ -199,6 +200,10 @@ class HtmlOptions:
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
     # meta and byline reading.
     author_links: bool = True
+    # With no author in JSON-LD or byline links, citation_author / dc.creator meta tags
+    # ("Brazil, Rachel": last name first, one tag per author) before trafilatura's reading
+    # (which takes them for two names).
+    scholarly_authors: bool = True
     # Authors read off the page rather than its JSON-LD (meta tags, byline markup) without
     # the site's own name and dates when someone else is named ("Dirk Knop" of "Heise
     # Online; Dirk Knop").
@@ -515,7 +520,9 @@ def _author_link_name(link: HtmlElement) -> str | None:
     if not _name_shaped(name):
         return None
     segments = [s for s in urlsplit(str(link.get("href"))).path.split("/") if s]
-    wanted = {_squash(name), _squash(name.lower().translate(_TRANSLITERATED))}
+    # The slug of "Dr. Max Kolter" is "max-kolter"; of "Jörg Müller", "joerg-mueller".
+    bare = " ".join(w for w in name.split() if not w.endswith("."))
+    wanted = {_squash(n) for n in (name, bare, bare.lower().translate(_TRANSLITERATED))}
     for at, directory in enumerate(segments):
         # "/journalist/123/Jon-King": an id may come between the directory and the name.
         if _AUTHOR_DIRECTORY.match(directory.lower()):
@@ -523,6 +530,19 @@ def _author_link_name(link: HtmlElement) -> str | None:
             if any(slug.startswith(w) for slug in slugs for w in wanted if w):
                 return name
     return None
+
+
+def _scholarly_authors(tree: HtmlElement) -> list[str]:
+    """The authors of citation_author / dc.creator meta tags, which write "Last, First":
+    one tag per author, "Brazil, Rachel" -> "Rachel Brazil"."""
+    names: list[str] = []
+    for meta in tree.iterfind(".//meta[@content]"):
+        if (meta.get("name") or meta.get("property") or "").lower() in _SCHOLARLY_AUTHOR_META:
+            last, comma, first = clean_line(str(meta.get("content"))).partition(",")
+            name = f"{first.strip()} {last.strip()}" if comma and "," not in first else ""
+            if _name_shaped(name):
+                names.append(name)
+    return names
 
 
 def _name_shaped(text: str) -> bool:
@@ -853,6 +873,8 @@ def extract_html(
     authors = stated
     if options.author_links and _only_the_site(authors, site_names):
         authors = _author_links(tree) or authors
+    if options.scholarly_authors and not authors:
+        authors = _scholarly_authors(tree)
     authors = authors or split_names(document.author or "")
     if options.bylines_in_markup and _only_the_site(authors, site_names):
         authors = _byline_in_markup(tree) or authors

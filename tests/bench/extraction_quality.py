@@ -163,6 +163,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "markup-byline-flip": _flipped("bylines_in_markup"),
     "author-links-flip": _flipped("author_links"),
     "site-among-people-flip": _flipped("people_over_site_names"),
+    "scholarly-authors-flip": _flipped("scholarly_authors"),
     "site-name-flip": _flipped("strip_site_names"),
     "link-list-flip": _flipped("drop_link_lists"),
     "article-body-flip": _flipped("agree_with_article_body"),

@@ -373,6 +373,7 @@ def _byline_page(byline: str, menu: str = "") -> str:
             ["Jane Doe"],
         ),
         ('<a href="/journalist/123/Jon-Roe">Jon Roe</a>', ["Jon Roe"]),
+        ('von <a href="/autoren/name/max-kolb">Dr. Max Kolb</a>', ["Dr. Max Kolb"]),
         # Names of the same byline without a link of their own come along...
         (
             '<a href="/team/ann-lee/">Ann Lee</a>, <span>Bo Chan</span> und <span>Cy Dahl</span>',
@@ -419,3 +420,13 @@ def test_a_byline_read_off_the_page_puts_people_before_the_sites_name(
         f"<h1>Budget agreed</h1><p>{story}</p><p>{story}</p></article></body></html>"
     )
     assert extract(page, "html", url="https://www.valleygazette.example/n/1").authors == expected
+
+
+def test_citation_meta_tags_write_the_last_name_first() -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        '<html><head><meta name="citation_author" content="Brazil, Rachel">'
+        '<meta name="citation_author" content="de Vries, Jan"></head><body><article>'
+        f"<h1>Budget agreed</h1><p>{story}</p><p>{story}</p></article></body></html>"
+    )
+    assert extract(page, "html").authors == ["Rachel Brazil", "Jan de Vries"]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from services.enrich.enrichment import ArticleText, enrich_texts
-from shared.pipeline import advance, claim
+from shared.pipeline import advance_each, claim
 from shared.states import ArticleState, Stage
 
 
@@ -28,13 +28,13 @@ def enrich_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     # An article that breaks enrichment fails the batch; the stage runner (shared/worker.py)
     # then runs each article alone, so only that one is failed.
     results = enrich_texts(texts)
-    ready = []
+    moves = []
     for article, enrichment in zip(articles, results, strict=True):
         if not enrichment:
             continue
         article.enrichment = enrichment
         article.language = article.language or enrichment.get("language")
-        advance(session, article, Stage.ENRICH, ArticleState.ENRICHED)
-        ready.append(article.id)
+        moves.append((article, ArticleState.ENRICHED))
+    advance_each(session, moves, Stage.ENRICH)
     session.commit()
-    return ready
+    return [article.id for article, _ in moves]

@@ -13,7 +13,7 @@ from services.ingest.extraction import Extracted, extract
 from shared.errors import PermanentError
 from shared.identity import content_hash
 from shared.models import Article
-from shared.pipeline import advance, claim, mark_failed
+from shared.pipeline import advance_each, claim, mark_failed
 from shared.states import ArticleState, Stage
 
 log = structlog.get_logger(__name__)
@@ -84,7 +84,7 @@ def ingest_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     claimed = sorted(claim(session, Stage.INGEST, article_ids), key=lambda a: (a.created_at, a.id))
     extracted = [article for article in claimed if _extract(session, article)]
     dedup = BatchDeduplicator(session, extracted)
-    ready: list[str] = []
+    moves: list[tuple[Article, ArticleState]] = []
     for article in extracted:
         match = dedup.check(article)
         _apply_match(article, match)
@@ -92,10 +92,11 @@ def ingest_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
         # A revision of an article already in the index must reach the index again, even as
         # an exact copy: stopping it here would leave its previous version searchable.
         if match is not None and match.kind == "exact" and article.indexed_at is None:
-            advance(session, article, Stage.INGEST, ArticleState.DUPLICATE)
-            continue
-        advance(session, article, Stage.INGEST, ArticleState.INGESTED)
-        ready.append(article.id)
+            moves.append((article, ArticleState.DUPLICATE))
+        else:
+            moves.append((article, ArticleState.INGESTED))
+    advance_each(session, moves, Stage.INGEST)
+    ready = [article.id for article, state in moves if state == ArticleState.INGESTED]
     # Only a revision can have bands to replace: a first revision waiting for ingest was never
     # ingested (one DELETE less for a new article).
     dedup.save(article.id for article in extracted if article.revision > 1)

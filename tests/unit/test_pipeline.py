@@ -208,6 +208,56 @@ def test_advance_all_moves_a_batch_in_two_statements_like_advance(
     ]
 
 
+def test_advance_each_writes_a_batchs_history_in_one_insert_like_advance(
+    sessions: sessionmaker[Session],
+) -> None:
+    from sqlalchemy import event
+
+    ids = _add(sessions, 3, state=ArticleState.RECEIVED)
+    statements: list[str] = []
+    with sessions() as session:
+        claimed = pipeline.claim(session, Stage.INGEST, ids)
+        claimed[0].attempts = 2  # an article on its second attempt says so in its history
+        session.flush()
+        for n, article in enumerate(claimed):
+            article.title = f"Title {n}"  # the stage's own columns, written by the ORM
+        engine = session.get_bind()
+
+        def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+            statements.append(sql.split()[0])
+
+        event.listen(engine, "before_cursor_execute", statement)
+        try:
+            pipeline.advance_each(
+                session,
+                [
+                    (claimed[0], ArticleState.INGESTED),
+                    (claimed[1], ArticleState.DUPLICATE),
+                    (claimed[2], ArticleState.INGESTED),
+                ],
+                Stage.INGEST,
+            )
+            session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", statement)
+    # One INSERT of every history line; the rows are the ORM's UPDATE (an executemany).
+    assert sorted(statements) == ["INSERT", "UPDATE"]
+    states = [(_get(sessions, i).state, _get(sessions, i).attempts) for i in ids]
+    assert states == [("ingested", 0), ("duplicate", 0), ("ingested", 0)]
+    assert [_get(sessions, i).title for i in ids] == ["Title 0", "Title 1", "Title 2"]
+    with sessions() as session:
+        lines = session.execute(
+            select(
+                StageEvent.article_id, StageEvent.stage, StageEvent.outcome, StageEvent.detail
+            ).order_by(StageEvent.article_id)
+        ).all()
+    assert [tuple(line) for line in lines] == [
+        (ids[0], "ingest", "ok", "attempt 2"),
+        (ids[1], "ingest", "duplicate", "attempt 1"),
+        (ids[2], "ingest", "ok", "attempt 1"),
+    ]
+
+
 def test_release_attempts_gives_back_the_attempt_of_a_transient_error(
     sessions: sessionmaker[Session],
 ) -> None:

@@ -84,6 +84,26 @@ _ABOUT_THE_ARTICLE = (
         12,
     ),
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"), 14),  # "Email: jane@example.com"
+    (  # where the facts came from: "With files from The Associated Press"
+        re.compile(
+            r"""^(?:with\ files\ from\ (?-i:[A-Z])|with\ (?:additional\ )?reporting\ (?:by|from)
+            |mit\ (?:informationen|material)\ (?:von|der|des|aus)\b
+            |avec\ (?:l['\u2019]afp|des\ informations\ de)|con\ información\ de
+            |met\ informatie\ van)""",
+            re.IGNORECASE | re.VERBOSE,
+        ),
+        30,
+    ),
+    (  # the reader asked to rate the article
+        re.compile(
+            r"""^(?:wie\ hat\ ihnen\ (?:dieser|der)\ (?:artikel|beitrag|text)\ gefallen
+            |was\ this\ (?:article|story|page)\ (?:helpful|useful)
+            |did\ you\ (?:like|enjoy)\ this\ (?:article|story)|rate\ this\ (?:article|story)
+            |ihre\ meinung\ ist\ uns\ wichtig|durchschnittliche\ bewertung)""",
+            re.IGNORECASE | re.VERBOSE,
+        ),
+        25,
+    ),
 )
 # "READ MORE: Other story", "ALSO READ | ...", "Lesen Sie auch: ...": links to other articles.
 _TEASER = re.compile(

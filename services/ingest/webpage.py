@@ -222,6 +222,10 @@ class HtmlOptions:
     # Closing paragraphs that start with an author's name ("Jane Doe is a senior researcher
     # at...") are notes about the author: body F1 +2/-0.
     drop_author_notes: bool = True
+    # A closing paragraph that ends with a colon ("Aktuelle Meldungen finden Sie in unserem
+    # Liveblog:") introduces a box or link that is not there: dropped with the notes: body
+    # F1 +2/-0 (naming the author anywhere in a closing note's first words: +1/-1, left off).
+    drop_closing_lead_ins: bool = True
     # The standfirst: the page's description, when the page shows it as text and
     # trafilatura left it out (it often sits above the article's container): body F1 +32/-4.
     lead_from_description: bool = True
@@ -363,11 +367,17 @@ def _with_lead(paragraphs: list[str], description: str, tree: HtmlElement) -> li
     return [description, *paragraphs] if shown else paragraphs
 
 
-def _without_author_notes(paragraphs: list[str], authors: list[str]) -> list[str]:
-    """Without the closing paragraphs that start with an author's name: notes about them."""
+def _without_author_notes(
+    paragraphs: list[str], authors: list[str], options: HtmlOptions = DEFAULT_OPTIONS
+) -> list[str]:
+    """Without the closing paragraphs that start with an author's name (notes about them),
+    or that end with a colon: the lead-in of a box or a link that extraction left out."""
     names = [_squash(a) for a in authors if " " in a.strip()]
     end = len(paragraphs)
-    while end > 1 and any(_squash(paragraphs[end - 1][:80]).startswith(n) for n in names if n):
+    while end > 1 and (
+        any(_squash(paragraphs[end - 1][:80]).startswith(n) for n in names if n)
+        or (options.drop_closing_lead_ins and paragraphs[end - 1].rstrip().endswith(":"))
+    ):
         end -= 1
     return paragraphs[:end]
 
@@ -891,7 +901,7 @@ def extract_html(
     if options.drop_repeated:
         paragraphs = _without_repeats(paragraphs)
     if options.drop_author_notes:
-        paragraphs = _without_author_notes(paragraphs, authors)
+        paragraphs = _without_author_notes(paragraphs, authors, options)
     description = clean_line(document.description or "") or None
     if options.lead_from_description and description:
         paragraphs = _with_lead(paragraphs, description, tree)

@@ -39,6 +39,11 @@ _MORE = "Opposition members said the cuts to the library service went too far, a
         "Empfohlener redaktioneller Inhalt",
         "FUNDA OLUNYE UDABA LAPHA | Kuboshwe abahlanu besolwa ngokugwaza umfundi",
         "Pictured right, is reader Jane Doe, from Durbanville, speaking to the author.",
+        "With files from The Associated Press and Jane Doe",
+        "Mit Informationen der Nachrichtenagenturen dpa, AFP und Reuters.",
+        "Avec l'AFP",
+        "Wie hat Ihnen dieser Artikel gefallen?",
+        "Was this article helpful?",
     ],
 )
 def test_a_line_about_the_article_is_furniture(line: str) -> None:
@@ -58,6 +63,8 @@ def test_a_line_about_the_article_is_furniture(line: str) -> None:
         "Recherche zeigt, dass die Mieten weiter steigen.",
         "He was awarded for an outstanding achievement in an affiliate theatre.",
         "LONDON | The prime minister said on Tuesday that talks would go on.",
+        "With files from the archive, the museum rebuilt the lost wing in 2019.",
+        "Was this the right call? Fans were divided after the match.",
     ],
 )
 def test_an_article_sentence_that_looks_like_furniture_stays(line: str) -> None:
@@ -157,6 +164,15 @@ def test_closing_notes_about_the_author_leave_the_body() -> None:
     got = extract(page, "html")
     assert got.authors == ["Jane Doe"]
     assert got.paragraphs == [_STORY.strip(), _MORE.strip()]
+
+
+def test_a_closing_lead_in_to_a_box_left_out_leaves_the_body() -> None:
+    lead_in = "Aktuelle Meldungen zum Thema finden Sie in unserem Liveblog:"
+    page = (
+        f"<html><body><article><h1>Budget agreed</h1><p>{_STORY}</p><p>{_MORE}</p>"
+        f"<p>{lead_in}</p></article></body></html>"
+    )
+    assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip()]
 
 
 def test_an_article_body_in_html_comes_out_as_text() -> None:

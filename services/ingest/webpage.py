@@ -90,6 +90,13 @@ _BYLINE_ELEMENTS = etree.XPath(
     "//body//*[contains(@class, 'author') or contains(@class, 'byline')"
     " or @itemprop='author' or @rel='author']"
 )
+# An author label in an element of its own, the names beside it: "Autorin/Autor", "Author:".
+_LABEL_ELEMENTS = etree.XPath("//body//*[self::strong or self::b or self::dt or self::th]")
+_AUTHOR_LABEL = re.compile(
+    r"^(?:autor(?:in|en|innen)?|authors?|auteure?s?|autori?e?|autora?s?|text|texte)"
+    r"(?:\s*/\s*\w+)?\s*:?$",
+    re.IGNORECASE,
+)
 # A link to the author's own page: "/autoren/dominik-bath/", "/author/jane-doe-1.4736637",
 # "/journalist/123/Jon-King": a directory of people, then the name the link shows as its slug.
 _AUTHOR_DIRECTORY = re.compile(
@@ -200,6 +207,9 @@ class HtmlOptions:
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
     # meta and byline reading.
     author_links: bool = True
+    # ... else the names after an author label of their own ("<strong>Autorin/Autor</strong>
+    # Jane Doe", "<dt>Author</dt><dd>Jane Doe</dd>"), before trafilatura's reading too.
+    labelled_bylines: bool = True
     # With no author in JSON-LD or byline links, citation_author / dc.creator meta tags
     # ("Brazil, Rachel": last name first, one tag per author) before trafilatura's reading
     # (which takes them for two names).
@@ -520,6 +530,25 @@ def _byline_in_markup(tree: HtmlElement) -> list[str]:
         text = clean_line(element.text_content())
         if len(text) <= _BYLINE_MAX_CHARS and (match := _BYLINE.match(text)):
             return split_names(match.group(1))
+    return []
+
+
+def _labelled_byline(tree: HtmlElement) -> list[str]:
+    """The names after an author label of their own ("<strong>Autorin/Autor</strong> Roman
+    Gonch", "<dt>Author</dt><dd>Jane Doe</dd>"), when they read as names only."""
+    for label in _LABEL_ELEMENTS(tree):
+        if not _AUTHOR_LABEL.match(clean_line(label.text_content())):
+            continue
+        if label.tag in ("dt", "th"):
+            value = label.getnext()
+            text = clean_line(value.text_content()) if value is not None else ""
+        else:
+            parent = label.getparent()
+            whole = clean_line(parent.text_content()) if parent is not None else ""
+            text = whole.removeprefix(clean_line(label.text_content())).strip()
+        names = split_names(text) if len(text) <= _BYLINE_MAX_CHARS else []
+        if names and all(map(_name_shaped, names)):
+            return names
     return []
 
 
@@ -883,6 +912,8 @@ def extract_html(
     authors = stated
     if options.author_links and _only_the_site(authors, site_names):
         authors = _author_links(tree) or authors
+    if options.labelled_bylines and _only_the_site(authors, site_names):
+        authors = _labelled_byline(tree) or authors
     if options.scholarly_authors and not authors:
         authors = _scholarly_authors(tree)
     authors = authors or split_names(document.author or "")

@@ -164,6 +164,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "author-links-flip": _flipped("author_links"),
     "site-among-people-flip": _flipped("people_over_site_names"),
     "scholarly-authors-flip": _flipped("scholarly_authors"),
+    "labelled-byline-flip": _flipped("labelled_bylines"),
     "site-name-flip": _flipped("strip_site_names"),
     "link-list-flip": _flipped("drop_link_lists"),
     "article-body-flip": _flipped("agree_with_article_body"),

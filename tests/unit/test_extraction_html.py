@@ -430,3 +430,18 @@ def test_citation_meta_tags_write_the_last_name_first() -> None:
         f"<h1>Budget agreed</h1><p>{story}</p><p>{story}</p></article></body></html>"
     )
     assert extract(page, "html").authors == ["Rachel Brazil", "Jan de Vries"]
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        ("<ul><li><strong>Autorin/Autor</strong> Roman Gonch</li></ul>", ["Roman Gonch"]),
+        ("<dl><dt>Author</dt><dd>Jane Doe and John Roe</dd></dl>", ["Jane Doe", "John Roe"]),
+        # A label followed by something other than names names nobody.
+        ("<p><b>Text</b> messages show the council was warned twice.</p>", []),
+    ],
+)
+def test_names_after_an_author_label_of_their_own_are_the_authors(
+    byline: str, expected: list[str]
+) -> None:
+    assert extract(_byline_page(byline), "html").authors == expected

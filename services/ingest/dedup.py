@@ -11,8 +11,8 @@
 
 Both point at the article they copy (`duplicate_of`) and share the cluster id of the story's
 first article. The LSH bands of every article are kept in the store (`article_bands`), so
-ingest workers in any process see each other's articles; a batch costs two queries
-(exact originals, near candidates) whatever its size, and one statement each to replace
+ingest workers in any process see each other's articles; a batch costs one query
+(exact originals and near candidates together) whatever its size, and one statement each to replace
 the batch's bands.
 
 A race remains between two workers ingesting copies of one story at the same instant: both
@@ -27,11 +27,11 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
-from sqlalchemy import Insert, delete, select, text
+from sqlalchemy import Insert, Select, delete, literal_column, select, text, union_all
 from sqlalchemy.orm import Session
 
 from shared.db import insert_ignoring_duplicates
@@ -175,44 +175,45 @@ class BatchDeduplicator:
         self.known: dict[str, tuple[_Known, LeanMinHash]] = {}
         # The batch's own rows are not settled yet, so their pending changes cannot alter
         # what these lookups find: no flush before them (one UPDATE per article, not two).
+        self.exact: dict[str, list[_Known]] = {}
         with session.no_autoflush:
-            self.exact = self._load_exact({a.content_hash for a in articles if a.content_hash})
-            self._load_near_candidates()
+            self._load_known({a.content_hash for a in articles if a.content_hash})
         self.bands: dict[str, list[int]] = {}
 
-    def _load_exact(self, hashes: set[str]) -> dict[str, list[_Known]]:
-        """Settled articles with these content hashes, first submitted first (one query)."""
-        exact: dict[str, list[_Known]] = {}
-        if not hashes:
-            return exact
-        rows = self.session.execute(
-            select(Article.content_hash, Article.id, Article.cluster_id)
-            .where(Article.content_hash.in_(list(hashes)), Article.state.in_(_SETTLED))
-            .order_by(Article.created_at, Article.id)
-        ).all()
-        for content_hash, found_id, cluster_id in rows:
-            exact.setdefault(content_hash, []).append(_Known(found_id, cluster_id or found_id))
-        return exact
-
-    def _load_near_candidates(self) -> None:
-        """Settled articles sharing a band with any article of the batch (one query)."""
+    def _load_known(self, hashes: set[str]) -> None:
+        """Settled articles with these content hashes (exact originals) and those sharing a
+        band with any article of the batch (near candidates), first submitted first: one
+        query for both (a round trip less for an article alone)."""
         keys = {k for m in self.signatures.values() for k in band_keys(m, self.scheme)}
-        if not keys:
-            return
-        banded = select(ArticleBand.article_id).where(ArticleBand.band.in_(list(keys)))
-        rows = self.session.execute(
-            select(Article.id, Article.cluster_id, Article.minhash)
-            .where(
-                Article.id.in_(banded),
-                Article.state.in_(_SETTLED),
-                Article.minhash.is_not(None),
+        columns = (Article.content_hash, Article.id, Article.cluster_id, Article.minhash)
+        lookups: list[Select[Any]] = []
+        if hashes:
+            lookups.append(
+                select(literal_column("1").label("exact"), *columns, Article.created_at).where(
+                    Article.content_hash.in_(list(hashes)), Article.state.in_(_SETTLED)
+                )
             )
-            .order_by(Article.created_at, Article.id)
-        ).all()
-        for found_id, cluster_id, data in rows:
+        if keys:
+            banded = select(ArticleBand.article_id).where(ArticleBand.band.in_(list(keys)))
+            lookups.append(
+                select(literal_column("0").label("exact"), *columns, Article.created_at).where(
+                    Article.id.in_(banded),
+                    Article.state.in_(_SETTLED),
+                    Article.minhash.is_not(None),
+                )
+            )
+        if not lookups:
+            return
+        found = union_all(*lookups)
+        ordered = found.order_by(found.selected_columns.created_at, found.selected_columns.id)
+        for exact, content_hash, found_id, cluster_id, data, _ in self.session.execute(ordered):
+            known = _Known(found_id, cluster_id or found_id)
+            if exact:
+                self.exact.setdefault(content_hash, []).append(known)
+                continue
             minhash = decode_signature(data, self.scheme)
             if minhash is not None:
-                self._remember(_Known(found_id, cluster_id or found_id), minhash)
+                self._remember(known, minhash)
 
     def _remember(self, known: _Known, minhash: LeanMinHash) -> None:
         if known.id not in self.known:

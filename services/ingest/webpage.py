@@ -126,6 +126,7 @@ _ROLE_WORD = re.compile(
     |freelance|staff|news)[,.:]?$""",
     re.IGNORECASE | re.VERBOSE,
 )
+_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "byl")
 _SCHOLARLY_AUTHOR_META = {"citation_author", "dc.creator", "dcterms.creator"}
 _NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "le", "la", "du", "del", "bin"}
 _TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -214,6 +215,9 @@ class HtmlOptions:
     # ("Brazil, Rachel": last name first, one tag per author) before trafilatura's reading
     # (which takes them for two names).
     scholarly_authors: bool = True
+    # The author meta tags as the page writes them ("ndr.de", "JÖRG ZSCHOCHE") before
+    # trafilatura's reading of them, which changes the case and spelling ("Ndr De").
+    meta_author_as_written: bool = True
     # Authors read off the page rather than its JSON-LD (meta tags, byline markup) without
     # the site's own name and dates when someone else is named ("Dirk Knop" of "Heise
     # Online; Dirk Knop").
@@ -916,6 +920,8 @@ def extract_html(
         authors = _labelled_byline(tree) or authors
     if options.scholarly_authors and not authors:
         authors = _scholarly_authors(tree)
+    if options.meta_author_as_written and not authors:
+        authors = [n for n in split_names(_meta(tree, _AUTHOR_META) or "") if n]
     authors = authors or split_names(document.author or "")
     if options.bylines_in_markup and _only_the_site(authors, site_names):
         authors = _byline_in_markup(tree) or authors

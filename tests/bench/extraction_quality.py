@@ -165,6 +165,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "site-among-people-flip": _flipped("people_over_site_names"),
     "scholarly-authors-flip": _flipped("scholarly_authors"),
     "labelled-byline-flip": _flipped("labelled_bylines"),
+    "meta-author-flip": _flipped("meta_author_as_written"),
     "site-name-flip": _flipped("strip_site_names"),
     "link-list-flip": _flipped("drop_link_lists"),
     "article-body-flip": _flipped("agree_with_article_body"),

@@ -445,3 +445,13 @@ def test_names_after_an_author_label_of_their_own_are_the_authors(
     byline: str, expected: list[str]
 ) -> None:
     assert extract(_byline_page(byline), "html").authors == expected
+
+
+@pytest.mark.parametrize("meta_author", ["valleygazette.example", "JANE DOE"])
+def test_the_author_meta_tag_is_taken_as_the_page_writes_it(meta_author: str) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        f'<html><head><meta name="author" content="{meta_author}"></head><body><article>'
+        f"<h1>Budget agreed</h1><p>{story}</p><p>{story}</p></article></body></html>"
+    )
+    assert extract(page, "html").authors == [meta_author]

@@ -26,9 +26,10 @@ The CPU time of the bench process during each (what the stage or the reindex its
 since the raw reference costs next to nothing there) is printed too: on a shared machine it
 is steadier than the ratios.
 
-Runs against the local stack in a namespace of its own: alias `newsflow-bench-articles`, a
-temporary PostgreSQL database (or SQLite with --sqlite), all removed at the end unless --keep
-(then bench_search.py can reuse the index).
+Runs against the local stack in a namespace of its own: alias `newsflow-bench-articles` (or
+`$NEWSFLOW_BENCH_ALIAS`, so that two runs can share the stack), a temporary PostgreSQL database
+(or SQLite with --sqlite), all removed at the end unless --keep (then bench_search.py can reuse
+the index).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-BENCH_ALIAS = "newsflow-bench-articles"
+BENCH_ALIAS = os.environ.get("NEWSFLOW_BENCH_ALIAS", "newsflow-bench-articles")
 PG_ADMIN_URL = os.environ.get(
     "NEWSFLOW_BENCH_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
 )

@@ -28,12 +28,14 @@ import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import Row, insert, select, text, update
+from sqlalchemy import Row, Select, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.sql.dml import ReturningUpdate, Update
 
 from shared.metrics import STAGE_FAILED, STAGE_PROCESSED
 from shared.models import Article, StageEvent, utcnow
@@ -117,13 +119,39 @@ def claim_rows(
     if claimed is not None:
         claimed.extend(ready_ids)
     # Core execution: the rows come from the cursor one at a time, nothing is buffered.
-    return iter(
-        session.connection().execute(
-            select(*columns)
-            .where(Article.id.in_(ready_ids), Article.state == STAGE_INPUT_STATE[stage])
-            .order_by(Article.id)
-            .with_for_update()
-        )
+    statement = _claim_rows_statement(stage, tuple(column.key for column in columns))
+    return iter(session.connection().execute(statement, {"ids": ready_ids}))
+
+
+# The statements of a claim are built once and take the ids as a parameter: building a
+# statement and its cache key cost more of a small batch's CPU than running it.
+@cache
+def _claim_rows_statement(stage: Stage, columns: tuple[str, ...]) -> Select[Any]:
+    return (
+        select(*(getattr(Article, name) for name in columns))
+        .where(Article.id.in_(bindparam("ids", expanding=True)))
+        .where(Article.state == STAGE_INPUT_STATE[stage])
+        .order_by(Article.id)
+        .with_for_update()
+    )
+
+
+@cache
+def _count_attempts_statement(stage: Stage) -> ReturningUpdate[tuple[str, int]]:
+    """Count the attempt of every row still waiting, locked in id order, in one statement."""
+    waiting = (
+        select(Article.id)
+        .where(Article.id.in_(bindparam("ids", expanding=True)))
+        .where(Article.state == STAGE_INPUT_STATE[stage])
+        .order_by(Article.id)
+        .with_for_update()
+    )
+    return (
+        update(Article)
+        .where(Article.id.in_(waiting.scalar_subquery()))
+        .values(attempts=Article.attempts + 1)
+        .returning(Article.id, Article.attempts)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -132,26 +160,11 @@ def _count_attempts(session: Session, stage: Stage, article_ids: Sequence[str]) 
     fail those that used them all, and commit; returns the ids of the others."""
     if not article_ids:
         return []
-    expected = STAGE_INPUT_STATE[stage]
     ids = sorted(set(article_ids))  # one lock order for every worker: no deadlocks
     max_attempts = get_settings().max_stage_attempts
-
-    # Count the attempt of every row still waiting, locked in id order, in one statement.
     # A row that comes back over `max_attempts` had used them all: it gets its counter back
     # and is failed instead.
-    waiting = (
-        select(Article.id)
-        .where(Article.id.in_(ids), Article.state == expected)
-        .order_by(Article.id)
-        .with_for_update()
-    )
-    rows = session.execute(
-        update(Article)
-        .where(Article.id.in_(waiting.scalar_subquery()))
-        .values(attempts=Article.attempts + 1)
-        .returning(Article.id, Article.attempts)
-        .execution_options(synchronize_session=False)
-    ).all()
+    rows = session.execute(_count_attempts_statement(stage), {"ids": ids}).all()
     exhausted = sorted(row.id for row in rows if row.attempts > max_attempts)
     ready_ids = sorted(row.id for row in rows if row.attempts <= max_attempts)
     for article in _load(session, exhausted):
@@ -267,6 +280,18 @@ def _insert_history(session: Session, lines: list[dict[str, Any]]) -> None:
         session.execute(insert(StageEvent), lines)
 
 
+@cache
+def _advance_statement(columns: tuple[str, ...]) -> Update:
+    """The UPDATE of `advance_all` setting `columns`, built once (as a claim's statements)."""
+    table = Article.__table__.c
+    return (
+        update(Article)
+        .where(Article.id.in_(bindparam("ids", expanding=True)))
+        .values({name: bindparam(f"new_{name}", type_=table[name].type) for name in columns})
+        .execution_options(synchronize_session=False)
+    )
+
+
 def advance_all(
     session: Session,
     articles: Sequence[Claimed],
@@ -282,10 +307,8 @@ def advance_all(
     _insert_history(session, [_advanced_line(a, stage, new_state, now) for a in articles])
     moved = {**_advanced_columns(new_state, now), **columns}
     session.execute(
-        update(Article)
-        .where(Article.id.in_([a.id for a in articles]))
-        .values(**moved)
-        .execution_options(synchronize_session=False)
+        _advance_statement(tuple(moved)),
+        {"ids": [a.id for a in articles], **{f"new_{name}": v for name, v in moved.items()}},
     )
     # The articles of the session read what changed from the store if it is used again
     # (cheaper than working out the new values in Python for each).

@@ -193,6 +193,7 @@ def _first_pass(
     max_bytes: int,
     parallel: int,
     stats: BulkStats,
+    first_docs: int,
 ) -> Iterator[tuple[_Pending, ItemResult]]:
     """Send the documents as they come, `parallel` requests at a time; yields item results,
     a request's worth at a time, in the order the requests end."""
@@ -221,8 +222,7 @@ def _first_pass(
             # ended one's results (what the caller does with them must not hold it back).
             # A short first request: Elasticsearch starts on it while the next documents
             # are read and projected, instead of waiting for a whole request's worth.
-            first = first_request_docs(max_docs)
-            for chunk in _chunks(pending(), max_docs, max_bytes, first):
+            for chunk in _chunks(pending(), max_docs, max_bytes, first_docs):
                 ended = collect(block=len(in_flight) >= parallel) if in_flight else []
                 in_flight.add(pool.submit(_sent, es, chunk, require_alias))
                 yield from ended
@@ -244,6 +244,7 @@ def bulk_stream(
     retry: Retry | None = None,
     stats: BulkStats | None = None,
     parallel: int = 1,
+    first_docs: int | None = None,
 ) -> Iterator[tuple[Document, list[ItemResult]]]:
     """Write every document to every target; yields each document with its final item
     results, in the order of `targets`, as soon as every target has answered for it, so a
@@ -253,13 +254,22 @@ def bulk_stream(
     up to `parallel` requests in flight while the next ones are built. Connection errors
     propagate (the caller retries the batch); a transient status (429, 503, ...), for an
     item or a whole request, is retried here as `retry` says (default: `bulk_item_retry()`),
-    once the first pass is over, and then yielded as is.
+    once the first pass is over, and then yielded as is. The first request carries
+    `first_docs` documents (default: `first_request_docs(max_docs)`).
     """
     policy = retry or bulk_item_retry()
     stats = stats if stats is not None else BulkStats()
     started = time.perf_counter()
     items: Iterable[tuple[_Pending, ItemResult]] = _first_pass(
-        es, documents, targets, require_alias, max_docs, max_bytes, max(1, parallel), stats
+        es,
+        documents,
+        targets,
+        require_alias,
+        max_docs,
+        max_bytes,
+        max(1, parallel),
+        stats,
+        first_docs or first_request_docs(max_docs),
     )
     order = {target: i for i, target in enumerate(targets)}
     answered: dict[str, list[ItemResult]] = {}  # final results of documents still waiting

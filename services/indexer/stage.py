@@ -135,7 +135,11 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     targets = _write_targets(es)
     now = utcnow()
     claimed: dict[str, Row[Any]] = {}
-    per_request = docs_per_request(len(set(article_ids)))
+    batch = len(set(article_ids))
+    per_request = docs_per_request(batch)
+    # A short first request lets the reading of the next ones overlap it, when there are
+    # next ones to read: a batch sent in one round of requests goes out in equal requests.
+    one_round = batch <= per_request * STAGE_REQUESTS_IN_FLIGHT
 
     def documents() -> Iterator[Document]:
         for row in chain([first], rows):
@@ -154,7 +158,12 @@ def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     settled: list[Row[Any]] = []  # indexed, not yet sent to the store
     retry: list[str] = []
     for doc, results in bulk_stream(
-        es, documents(), targets, max_docs=per_request, parallel=STAGE_REQUESTS_IN_FLIGHT
+        es,
+        documents(),
+        targets,
+        max_docs=per_request,
+        parallel=STAGE_REQUESTS_IN_FLIGHT,
+        first_docs=per_request if one_round else None,
     ):
         # Every target answered: the article's state is settled while later requests are
         # in flight, and sent to the store in a few statements per call.

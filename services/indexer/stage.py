@@ -3,7 +3,13 @@
 Each document's `_id` is the article id and its external version the article revision,
 so a redelivered batch or a replay never makes a second document, and a stale revision
 can never overwrite a newer one. While a reindex runs, every batch is also written to the
-index being built (see shared/search/indices.py), so nothing indexed meanwhile is lost.
+index being built (see shared/search/indices.py and `_write_targets`), so nothing indexed
+meanwhile is lost.
+
+A call's fixed cost is kept small, since single posts make batches of one: the claim reads
+the projected columns in its own locking SELECT, the outcome is recorded in two statements
+per call (up to `STAGE_ROWS_PER_ADVANCE` rows), and Elasticsearch is asked about `-next`
+only while a reindex holds its lock.
 """
 
 from __future__ import annotations

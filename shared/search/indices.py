@@ -3,9 +3,10 @@
 - The read alias (`settings.index_alias`, `newsflow-articles`) points at exactly one
   versioned index, `{alias}-v{MAPPING_VERSION}-{stamp}`. Apps and the API read through it.
 - While a reindex runs, the alias `{alias}-next` points at the index being built. The index
-  stage writes every batch to the read alias *and* to `{alias}-next` when it exists, so
-  articles indexed during a reindex land in both; external versions make the double write
-  (and the reindex's own write of the same revision) harmless.
+  stage writes every batch to the read alias *and* to `{alias}-next` when it exists and a
+  reindex holds its lock (services/indexer/stage.py), so articles indexed during a reindex
+  land in both; external versions make the double write (and the reindex's own write of the
+  same revision) harmless.
 - Writes go through aliases with `require_alias`, so a write racing with the deletion of an
   old index fails instead of silently re-creating it from the template.
 """

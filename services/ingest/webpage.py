@@ -146,6 +146,7 @@ _TAG = re.compile(r"<[a-zA-Z/!][^>]*+>")
 _BLOCK_END = re.compile(r"</(?:p|div|h\d|li|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n|\r?\n")  # articleBody's paragraphs, when it has any
 _REPEAT_MIN_WORDS = 3
+_CAPTION_MIN_WORDS = 4  # "Foto", "Bild 1" as alt text say nothing about a paragraph
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?=$|[-_])")
 _FRAGMENT = re.compile(r"<(?:html|body)[\s>]", re.IGNORECASE)
 
@@ -246,6 +247,8 @@ class HtmlOptions:
     # A paragraph repeated inside a longer one (a pull quote, a teaser of the standfirst):
     # body F1 +5/-1.
     drop_repeated: bool = True
+    # A paragraph that is an image's alt text or title is its caption, not article text.
+    drop_image_captions: bool = True
 
 
 DEFAULT_OPTIONS = HtmlOptions()
@@ -394,6 +397,18 @@ def _without_author_notes(
     ):
         end -= 1
     return paragraphs[:end]
+
+
+def _without_captions(paragraphs: list[str], tree: HtmlElement) -> list[str]:
+    """Without the paragraphs that are an image's alt text or title (its credit after " | "
+    aside): captions shown under a picture, in any language."""
+    captions = set()
+    for image in tree.iter("img"):
+        for text in (image.get("alt"), image.get("title")):
+            words = " ".join(_words(str(text or "").split(" | ")[0]))
+            if words.count(" ") + 1 >= _CAPTION_MIN_WORDS:
+                captions.add(words)
+    return [p for p in paragraphs if " ".join(_words(p)) not in captions]
 
 
 def _without_repeats(paragraphs: list[str]) -> list[str]:
@@ -937,6 +952,8 @@ def extract_html(
         paragraphs = _agreeing_with(paragraphs, article_body)
     if options.drop_repeated:
         paragraphs = _without_repeats(paragraphs)
+    if options.drop_image_captions:
+        paragraphs = _without_captions(paragraphs, tree)
     if options.drop_author_notes:
         paragraphs = _without_author_notes(paragraphs, authors, options)
     description = clean_line(document.description or "") or None

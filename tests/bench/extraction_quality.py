@@ -174,6 +174,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "closing-lead-in-flip": _flipped("drop_closing_lead_ins"),
     "lead-flip": _flipped("lead_from_description"),
     "repeat-flip": _flipped("drop_repeated"),
+    "caption-flip": _flipped("drop_image_captions"),
     "page-suffix-flip": _flipped("strip_page_suffixes"),
     "headline-shown-flip": _flipped("headline_shown"),
     "untruncate-flip": _flipped("untruncate_titles"),

@@ -208,3 +208,13 @@ def test_a_description_the_page_does_not_show_stays_out_of_the_body() -> None:
     got = extract(_with_description(lead, ""), "html")
     assert got.description == lead
     assert got.paragraphs == [_STORY.strip(), _MORE.strip()]
+
+
+def test_a_caption_that_is_an_images_alt_text_leaves_the_body() -> None:
+    caption = "Die Stadträtin jubelt nach der Abstimmung im Rathaus"
+    page = (
+        f"<html><body><article><h1>Budget agreed</h1><p>{_STORY}</p>"
+        f'<div><img src="/a.jpg" alt="{caption}" title="{caption} | Foto: Jane Doe">'
+        f'<p class="info">{caption}</p></div><p>{_MORE}</p></article></body></html>'
+    )
+    assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip()]

@@ -9,6 +9,7 @@ the publication time (not only the day), the canonical link and the page's langu
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 from collections import Counter, deque
@@ -97,6 +98,7 @@ _AUTHOR_LABEL = re.compile(
     r"(?:\s*/\s*\w+)?\s*:?$",
     re.IGNORECASE,
 )
+_LABEL_MAX_NODES = 3
 # A link to the author's own page: "/autoren/dominik-bath/", "/author/jane-doe-1.4736637",
 # "/journalist/123/Jon-King": a directory of people, then the name the link shows as its slug.
 _AUTHOR_DIRECTORY = re.compile(
@@ -556,6 +558,9 @@ def _labelled_byline(tree: HtmlElement) -> list[str]:
     """The names after an author label of their own ("<strong>Autorin/Autor</strong> Roman
     Gonch", "<dt>Author</dt><dd>Jane Doe</dd>"), when they read as names only."""
     for label in _LABEL_ELEMENTS(tree):
+        # A label is a few nodes at most: never the text of a deep (hostile) nesting.
+        if len(list(itertools.islice(label.iter(), _LABEL_MAX_NODES + 1))) > _LABEL_MAX_NODES:
+            continue
         if not _AUTHOR_LABEL.match(clean_line(label.text_content())):
             continue
         if label.tag in ("dt", "th"):

@@ -579,20 +579,23 @@ def _labelled_byline(tree: HtmlElement) -> list[str]:
 def _author_link_name(link: HtmlElement) -> str | None:
     """The name a link shows when it leads to that person's page in a directory of people
     (the slug starts with the name: "/team/martin-murphycorrectiv-org/" too)."""
+    segments = [s for s in urlsplit(str(link.get("href"))).path.split("/") if s]
+    # "/journalist/123/Jon-King": an id may come between the directory and the name.
+    slugs = [
+        _letters(unquote(slug))
+        for at, directory in enumerate(segments)
+        if _AUTHOR_DIRECTORY.match(directory.lower())
+        for slug in segments[at + 1 : at + 3]
+    ]
+    if not slugs:
+        return None  # most links: the href alone rules them out, the text is never read
     name = clean_line(link.text_content())
     if not _name_shaped(name):
         return None
-    segments = [s for s in urlsplit(str(link.get("href"))).path.split("/") if s]
     # The slug of "Dr. Max Kolter" is "max-kolter"; of "Jörg Müller", "joerg-mueller".
     bare = " ".join(w for w in name.split() if not w.endswith("."))
     wanted = {_squash(n) for n in (name, bare, bare.lower().translate(_TRANSLITERATED))}
-    for at, directory in enumerate(segments):
-        # "/journalist/123/Jon-King": an id may come between the directory and the name.
-        if _AUTHOR_DIRECTORY.match(directory.lower()):
-            slugs = (_letters(unquote(slug)) for slug in segments[at + 1 : at + 3])
-            if any(slug.startswith(w) for slug in slugs for w in wanted if w):
-                return name
-    return None
+    return name if any(slug.startswith(w) for slug in slugs for w in wanted if w) else None
 
 
 def _scholarly_authors(tree: HtmlElement) -> list[str]:

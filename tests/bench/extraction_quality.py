@@ -23,6 +23,12 @@ scores best on the others is picked and scored on that publisher; the mean over 
 is what the choice is worth on an unseen site, next to the pooled best (which is optimistic).
 Per variant, "+/-" counts the publishers it helps and hurts against the current choice: a
 rule that helps one publisher and hurts others only fits the one it was written for.
+
+    .venv/bin/python tests/bench/extraction_quality.py CORPUS --hide-linked-authors [--variants ...]
+
+scores every page with its JSON-LD `author`/`creator` removed first (markup, meta tags and
+bylines unchanged): 120 of fundus-dev's 137 pages name their authors in JSON-LD, so the
+default figure says little about the rules a site without JSON-LD authors relies on.
 """
 
 from __future__ import annotations

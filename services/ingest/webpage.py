@@ -172,7 +172,7 @@ class HtmlOptions:
     # trafilatura's precision mode off: body F1 +16/-8, titles, dates and authors +1/-0 each.
     favor_precision: bool = False
     # Our share-bar / teaser / sign-up / credits / time-stamp line filter (boilerplate.py),
-    # also line by line inside a paragraph: body F1 +33/-1.
+    # also line by line inside a paragraph: body F1 +36/-1.
     drop_furniture: bool = True
     # A list whose every item is mostly a link ("Naturkatastrophe: <a>Santorini-Vulkan...</a>")
     # lists other articles, removed before trafilatura: body F1 +4/-2.
@@ -209,21 +209,24 @@ class HtmlOptions:
     bylines_in_markup: bool = True
     # When the page's JSON-LD names no person but the publisher (or nobody), the byline's
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
-    # meta and byline reading.
+    # meta and byline reading: authors +1/-0 (+16/-0 with JSON-LD authors hidden, the bench's
+    # --hide-linked-authors: what a site without them gets).
     author_links: bool = True
     # ... else the names after an author label of their own ("<strong>Autorin/Autor</strong>
-    # Jane Doe", "<dt>Author</dt><dd>Jane Doe</dd>"), before trafilatura's reading too.
+    # Jane Doe", "<dt>Author</dt><dd>Jane Doe</dd>"), before trafilatura's reading too:
+    # authors +1/-0 (hidden +1/-0).
     labelled_bylines: bool = True
     # With no author in JSON-LD or byline links, citation_author / dc.creator meta tags
     # ("Brazil, Rachel": last name first, one tag per author) before trafilatura's reading
-    # (which takes them for two names).
+    # (which takes them for two names): authors +0/-0 (hidden +1/-0).
     scholarly_authors: bool = True
     # The author meta tags as the page writes them ("ndr.de", "JÖRG ZSCHOCHE") before
-    # trafilatura's reading of them, which changes the case and spelling ("Ndr De").
+    # trafilatura's reading of them, which changes the case and spelling ("Ndr De"):
+    # authors +0/-0 (hidden +2/-0).
     meta_author_as_written: bool = True
     # Authors read off the page rather than its JSON-LD (meta tags, byline markup) without
     # the site's own name and dates when someone else is named ("Dirk Knop" of "Heise
-    # Online; Dirk Knop").
+    # Online; Dirk Knop"): authors +1/-0 (hidden +1/-0).
     people_over_site_names: bool = True
     # The publisher's own copy of the text (JSON-LD articleBody) as a second opinion: when it
     # covers most of what trafilatura kept, a paragraph it lacks is not the article's: body F1
@@ -237,19 +240,20 @@ class HtmlOptions:
     # (which takes the first date it sees, often a teaser's): dates +1/-0.
     dates_from_title: bool = True
     # Closing paragraphs that start with an author's name ("Jane Doe is a senior researcher
-    # at...") are notes about the author: body F1 +2/-0.
+    # at...") are notes about the author: body F1 +4/-0 with the closing lead-ins below.
     drop_author_notes: bool = True
     # A closing paragraph that ends with a colon ("Aktuelle Meldungen finden Sie in unserem
     # Liveblog:") introduces a box or link that is not there: dropped with the notes: body
     # F1 +2/-0 (naming the author anywhere in a closing note's first words: +1/-1, left off).
     drop_closing_lead_ins: bool = True
     # The standfirst: the page's description, when the page shows it as text and
-    # trafilatura left it out (it often sits above the article's container): body F1 +32/-4.
+    # trafilatura left it out (it often sits above the article's container): body F1 +33/-4.
     lead_from_description: bool = True
     # A paragraph repeated inside a longer one (a pull quote, a teaser of the standfirst):
     # body F1 +5/-1.
     drop_repeated: bool = True
-    # A paragraph that is an image's alt text or title is its caption, not article text.
+    # A paragraph that is an image's alt text or title is its caption, not article text:
+    # body F1 +2/-0.
     drop_image_captions: bool = True
 
 

@@ -948,7 +948,7 @@ def extract_html(
     if options.scholarly_authors and not authors:
         authors = _scholarly_authors(tree)
     if options.meta_author_as_written and not authors:
-        authors = [n for n in split_names(_meta(tree, _AUTHOR_META) or "") if n]
+        authors = split_names(_meta(tree, _AUTHOR_META) or "")
     authors = authors or split_names(document.author or "")
     if options.bylines_in_markup and _only_the_site(authors, site_names):
         authors = _byline_in_markup(tree) or authors

@@ -148,6 +148,35 @@ def test_claim_fails_an_article_whose_attempts_are_used_up(
     assert _events(sessions, poison) == ["failed"]
 
 
+@contextmanager
+def _statement_kinds(session: Session) -> Iterator[list[str]]:
+    """The first word of every SQL statement the session's engine sends within the block."""
+    from sqlalchemy import event
+
+    kinds: list[str] = []
+    engine = session.get_bind()
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        kinds.append(sql.split()[0])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield kinds
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def _history(sessions: sessionmaker[Session]) -> list[tuple[Any, ...]]:
+    """Every history line as (article id, stage, outcome, detail), by article id."""
+    with sessions() as session:
+        lines = session.execute(
+            select(
+                StageEvent.article_id, StageEvent.stage, StageEvent.outcome, StageEvent.detail
+            ).order_by(StageEvent.article_id)
+        ).all()
+    return [tuple(line) for line in lines]
+
+
 def test_advance_resets_attempts_and_records_the_attempt(sessions: sessionmaker[Session]) -> None:
     (article_id,) = _add(sessions, 1)
     with sessions() as session:
@@ -164,29 +193,18 @@ def test_advance_resets_attempts_and_records_the_attempt(sessions: sessionmaker[
 def test_advance_all_moves_a_batch_in_two_statements_like_advance(
     sessions: sessionmaker[Session],
 ) -> None:
-    from sqlalchemy import event
-
     from shared.models import utcnow
 
     ids = _add(sessions, 3)
     indexed_at = utcnow()
-    statements: list[str] = []
     with sessions() as session:
         claimed = pipeline.claim(session, Stage.ENRICH, ids)
         claimed[0].attempts = 2  # an article on its second attempt says so in its history
         session.flush()
-        engine = session.get_bind()
-
-        def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-            statements.append(sql.split()[0])
-
-        event.listen(engine, "before_cursor_execute", statement)
-        try:
+        with _statement_kinds(session) as statements:
             pipeline.advance_all(
                 session, claimed, Stage.ENRICH, ArticleState.ENRICHED, indexed_at=indexed_at
             )
-        finally:
-            event.remove(engine, "before_cursor_execute", statement)
         # The articles of the session are moved too, not left stale.
         assert {(a.state, a.attempts) for a in claimed} == {("enriched", 0)}
         session.commit()
@@ -195,13 +213,7 @@ def test_advance_all_moves_a_batch_in_two_statements_like_advance(
         article = _get(sessions, article_id)
         assert (article.state, article.attempts, article.failed_stage) == ("enriched", 0, None)
         assert article.indexed_at == indexed_at
-    with sessions() as session:
-        lines = session.execute(
-            select(
-                StageEvent.article_id, StageEvent.stage, StageEvent.outcome, StageEvent.detail
-            ).order_by(StageEvent.article_id)
-        ).all()
-    assert [tuple(line) for line in lines] == [
+    assert _history(sessions) == [
         (ids[0], "enrich", "ok", "attempt 2"),
         (ids[1], "enrich", "ok", "attempt 1"),
         (ids[2], "enrich", "ok", "attempt 1"),
@@ -211,23 +223,14 @@ def test_advance_all_moves_a_batch_in_two_statements_like_advance(
 def test_advance_each_writes_a_batchs_history_in_one_insert_like_advance(
     sessions: sessionmaker[Session],
 ) -> None:
-    from sqlalchemy import event
-
     ids = _add(sessions, 3, state=ArticleState.RECEIVED)
-    statements: list[str] = []
     with sessions() as session:
         claimed = pipeline.claim(session, Stage.INGEST, ids)
         claimed[0].attempts = 2  # an article on its second attempt says so in its history
         session.flush()
         for n, article in enumerate(claimed):
             article.title = f"Title {n}"  # the stage's own columns, written by the ORM
-        engine = session.get_bind()
-
-        def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-            statements.append(sql.split()[0])
-
-        event.listen(engine, "before_cursor_execute", statement)
-        try:
+        with _statement_kinds(session) as statements:
             pipeline.advance_each(
                 session,
                 [
@@ -238,20 +241,12 @@ def test_advance_each_writes_a_batchs_history_in_one_insert_like_advance(
                 Stage.INGEST,
             )
             session.commit()
-        finally:
-            event.remove(engine, "before_cursor_execute", statement)
     # One INSERT of every history line; the rows are the ORM's UPDATE (an executemany).
     assert sorted(statements) == ["INSERT", "UPDATE"]
     states = [(_get(sessions, i).state, _get(sessions, i).attempts) for i in ids]
     assert states == [("ingested", 0), ("duplicate", 0), ("ingested", 0)]
     assert [_get(sessions, i).title for i in ids] == ["Title 0", "Title 1", "Title 2"]
-    with sessions() as session:
-        lines = session.execute(
-            select(
-                StageEvent.article_id, StageEvent.stage, StageEvent.outcome, StageEvent.detail
-            ).order_by(StageEvent.article_id)
-        ).all()
-    assert [tuple(line) for line in lines] == [
+    assert _history(sessions) == [
         (ids[0], "ingest", "ok", "attempt 2"),
         (ids[1], "ingest", "duplicate", "attempt 1"),
         (ids[2], "ingest", "ok", "attempt 1"),

@@ -1,8 +1,10 @@
 """Micro-batching: a stage task takes in the messages waiting in its queue.
 
 Apps post one article at a time, so most stage messages carry one id. A task that starts
-with fewer than `stage_batch_size` ids takes the messages waiting in its own queue (and,
-once it found some, what arrives within `stage_batch_window_ms`) and runs them as one
+with fewer ids than its gather size (`stage_batch_size`; `index_gather_size` for the index
+stage, whose bulk requests pay off at larger sizes than spaCy's batches) takes the messages
+waiting in its own queue (and, once it found some, what arrives within
+`stage_batch_window_ms`) and runs them as one
 batch: spaCy and the bulk request see many articles, and the claim, commits and enqueue are
 paid once. A task whose queue is empty runs at once: a lone article waits for nothing.
 
@@ -81,12 +83,12 @@ def _article_ids(message: Any, stage: Stage) -> list[str] | None:
 
 
 def gather(stage: Stage, own: list[str]) -> Gathered:
-    """Take waiting messages of `stage`'s queue until the batch has `stage_batch_size` ids
+    """Take waiting messages of `stage`'s queue until the batch has the stage's gather size
     (a message is taken whole, so a batch stays under twice that) or the window has passed;
     with none waiting, take none and do not wait. Broker trouble only means a smaller batch."""
     settings = get_settings()
     gathered = Gathered()
-    wanted = settings.stage_batch_size - len(own)
+    wanted = settings.gather_size(stage) - len(own)
     if wanted <= 0:
         return gathered
     deadline = time.monotonic() + settings.stage_batch_window_ms / 1000

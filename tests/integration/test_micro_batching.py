@@ -22,11 +22,10 @@ def _redis(stack: dict[str, str]) -> Any:
     return Redis.from_url(stack["redis_url"])
 
 
-def _queue() -> str:
+def _queue(stage: str = "enrich") -> str:
     from shared.settings import get_settings
-    from shared.states import Stage
 
-    return get_settings().queue_name(Stage.ENRICH)
+    return get_settings().queue_name(stage)
 
 
 def _unacked_here(stack: dict[str, str]) -> int:
@@ -38,12 +37,12 @@ def _unacked_here(stack: dict[str, str]) -> int:
     return sum(1 for raw in raws if json.loads(raw)[2] == _queue())
 
 
-def _send(*batches: list[str], **options: Any) -> None:
+def _send(*batches: list[str], stage: str = "enrich", **options: Any) -> None:
     from shared.celery_app import TASK_NAMES, app
     from shared.states import Stage
 
     for ids in batches:
-        app.send_task(TASK_NAMES[Stage.ENRICH], args=[ids], queue=_queue(), **options)
+        app.send_task(TASK_NAMES[Stage(stage)], args=[ids], queue=_queue(stage), **options)
 
 
 def test_waiting_messages_join_the_batch_and_stay_unacked_until_acked(
@@ -74,6 +73,28 @@ def test_a_batch_stops_at_the_batch_size(
     assert gathered.ids == ["a1", "a2"]
     gathered.ack()
     assert _redis(stack).llen(_queue()) == 2
+
+
+def test_the_index_stage_gathers_up_to_its_own_size(
+    stack: dict[str, str], settings_env: Callable[..., None]
+) -> None:
+    """Bulk requests pay off at larger batches than spaCy's: a backlog of index messages is
+    gathered past `stage_batch_size`, up to `index_gather_size`."""
+    from shared.gather import gather
+    from shared.states import Stage
+
+    settings_env(stage_batch_size=2, index_gather_size=5)
+    waiting = [["i1"], ["i2", "i3"], ["i4"], ["i5"], ["i6"]]
+    _send(*waiting, stage="index")
+    _send(*waiting)
+    index = gather(Stage.INDEX, ["own"])
+    enrich = gather(Stage.ENRICH, ["own"])
+    assert index.ids == ["i1", "i2", "i3", "i4"]
+    assert enrich.ids == ["i1"]
+    index.ack()
+    enrich.ack()
+    assert _redis(stack).llen(_queue("index")) == 2
+    assert _redis(stack).llen(_queue()) == 4
 
 
 def test_messages_that_must_wait_or_run_alone_are_left_in_the_queue(

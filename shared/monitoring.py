@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from redis import Redis
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from shared.failures import failure_counts
 from shared.models import utcnow
 from shared.pipeline_stats import articles_by_state, stage_throughput
 from shared.queues import QUEUES, QueueStats, queue_stats
+from shared.redis_client import HEALTH_TIMEOUT_S, redis_client
 from shared.settings import get_settings
 from shared.states import FINAL_STATES, ArticleState
 
@@ -36,14 +36,9 @@ def engine() -> Engine:
     return make_engine(get_settings().database_url, pooled=False)
 
 
-def redis_client() -> Redis:
-    url = get_settings().redis_url
-    return Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
-
-
 def queues() -> dict[str, QueueStats]:
     """Depth and oldest message age of every queue (see `shared.queues`)."""
-    return queue_stats(redis_client())
+    return queue_stats(redis_client(HEALTH_TIMEOUT_S))
 
 
 @dataclass(frozen=True)
@@ -129,7 +124,7 @@ def dependency_health() -> dict[str, Health]:
             connection.execute(text("SELECT 1"))
 
     def redis() -> None:
-        redis_client().ping()
+        redis_client(HEALTH_TIMEOUT_S).ping()
 
     def elasticsearch() -> str:
         health = get_client().options(request_timeout=TIMEOUT_S, max_retries=0)

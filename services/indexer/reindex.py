@@ -34,6 +34,7 @@ from shared.db import get_sessionmaker
 from shared.failure_policy import reindex_bulk_retry
 from shared.models import Article
 from shared.pipeline import mark_failed
+from shared.redis_client import redis_client
 from shared.search.client import get_client
 from shared.search.documents import PROJECTED_COLUMNS, SEARCHABLE_STATES, from_db
 from shared.search.indices import (
@@ -45,7 +46,6 @@ from shared.search.indices import (
     managed_indices,
     swap_alias,
 )
-from shared.settings import get_settings
 from shared.states import Stage
 
 log = structlog.get_logger(__name__)
@@ -195,7 +195,7 @@ def reindex_from_store(
     """
     es = es or get_client()
     sessions = sessions or get_sessionmaker()
-    redis = redis or Redis.from_url(get_settings().redis_url)
+    redis = redis or redis_client()
     lock = reindex_lock(redis, lock_timeout_s)
     if not lock.acquire(blocking=False):
         raise ReindexInProgress(f"another reindex of {alias_name()} is running")

@@ -15,13 +15,11 @@ only while a reindex holds its lock.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from functools import cache
 from itertools import chain
 from typing import Any
 
 import structlog
 from elasticsearch import Elasticsearch
-from redis import Redis
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
@@ -32,6 +30,7 @@ from shared.errors import TransientError
 from shared.metrics import ACCEPTED_TO_SEARCHABLE
 from shared.models import Article, utcnow
 from shared.pipeline import advance_all, claim_rows, mark_failed
+from shared.redis_client import redis_client
 from shared.search.client import get_client
 from shared.search.documents import PROJECTED_COLUMNS, from_db
 from shared.search.indices import (
@@ -41,7 +40,6 @@ from shared.search.indices import (
     write_targets,
 )
 from shared.search.mapping import MAPPING_VERSION
-from shared.settings import get_settings
 from shared.states import ArticleState, Stage
 
 log = structlog.get_logger(__name__)
@@ -116,14 +114,9 @@ def _write_targets(es: Elasticsearch) -> list[str]:
     creates `-next` and reads the store after it too, so it reads what was claimed here
     (committed before the claim) and loads it itself.
     """
-    if not reindex_running(_redis(get_settings().redis_url)):
+    if not reindex_running(redis_client()):
         return [alias_name()]
     return write_targets(es)
-
-
-@cache
-def _redis(url: str) -> Redis:
-    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
 
 
 def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from shared.celery_app import TASK_NAMES, enqueue, stage_time_limits
 from shared.metrics import SWEPT
 from shared.models import Article, StageEvent, utcnow
+from shared.redis_client import redis_client
 from shared.settings import get_settings
 from shared.states import STAGE_INPUT_STATE, Stage
 
@@ -52,10 +53,6 @@ _MAX_INSPECTED_MESSAGES = 50_000
 # Kombu's Redis transport keeps delivered, unacknowledged messages under these keys.
 _UNACKED = "unacked"
 _UNACKED_INDEX = "unacked_index"
-
-
-def redis_client() -> Redis:
-    return Redis.from_url(get_settings().redis_url, socket_timeout=5, socket_connect_timeout=5)
 
 
 def _message_ids(payload: dict[str, Any], task_name: str) -> list[str]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import structlog
 
-from services.scheduler.sweeper import broker_restarted, redis_client, sweep_once
+from services.scheduler.sweeper import broker_restarted, sweep_once
 from shared.celery_app import SWEEP_TASK, WATCH_BROKER_TASK, app
 from shared.db import session_scope
+from shared.redis_client import redis_client
 from shared.settings import get_settings
 
 log = structlog.get_logger(__name__)

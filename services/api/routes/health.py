@@ -7,16 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis import Redis
 from sqlalchemy import text
 
 from services.api.errors import RETRY_AFTER_S, ErrorBody, error_body, responses
 from services.api.security import require_scope
 from shared.apikeys import ADMIN
 from shared.db import get_engine
+from shared.redis_client import HEALTH_TIMEOUT_S, redis_client
 from shared.search.client import get_client
 from shared.search.indices import alias_name
-from shared.settings import get_settings
 
 router = APIRouter(tags=["health"])
 
@@ -33,7 +32,7 @@ def _check_database() -> None:
 
 
 def _check_redis() -> None:
-    Redis.from_url(get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2).ping()
+    redis_client(HEALTH_TIMEOUT_S).ping()
 
 
 def _check_elasticsearch() -> None:

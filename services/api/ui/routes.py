@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,7 +17,6 @@ from elasticsearch import Elasticsearch
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from redis import Redis
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -49,13 +47,13 @@ from shared.failures import (
 )
 from shared.models import Article, Feed, utcnow
 from shared.pipeline_stats import articles_by_state, stage_backlogs, stage_throughput
+from shared.redis_client import HEALTH_TIMEOUT_S, redis_client
 from shared.search.service import (
     ArticleNotIndexed,
     SearchUnavailable,
     search_articles,
     similar_articles,
 )
-from shared.settings import get_settings
 from shared.states import ArticleState
 from shared.views import article_view
 
@@ -267,18 +265,13 @@ def article_raw(request: Request, article_id: str, session: SessionDep) -> Respo
 # --- pipeline ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _redis(url: str) -> Redis:
-    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-
-
 def _pipeline(session: Session, scopes: frozenset[str]) -> dict[str, Any]:
     try:
         states = articles_by_state(session)
         context: dict[str, Any] = {
             "states": [(s.value, states.get(s.value)) for s in ArticleState],
             "total": sum(s.articles for s in states.values()),
-            "backlogs": stage_backlogs(session, _redis(get_settings().redis_url), states),
+            "backlogs": stage_backlogs(session, redis_client(HEALTH_TIMEOUT_S), states),
             "throughput": stage_throughput(session, THROUGHPUT_MINUTES),
             "minutes": THROUGHPUT_MINUTES,
             "feeds": list(session.scalars(select(Feed).order_by(Feed.url).limit(200)).all()),

@@ -64,7 +64,12 @@ _BYLINE_WORD = (
     r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
 )
 _BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}\s+", re.IGNORECASE)
-_NOT_A_NAME = re.compile(r"^(?:https?:|www\.)|@|^\W*$")
+# Links, e-mail addresses, a comment form's label ("Name") and a month ("Sep" of "Sep 2").
+_NOT_A_NAME = re.compile(
+    r"^(?:https?:|www\.)|@|^\W*$|^(?:name|nom|nombre|nome|naam|navn|namn|jan|feb|mar|apr|may"
+    r"|jun|jul|aug|sept?|oct|nov|dec|mär|mai|okt|dez|déc|janv|févr|avr|juil)\.?$",
+    re.IGNORECASE,
+)
 # A page title is often "Headline | Site" or "Headline - Site - 28.04.2023".
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-\u2013\u2014\u00b7\u2022:\u00bb]|::)\s+")
 # A section before the headline: "Politics: Headline" as well as "Politics | Headline".
@@ -87,9 +92,16 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE_MAX_CHARS = 100
+_ORGANISATION_AFTER_NAME = re.compile(r"\s+(?:The|for|For|für)\s+(?=\w)")
 _BYLINE_ELEMENTS = etree.XPath(
     "//body//*[contains(@class, 'author') or contains(@class, 'byline')"
     " or @itemprop='author' or @rel='author']"
+)
+# A byline inside a link, an article card within the article or a box of related articles
+# is a teaser's.
+_TEASER_BYLINE = etree.XPath(
+    "boolean(ancestor::a or ancestor::article[ancestor::article]"
+    " or ancestor::*[contains(@class, 'related')])"
 )
 # An author label in an element of its own, the names beside it: "Autorin/Autor", "Author:".
 _LABEL_ELEMENTS = etree.XPath("//body//*[self::strong or self::b or self::dt or self::th]")
@@ -115,17 +127,24 @@ _AUTHOR_NAME_MAX_WORDS = 5
 # Links of one byline sit together: those within this many levels above the first one.
 _BYLINE_BLOCK_LEVELS = 4
 _BYLINE_BLOCK_MAX_CHARS = 400
+_BYLINE_LOWER_WORDS = 5
+_INLINE_TAGS = {"a", "span", "strong", "b", "em", "i", "small", "time", "font", "abbr", "cite"}
 # A job title after a byline's name, in the languages of the corpus and its neighbours; also
 # inside compounds ("Wirtschaftsredakteur", "Politikkorrespondentin").
-_ROLE_WORD = re.compile(
-    r"""(?:\w*(?:redakteur|redakteurin|korrespondent|korrespondentin|reporter|reporterin
+_ROLE_NOUN = re.compile(
+    r"""\w*(?:redakteur|redakteurin|korrespondent|korrespondentin|reporter|reporterin
         |journalist|journalistin|editor|correspondent|writer|producer|columnist|kolumnist
         |kolumnistin|contributor|photographer|fotograf|fotografin|redaktionsleiter
         |redaktionsleiterin|rédacteur|rédactrice|correspondant|correspondante|journaliste
         |periodista|redactor|redactora|corresponsal|giornalista|corrispondente|redattore
-        |redacteur|verslaggever|journalisti)
-    |senior|chief|deputy|leitender|leitende|stellvertretender|stellvertretende|freier|freie
-    |freelance|staff|news)[,.:]?$""",
+        |redacteur|verslaggever|journalisti)[,.:]?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# ... and the words that only qualify one ("Senior Reporter", "Staff Writer", "News Editor"):
+# alone they are no job title ("Sky News", "Jane Staff").
+_ROLE_MODIFIER = re.compile(
+    r"""(?:senior|chief|deputy|leitender|leitende|stellvertretender|stellvertretende|freier
+        |freie|freelance|staff|news)[,.:]?$""",
     re.IGNORECASE | re.VERBOSE,
 )
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "byl")
@@ -207,6 +226,13 @@ class HtmlOptions:
     # element of its markup ('<span class="author">Von Seb Dumitru</span>') names the
     # authors: authors +2/-0.
     bylines_in_markup: bool = True
+    # ... and it does so before the author meta tags and trafilatura's reading, which take a
+    # translator, the publisher's group ("Condé Nast") or a comment form's "Name" label:
+    # authors +0/-1 (a place after the name, "Von Anna Sleegers, Frankfurt"; hidden +2/-1).
+    markup_bylines_first: bool = True
+    # ... but not a teaser's byline: one inside a link, an article card within the article
+    # or a box of related articles: authors +0/-0 (hidden +1/-0).
+    skip_teaser_bylines: bool = True
     # When the page's JSON-LD names no person but the publisher (or nobody), the byline's
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
     # meta and byline reading: authors +1/-0 (+16/-0 with JSON-LD authors hidden, the bench's
@@ -548,10 +574,14 @@ def _starts_with_site(name: str, site_names: set[str]) -> bool:
     return any(len(site) >= 3 and squashed.startswith(site) for site in site_names)
 
 
-def _byline_in_markup(tree: HtmlElement) -> list[str]:
+def _byline_in_markup(tree: HtmlElement, skip_teasers: bool = True) -> list[str]:
     """The names of the page's first byline element (class "author"/"byline", itemprop or
-    rel "author") that reads as a byline: "Von Seb Dumitru", "By Jane Doe and John Roe"."""
+    rel "author") that reads as a byline: "Von Seb Dumitru", "By Jane Doe and John Roe";
+    not a teaser's (inside a link or an article card within the article). Not only above
+    the text: many sites sign their articles at the end."""
     for element in _BYLINE_ELEMENTS(tree):
+        if skip_teasers and _TEASER_BYLINE(element):
+            continue
         text = clean_line(element.text_content())
         if len(text) <= _BYLINE_MAX_CHARS and (match := _BYLINE.match(text)):
             return split_names(match.group(1))
@@ -622,8 +652,31 @@ def _name_shaped(text: str) -> bool:
         2 <= len(words) <= _AUTHOR_NAME_MAX_WORDS
         and not any(ch.isdigit() for ch in text)
         and all(w[0].isupper() or w in _NAME_PARTICLES for w in words)
-        and not any(_ROLE_WORD.match(w) for w in words)
+        and not any(_role_words(words))
     )
+
+
+def _role_words(words: list[str]) -> list[bool]:
+    """Which words are a job title: its nouns, and the words qualifying one next to it
+    ("Senior" in "Senior Reporter"; "News" alone is not one)."""
+    nouns = [bool(_ROLE_NOUN.match(w)) for w in words]
+    roles = list(nouns)
+    either = [noun or bool(_ROLE_MODIFIER.match(w)) for noun, w in zip(nouns, words, strict=True)]
+    for start, end in _runs(either):
+        if any(nouns[start:end]):
+            roles[start:end] = [True] * (end - start)
+    return roles
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """(start, end) of each run of consecutive true flags."""
+    runs: list[tuple[int, int]] = []
+    for at, flag in enumerate(flags):
+        if flag and runs and runs[-1][1] == at:
+            runs[-1] = (runs[-1][0], at + 1)
+        elif flag:
+            runs.append((at, at + 1))
+    return runs
 
 
 def _letters(slug: str) -> str:
@@ -636,7 +689,9 @@ def _author_links(tree: HtmlElement) -> list[str]:
     lists): the names of the block around the first such link when that block is nothing but
     a list of names with the linked ones among them ("A, B und C", some without a link),
     else the linked names in it."""
-    links = [(a, n) for a in _AUTHOR_LINKS(tree) if (n := _author_link_name(a))]
+    links = [
+        (a, n) for a in _AUTHOR_LINKS(tree) if (n := _author_link_name(a)) and not _in_prose(a)
+    ]
     if not links:
         return []
     block, listed = links[0][0], None
@@ -653,11 +708,52 @@ def _author_links(tree: HtmlElement) -> list[str]:
     return listed or [name for link, name in links if link in inside]
 
 
+def _in_prose(link: HtmlElement) -> bool:
+    """Whether a link sits in a sentence of the text ("Chancellor <a>Olaf Scholz</a> said on
+    Monday that..."), which a byline never is: its block has more lower-case words besides
+    the link than a byline's "von ... und ..., mit Material von dpa"."""
+    block = link.getparent()
+    while block is not None and block.tag in _INLINE_TAGS:
+        block = block.getparent()
+    if block is None:
+        return False
+    text = _text_up_to(block, _BYLINE_BLOCK_MAX_CHARS)
+    if text is None:
+        return True  # longer than any byline
+    others: list[str] = _WORD.findall(text.replace(clean_line(link.text_content()), " ", 1))
+    return sum(w[0].islower() for w in others if not w.isdigit()) > _BYLINE_LOWER_WORDS
+
+
+def _text_up_to(element: HtmlElement, limit: int) -> str | None:
+    """The element's text if it has at most `limit` characters, else None: read no further
+    (a hostile page's thousands of links in one block are not read once each)."""
+    parts: list[str] = []
+    size = 0
+    for part in element.itertext():
+        size += max(len(part.strip()), 1)  # indentation is no text, but counts as a step
+        if size > limit:
+            return None
+        parts.append(part)
+    return clean_line("".join(parts))
+
+
 def split_names(value: str) -> list[str]:
     """Split "Felix Schroeder und Joerg Soldwisch, dpa" into names; drop URLs, e-mails and
     job titles ("Jane Doe, Senior Reporter", "Redakteur Max Muster")."""
     names = (_BYLINE_PREFIX.sub("", clean_line(n)) for n in _NAME_SEPARATORS.split(value))
-    return [bare for n in names if n and not _NOT_A_NAME.search(n) if (bare := _without_role(n))]
+    return [
+        bare
+        for n in names
+        if n and not _NOT_A_NAME.search(n)
+        if (bare := _without_role(_without_organisation(n)))
+    ]
+
+
+def _without_organisation(name: str) -> str:
+    """A name without the organisation run into it or written for: "Vasilisa Stepanenko The
+    Associated Press" (a byline's spans read as one line), "Jane Doe For Example.com"."""
+    cut = _ORGANISATION_AFTER_NAME.search(name)
+    return name[: cut.start()] if cut and _name_shaped(name[: cut.start()]) else name
 
 
 def _without_role(name: str) -> str:
@@ -665,7 +761,7 @@ def _without_role(name: str) -> str:
     Mann Leitender Wirtschaftsredakteur" -> the name, when what is left is shaped like one
     ("Guardian staff reporter" stays; a title alone, "Senior Reporter", becomes "")."""
     words = name.split()
-    roles = [bool(_ROLE_WORD.match(w)) for w in words]
+    roles = _role_words(words)
     if all(roles):
         return ""
     first = roles.index(False)
@@ -947,11 +1043,15 @@ def extract_html(
         authors = _labelled_byline(tree) or authors
     if options.scholarly_authors and not authors:
         authors = _scholarly_authors(tree)
+    in_markup = options.bylines_in_markup
+    if in_markup and options.markup_bylines_first and _only_the_site(authors, site_names):
+        authors = _byline_in_markup(tree, options.skip_teaser_bylines) or authors
+        in_markup = False  # read once
     if options.meta_author_as_written and not authors:
         authors = split_names(_meta(tree, _AUTHOR_META) or "")
     authors = authors or split_names(document.author or "")
-    if options.bylines_in_markup and _only_the_site(authors, site_names):
-        authors = _byline_in_markup(tree) or authors
+    if in_markup and _only_the_site(authors, site_names):
+        authors = _byline_in_markup(tree, options.skip_teaser_bylines) or authors
     if options.move_bylines:
         paragraphs, byline_names = _without_bylines(paragraphs)
         authors = authors or byline_names

@@ -167,6 +167,8 @@ VARIANTS: dict[str, HtmlOptions] = {
     "title-consensus": _flipped("title_consensus"),
     "byline-flip": _flipped("move_bylines"),
     "markup-byline-flip": _flipped("bylines_in_markup"),
+    "markup-byline-first-flip": _flipped("markup_bylines_first"),
+    "teaser-byline-flip": _flipped("skip_teaser_bylines"),
     "author-links-flip": _flipped("author_links"),
     "site-among-people-flip": _flipped("people_over_site_names"),
     "scholarly-authors-flip": _flipped("scholarly_authors"),

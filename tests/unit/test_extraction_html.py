@@ -127,6 +127,15 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         ("Redakteurin Anna Schmidt", ["Anna Schmidt"]),
         ("Marie Dupont, rédactrice", ["Marie Dupont"]),
         ("Guardian staff reporter", ["Guardian staff reporter"]),  # no name in it to keep
+        # "Staff" and "News" qualify a job title; alone they are part of a name or a desk.
+        ("Ben Staff, Staff Writer", ["Ben Staff"]),
+        ("Jane Doe, Valley News", ["Jane Doe", "Valley News"]),
+        # An organisation run into the name, or the site it was written for.
+        ("Vasilisa Stepanenko The Associated Press", ["Vasilisa Stepanenko"]),
+        ("Jane Doe For Valleygazette.example", ["Jane Doe"]),
+        # A comment form's label and a month are no names.
+        ("Name", []),
+        ("Jane Doe, Apr", ["Jane Doe"]),
         ("https://www.facebook.com/someone", []),
     ],
 )
@@ -387,6 +396,13 @@ def _byline_page(byline: str, menu: str = "") -> str:
         ),
         # A link to an article or a topic page is no byline, even with a name as its text.
         ('<a href="/thema/olaf-scholz/">Olaf Scholz</a>', []),
+        # ... nor is a link in a sentence, even to a page in a directory of people.
+        (
+            '<p>The chancellor, <a href="/people/olaf-scholz">Olaf Scholz</a>, said on Monday'
+            " that the budget would pass.</p>",
+            [],
+        ),
+        ('<a href="/people/ben-staff">Ben Staff</a>', ["Ben Staff"]),
         ('<a href="/personen/council-agrees-the-budget">Council agrees the budget</a>', []),
     ],
 )
@@ -455,3 +471,33 @@ def test_the_author_meta_tag_is_taken_as_the_page_writes_it(meta_author: str) ->
         f"<h1>Budget agreed</h1><p>{story}</p><p>{story}</p></article></body></html>"
     )
     assert extract(page, "html").authors == [meta_author]
+
+
+def test_a_byline_in_the_markup_comes_before_a_meta_tag_naming_the_publishers_group() -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        '<html><head><meta name="author" content="Valley Media Group"></head><body><article>'
+        '<h1>Budget agreed</h1><p class="byline">By Jane Doe</p>'
+        f"<p>{story}</p><p>{story}</p></article></body></html>"
+    )
+    assert extract(page, "html").authors == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        '<a href="/n/2"><h3>Roads reopen</h3><span class="author">By Ian Bell</span></a>',
+        '<article><h3>Roads reopen</h3><span class="author">By Ian Bell</span></article>',
+        '<div class="related-stories"><h3>Roads reopen</h3><span class="author">By Ian Bell'
+        "</span></div>",
+    ],
+)
+def test_a_teasers_byline_names_nobody(teaser: str) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    signed = '<p class="author">Von Amy Fox</p>'
+    page = (
+        "<html><body><article><h1>Budget agreed</h1>"
+        f"<p>{story}</p><p>{story}</p>{teaser}{signed}</article></body></html>"
+    )
+    # The article's own byline, though the teaser's comes first in the markup.
+    assert extract(page, "html").authors == ["Amy Fox"]

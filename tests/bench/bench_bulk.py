@@ -3,7 +3,7 @@
     .venv/bin/python tests/bench/bench_bulk.py /work/shared/corpus/bbc [--enrichment real
         [--enrichment-cache /tmp/bbc-enrichment.json]] [--batch 64,500] [--callers 1,2]
         [--rounds 3] [--limit N] [--sqlite]
-        [--keep] [--reindex-batch 500] [--reindex-parallel 2]
+        [--keep] [--reindex-batch 500] [--reindex-parallel 2] [--worker-gather 64,500]
 
 Articles are read in place (`<dir>/<category>/*.txt`, the category becomes the source) and
 extracted with the plain-text extraction of the ingest stage. Enrichment is either a cheap
@@ -22,6 +22,11 @@ flight: for the stage, the requests it cuts a batch of that size into
 (`docs_per_request`), `STAGE_REQUESTS_IN_FLIGHT` per caller, into an index with the live settings
 (refresh every second); for the reindex, its requests into an index set up as the reindex
 sets up its own (no refresh while loading).
+`--worker-gather 64,500` also times a real index worker (one process, as compose runs it) on
+a backlog: every id enqueued at once in messages of `stage_batch_size` ids, as the enrich
+stage sends them, with the worker gathering up to that many ids per task
+(`NEWSFLOW_INDEX_GATHER_SIZE`), from the enqueue until the store says every article is
+indexed; its reference is raw `_bulk` in the requests the stage cuts 500 ids into.
 The CPU time of the bench process during each (what the stage or the reindex itself costs,
 since the raw reference costs next to nothing there) is printed too: on a shared machine it
 is steadier than the ratios.
@@ -273,6 +278,81 @@ def run_stage(ids: list[str], batch: int, callers: int = 1) -> dict[str, float]:
     }
 
 
+def run_worker_backlog(ids: list[str], gather: int) -> dict[str, float]:
+    """Index a backlog of every id through a real index worker process gathering up to
+    `gather` ids a task; timed from the enqueue until the store has them all indexed."""
+    import subprocess
+
+    from redis import Redis
+    from sqlalchemy import func, select, update
+
+    from shared.celery_app import enqueue
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+    from shared.search.client import get_client
+    from shared.search.indices import alias_name, ensure_index
+    from shared.settings import get_settings
+    from shared.states import Stage
+
+    drop_bench_indices()
+    ensure_index(get_client())
+    sessions = get_sessionmaker()
+    with sessions() as session:
+        session.execute(update(Article).values(state="enriched", attempts=0))
+        session.commit()
+    prefix = f"bench-bulk-{secrets.token_hex(3)}."
+    env = {
+        **os.environ,
+        "NEWSFLOW_QUEUE_PREFIX": prefix,
+        "NEWSFLOW_INDEX_GATHER_SIZE": str(gather),
+        "NEWSFLOW_METRICS_PORT": "0",
+    }
+    argv = [sys.executable, "-m", "celery", "-A", "services.indexer.worker", "--quiet", "worker"]
+    argv += ["-Q", f"{prefix}index", "-c", "1", "-n", f"bench-{prefix}@%h"]
+    argv += ["--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
+    worker = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    os.environ["NEWSFLOW_QUEUE_PREFIX"] = prefix
+    get_settings.cache_clear()
+    redis = Redis.from_url(get_settings().redis_url)
+    queue = get_settings().queue_name(Stage.INDEX)
+
+    def indexed() -> int:
+        with sessions() as session:
+            query = select(func.count()).where(Article.state == "indexed")
+            return int(session.scalar(query) or 0)
+
+    try:
+        # Ready when it has taken a message (an id the store does not hold: a no-op).
+        enqueue(Stage.INDEX, ["not-in-the-store"])
+        deadline = time.monotonic() + 120
+        while redis.llen(queue) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        started = time.perf_counter()
+        enqueue(Stage.INDEX, ids)
+        while indexed() < len(ids):
+            if worker.poll() is not None or time.perf_counter() - started > 600:
+                raise RuntimeError("the index worker stopped or stalled")
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        for key in redis.scan_iter(f"{prefix}*"):
+            redis.delete(key)
+        os.environ.pop("NEWSFLOW_QUEUE_PREFIX")
+        get_settings.cache_clear()
+    get_client().indices.refresh(index=alias_name())
+    assert get_client().count(index=alias_name())["count"] == len(ids)
+    return {"docs": len(ids), "seconds": seconds, "docs_per_s": len(ids) / seconds}
+
+
 def raw_bulk(batch: int, parallel: int, *, loading: bool) -> dict[str, float]:
     """Elasticsearch's own speed on the stored documents: projected and serialised before
     the clock starts, then plain `_bulk` requests of `batch` documents, `parallel` in flight,
@@ -414,6 +494,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the index for bench_search")
     parser.add_argument("--reindex-batch", type=int, default=500, help="documents per request")
     parser.add_argument("--reindex-parallel", type=int, default=2, help="requests in flight")
+    parser.add_argument(
+        "--worker-gather",
+        default="",
+        help="also a real index worker on a backlog, gathering up to these many ids per task",
+    )
     args = parser.parse_args()
 
     url, drop_database = _create_database(args.sqlite)
@@ -475,6 +560,26 @@ def main() -> None:
         for (callers, batch), rates in stage_rates.items():
             what = f"index stage, {batch:>4} ids/call, {callers} caller(s)"
             _ratio_line(what, rates, live[shapes[(callers, batch)]])
+
+        gathers = [int(g) for g in args.worker_gather.split(",") if g]
+        if gathers:
+            shape = (docs_per_request(500), STAGE_REQUESTS_IN_FLIGHT)
+            backlog_raw = [raw_bulk(*shape, loading=False)]
+            backlog_rates: dict[int, list[float]] = {}
+            for _round in range(args.rounds):
+                for gather in gathers:
+                    result = run_worker_backlog(ids, gather)
+                    backlog_rates.setdefault(gather, []).append(result["docs_per_s"])
+                    print(
+                        f"index worker on a backlog, gathering up to {gather:>4} ids: "
+                        f"{result['docs']} docs in {result['seconds']:.2f}s = "
+                        f"{result['docs_per_s']:.0f} docs/s"
+                    )
+                backlog_raw.append(raw_bulk(*shape, loading=False))
+            _raw_line("live index", backlog_raw, *shape)
+            for gather, rates in backlog_rates.items():
+                what = f"index worker on a backlog, gathering up to {gather:>4} ids"
+                _ratio_line(what, rates, backlog_raw)
 
         batch, parallel = args.reindex_batch, args.reindex_parallel
         loading = [raw_bulk(batch, parallel, loading=True)]

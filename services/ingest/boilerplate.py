@@ -49,6 +49,28 @@ _CALL_TO_ACTION = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# What the page says around embedded content and to sell itself, worded per language: a
+# consent note for an embed, a subscription, app or shop offer, a note that the text was
+# machine-translated. Longer than a call to action (a consent note runs to 50 words).
+_PROMOTION = re.compile(
+    r"""(?:
+        \bexterne[nrs]?\ inhalte?\b|\binhalte?\ von\ (?:drittanbietern|dritten)\b
+        |\bein\ klick\ für\ den\ datenschutz\b|\bdamit\ einverstanden,?\ dass\b
+        |^link\ zum\ [\w-]+-inhalt$|^embed$
+        |\b(?:third[-\ ]party|external)\ content\b|\bto\ (?:view|see|display)\ this\ content\b
+        |\bmanage\ (?:your\ )?(?:cookie|consent|privacy)\ (?:settings|preferences|choices)\b
+        |\b(?:enable|accept|allow)\ (?:all\ )?(?:cookies|third[-\ ]party)\b
+        |\bcontenu\ externe\b|\bcontenido\ externo\b|\bexterne\ inhoud\b|\bcontenuto\ esterno\b
+        |\bkostenlos\ testen\b|\btesten\ sie\ für\ (?:\w+\ ){0,2}wochen\b|\bfree\ trial\b
+        |\bsubscribe\ now\b|\balready\ a\ subscriber\b|\bbereits\ abonnent\b|\be-paper\b
+        |\bnews\ in\ einer\ app\b|\bspecial\ offers\b.{0,40}\b(?:from\ us|our\ partners)\b
+        |\bread\ our\ privacy\ (?:notice|policy)\b
+        |\bhier\ geht['\u2019]?s\ zur\ anmeldung\b|\bjetzt\ vorbestellen\b
+        |\bmaschinelle\ übersetzung\b|\bautomatisiert\ übersetzt\b|\bmachine[-\ ]translated\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_PROMOTION_MAX_WORDS = 60
 # Lines about the article rather than of it: staff credits, time stamps, reading time, an
 # editor's initials, a contact address. Short by nature, so bounded in words.
 _DATE = (
@@ -183,6 +205,16 @@ def is_furniture(text: str, *, after_article: bool = False) -> bool:
         after_article and words <= _SHORT_WORDS and not ends_sentence(text)
     )
     return short and _CHROME_WORD.search(text) is not None
+
+
+def is_promotion(text: str) -> bool:
+    """Whether a paragraph or line is the page speaking for itself: an embed's consent note,
+    an offer of a subscription, an app or a product, a machine-translation note."""
+    return (
+        len(text) <= _FURNITURE_MAX_CHARS
+        and len(text.split()) <= _PROMOTION_MAX_WORDS
+        and _PROMOTION.search(text) is not None
+    )
 
 
 def _is_labelled_teaser(text: str) -> bool:

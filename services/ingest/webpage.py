@@ -26,7 +26,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from services.ingest.boilerplate import is_furniture
+from services.ingest.boilerplate import is_furniture, is_promotion
 from services.ingest.cleaning import clean_line, join_paragraphs
 from services.ingest.dates import parse_date
 from services.ingest.extracted import Extracted
@@ -278,6 +278,9 @@ class HtmlOptions:
     # A paragraph repeated inside a longer one (a pull quote, a teaser of the standfirst):
     # body F1 +5/-1.
     drop_repeated: bool = True
+    # Consent notes of embeds, subscription, app and shop offers, machine-translation notes
+    # (boilerplate.is_promotion), by paragraph and by line: body F1 +10/-0.
+    drop_promotions: bool = True
     # A paragraph that is an image's alt text or title is its caption, not article text:
     # body F1 +2/-0.
     drop_image_captions: bool = True
@@ -366,6 +369,17 @@ def _without_furniture_lines(paragraph: str) -> str:
     if len(lines) == 1:
         return paragraph
     return "\n".join(line for line in lines if not is_furniture(line))
+
+
+def _without_promotions(paragraphs: list[str]) -> list[str]:
+    """Without the paragraphs, and lines of a paragraph, in which the page speaks for itself
+    (boilerplate.is_promotion)."""
+    kept = []
+    for paragraph in paragraphs:
+        lines = [line for line in paragraph.split("\n") if not is_promotion(line)]
+        if lines and not is_promotion(paragraph):
+            kept.append("\n".join(lines))
+    return kept
 
 
 def _words(text: str) -> list[str]:
@@ -1060,6 +1074,8 @@ def extract_html(
     article_body = _plain(linked.text("articleBody") or "")
     if options.article_body_fallback and article_body:
         paragraphs = _or_article_body(paragraphs, article_body)
+    if options.drop_promotions:
+        paragraphs = _without_promotions(paragraphs)
     if options.agree_with_article_body and article_body:
         paragraphs = _agreeing_with(paragraphs, article_body)
     if options.drop_repeated:

@@ -183,6 +183,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "lead-flip": _flipped("lead_from_description"),
     "repeat-flip": _flipped("drop_repeated"),
     "caption-flip": _flipped("drop_image_captions"),
+    "promotion-flip": _flipped("drop_promotions"),
     "page-suffix-flip": _flipped("strip_page_suffixes"),
     "headline-shown-flip": _flipped("headline_shown"),
     "untruncate-flip": _flipped("untruncate_titles"),

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from services.ingest.boilerplate import is_furniture
+from services.ingest.boilerplate import is_furniture, is_promotion
 from services.ingest.extraction import extract
 
 _STORY = "The council met on Tuesday and agreed the budget after a long debate. " * 3
@@ -218,3 +218,52 @@ def test_a_caption_that_is_an_images_alt_text_leaves_the_body() -> None:
         f'<p class="info">{caption}</p></div><p>{_MORE}</p></article></body></html>'
     )
     assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip()]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Consent notes of embedded content, in several languages.
+        "Here we show you an external content chosen by our editors. Click to show it.",
+        "To view this content, please accept the cookies of the video platform.",
+        "Ich bin damit einverstanden, dass mir Inhalte von Drittanbietern gezeigt werden.",
+        "Hier sehen Sie einen externen Inhalt, der den Text mit Karten ergänzt.",
+        "Link zum Video-Inhalt",
+        "Cliquez pour afficher ce contenu externe.",
+        # The page selling a subscription, its app or a product.
+        "Read the whole paper as an E-Paper on your tablet",
+        "Start your free trial today and read without limits.",
+        "Testen Sie für vier Wochen unser Digitalabo, es endet von selbst.",
+        "Our readers get special offers from us and our partners.",
+        "Die neue Ausgabe erscheint am Freitag, hier können Sie sie jetzt vorbestellen!",
+        # The text's own provenance.
+        "Dies ist eine maschinelle Übersetzung eines Artikels unserer Kollegen.",
+        "This article was machine-translated and checked by an editor.",
+    ],
+)
+def test_a_page_speaking_for_itself_is_a_promotion(line: str) -> None:
+    assert is_promotion(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The ministry said the trial of the new vaccine was free for all volunteers.",
+        "Der Vertrag sieht vor, dass externe Prüfer die Bücher einsehen.",
+        "Critics said the special offers of the energy firms misled customers.",
+        # Long article text is never a promotion, whatever it mentions.
+        "The platform's free trial, regulators said, " + "was misleading customers. " * 30,
+    ],
+)
+def test_an_article_sentence_about_offers_stays(line: str) -> None:
+    assert not is_promotion(line)
+
+
+def test_a_consent_note_between_paragraphs_leaves_the_body() -> None:
+    note = "To view this content, you need to accept the cookies of the map provider."
+    page = (
+        "<html><body><article><h1>Budget agreed</h1>"
+        f"<p>{_STORY}</p><p>{note}</p><p>{_MORE}</p></article></body></html>"
+    )
+    got = extract(page, "html")
+    assert got.paragraphs == [_STORY.strip(), _MORE.strip()]

@@ -114,7 +114,7 @@ _LABEL_MAX_NODES = 3
 # A link to the author's own page: "/autoren/dominik-bath/", "/author/jane-doe-1.4736637",
 # "/journalist/123/Jon-King": a directory of people, then the name the link shows as its slug.
 _AUTHOR_DIRECTORY = re.compile(
-    r"^(?:authors?|autor(?:en|in|innen)?|auteurs?|autores?|autori|redacteur|redaktion|team"
+    r"^(?:[\w-]*-)?(?:authors?|autor(?:en|in|innen)?|auteurs?|autores?|autori|redacteur|redaktion|team"
     r"|journalists?|reporters?|writers?|columnists?|contributors?|staff|people|profiles?"
     r"|personen|mitarbeiter|medewerkers?|by)$"
 )
@@ -124,6 +124,9 @@ _AUTHOR_LINKS = etree.XPath(
     " or ancestor::header[not(ancestor::article or ancestor::main)])]"
 )
 _AUTHOR_NAME_MAX_WORDS = 5
+# News agencies, which a byline names beside people ("Jane Doe and AP").
+_AGENCIES = {"ap", "afp", "dpa", "reuters", "epd", "kna", "apa", "sda", "anp", "ansa", "efe"}
+_AGENCIES |= {"aap", "pa", "upi", "tass", "xinhua", "kyodo", "belga", "ntb", "tt"}
 # Links of one byline sit together: those within this many levels above the first one.
 _BYLINE_BLOCK_LEVELS = 4
 _BYLINE_BLOCK_MAX_CHARS = 400
@@ -147,7 +150,14 @@ _ROLE_MODIFIER = re.compile(
         |freie|freelance|staff|news)[,.:]?$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "byl")
+_AUTHOR_META = (
+    "author",
+    "article:author",
+    "parsely-author",
+    "sailthru.author",
+    "cxenseparse:author",
+    "byl",
+)
 _SCHOLARLY_AUTHOR_META = {"citation_author", "dc.creator", "dcterms.creator"}
 _NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "le", "la", "du", "del", "bin"}
 _TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -222,6 +232,10 @@ class HtmlOptions:
     # A line that is only a byline ("Von Nina Magoley", "By A and B") is not article text;
     # its names become the authors when the page names none: body F1 +3/-0.
     move_bylines: bool = True
+    # ... the first such line only names the authors: the later ones sign teasers and
+    # embedded items ("Interview ... von Jane Roe" below the article): authors +0/-0 (hidden
+    # +1/-0).
+    first_byline_only: bool = True
     # When the page names no author but the publisher itself (or none), the first byline
     # element of its markup ('<span class="author">Von Seb Dumitru</span>') names the
     # authors: authors +2/-0.
@@ -468,17 +482,18 @@ def _without_repeats(paragraphs: list[str]) -> list[str]:
     ]
 
 
-def _without_bylines(paragraphs: list[str]) -> tuple[list[str], list[str]]:
-    """(paragraphs without their byline lines, the names those lines gave)."""
+def _without_bylines(paragraphs: list[str], first_only: bool = True) -> tuple[list[str], list[str]]:
+    """(paragraphs without their byline lines, the names those lines gave: the first one's
+    when `first_only`, since the later ones sign teasers and embedded items)."""
     kept: list[str] = []
     names: list[str] = []
     for paragraph in paragraphs:
         lines = []
         for line in paragraph.split("\n"):
             match = _BYLINE.match(line) if len(line) <= _BYLINE_MAX_CHARS else None
-            if match:
+            if match and not (first_only and names):
                 names.extend(split_names(match.group(1)))
-            else:
+            elif not match:
                 lines.append(line)
         if lines:
             kept.append("\n".join(lines))
@@ -716,7 +731,8 @@ def _author_links(tree: HtmlElement) -> list[str]:
         block = parent
         inside = set(block.iter("a"))
         named = split_names(clean_line(block.text_content()))
-        if all(map(_name_shaped, named)) and {n for a, n in links if a in inside} <= set(named):
+        people = all(_name_shaped(n) or n.lower() in _AGENCIES for n in named)
+        if people and {n for a, n in links if a in inside} <= set(named):
             listed = named
     inside = set(block.iter("a"))
     return listed or [name for link, name in links if link in inside]
@@ -1067,7 +1083,7 @@ def extract_html(
     if in_markup and _only_the_site(authors, site_names):
         authors = _byline_in_markup(tree, options.skip_teaser_bylines) or authors
     if options.move_bylines:
-        paragraphs, byline_names = _without_bylines(paragraphs)
+        paragraphs, byline_names = _without_bylines(paragraphs, options.first_byline_only)
         authors = authors or byline_names
     if options.people_over_site_names and authors != stated:
         authors = _people_over_site_names(authors, site_names)

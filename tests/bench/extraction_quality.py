@@ -166,6 +166,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "title-flip": _flipped("headline_first"),
     "title-consensus": _flipped("title_consensus"),
     "byline-flip": _flipped("move_bylines"),
+    "first-byline-flip": _flipped("first_byline_only"),
     "markup-byline-flip": _flipped("bylines_in_markup"),
     "markup-byline-first-flip": _flipped("markup_bylines_first"),
     "teaser-byline-flip": _flipped("skip_teaser_bylines"),

@@ -167,6 +167,17 @@ def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[st
     assert got.authors == names
 
 
+def test_a_later_byline_line_signs_a_teaser_not_the_article() -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        f"<html><body><article><h1>Budget agreed</h1><p>By Jane Doe</p><p>{story}</p>"
+        f"<p>{story}</p><p>Interview<br>By Ian Bell</p></article></body></html>"
+    )
+    got = extract(page, "html")
+    assert got.authors == ["Jane Doe"]
+    assert "Ian Bell" not in got.body
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -382,6 +393,9 @@ def _byline_page(byline: str, menu: str = "") -> str:
             ["Jane Doe"],
         ),
         ('<a href="/journalist/123/Jon-Roe">Jon Roe</a>', ["Jon Roe"]),
+        ('<a href="/meet-the-team/jon-roe-x7k2">Jon Roe</a>', ["Jon Roe"]),
+        # A news agency beside the people of a byline comes along too.
+        ('<a href="/team/ann-lee/">Ann Lee</a> and <span>AP</span>', ["Ann Lee", "AP"]),
         ('von <a href="/autoren/name/max-kolb">Dr. Max Kolb</a>', ["Dr. Max Kolb"]),
         # Names of the same byline without a link of their own come along...
         (
@@ -463,11 +477,18 @@ def test_names_after_an_author_label_of_their_own_are_the_authors(
     assert extract(_byline_page(byline), "html").authors == expected
 
 
-@pytest.mark.parametrize("meta_author", ["valleygazette.example", "JANE DOE"])
-def test_the_author_meta_tag_is_taken_as_the_page_writes_it(meta_author: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "meta_author"),
+    [
+        ("author", "valleygazette.example"),
+        ("author", "JANE DOE"),
+        ("cXenseParse:author", "Jane Doe"),  # an analytics vendor's tag, as many sites write
+    ],
+)
+def test_the_author_meta_tag_is_taken_as_the_page_writes_it(name: str, meta_author: str) -> None:
     story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
     page = (
-        f'<html><head><meta name="author" content="{meta_author}"></head><body><article>'
+        f'<html><head><meta name="{name}" content="{meta_author}"></head><body><article>'
         f"<h1>Budget agreed</h1><p>{story}</p><p>{story}</p></article></body></html>"
     )
     assert extract(page, "html").authors == [meta_author]

@@ -124,6 +124,7 @@ _AUTHOR_LINKS = etree.XPath(
     " or ancestor::header[not(ancestor::article or ancestor::main)])]"
 )
 _AUTHOR_NAME_MAX_WORDS = 5
+_ROLE_MAX_WORDS = 3
 # News agencies, which a byline names beside people ("Jane Doe and AP").
 _AGENCIES = {"ap", "afp", "dpa", "reuters", "epd", "kna", "apa", "sda", "anp", "ansa", "efe"}
 _AGENCIES |= {"aap", "pa", "upi", "tass", "xinhua", "kyodo", "belga", "ntb", "tt"}
@@ -282,6 +283,9 @@ class HtmlOptions:
     # Closing paragraphs that start with an author's name ("Jane Doe is a senior researcher
     # at...") are notes about the author: body F1 +4/-0 with the closing lead-ins below.
     drop_author_notes: bool = True
+    # ... also when a job title comes before the name ("Korrespondentin Jane Doe berichtet
+    # seit 2019 aus..."): body F1 +0/-0.
+    author_notes_after_role: bool = True
     # A closing paragraph that ends with a colon ("Aktuelle Meldungen finden Sie in unserem
     # Liveblog:") introduces a box or link that is not there: dropped with the notes: body
     # F1 +2/-0 (naming the author anywhere in a closing note's first words: +1/-1, left off).
@@ -450,9 +454,17 @@ def _without_author_notes(
     """Without the closing paragraphs that start with an author's name (notes about them),
     or that end with a colon: the lead-in of a box or a link that extraction left out."""
     names = [_squash(a) for a in authors if " " in a.strip()]
+
+    def start(paragraph: str) -> str:
+        words = paragraph[:120].split()
+        if options.author_notes_after_role:  # "Korrespondent Jane Doe ist bei ..."
+            roles = _role_words(words[:_ROLE_MAX_WORDS])
+            words = words[roles.index(False) if False in roles else len(roles) :]
+        return _squash(" ".join(words))[:80]
+
     end = len(paragraphs)
     while end > 1 and (
-        any(_squash(paragraphs[end - 1][:80]).startswith(n) for n in names if n)
+        any(start(paragraphs[end - 1]).startswith(n) for n in names if n)
         or (options.drop_closing_lead_ins and paragraphs[end - 1].rstrip().endswith(":"))
     ):
         end -= 1

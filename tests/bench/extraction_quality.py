@@ -180,6 +180,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "article-body-flip": _flipped("agree_with_article_body"),
     "article-body-fallback-flip": _flipped("article_body_fallback"),
     "author-notes-flip": _flipped("drop_author_notes"),
+    "author-notes-role-flip": _flipped("author_notes_after_role"),
     "closing-lead-in-flip": _flipped("drop_closing_lead_ins"),
     "lead-flip": _flipped("lead_from_description"),
     "repeat-flip": _flipped("drop_repeated"),

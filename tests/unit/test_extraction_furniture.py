@@ -153,9 +153,16 @@ def test_the_article_body_stands_in_when_the_page_shows_a_fraction_of_it() -> No
     assert extract(page, "html").paragraphs == [_STORY.strip(), _MORE.strip(), *hidden]
 
 
-def test_closing_notes_about_the_author_leave_the_body() -> None:
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Jane Doe is a senior researcher at the city observatory and writes on housing.",
+        "Korrespondentin Jane Doe berichtet seit 2019 aus der Hauptstadt.",
+        "Senior Reporter Jane Doe covers housing and the city council.",
+    ],
+)
+def test_closing_notes_about_the_author_leave_the_body(note: str) -> None:
     data = {"@type": "NewsArticle", "headline": "Budget agreed", "author": {"name": "Jane Doe"}}
-    note = "Jane Doe is a senior researcher at the city observatory and writes on housing."
     page = (
         f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head>'
         f"<body><article><h1>Budget agreed</h1><p>{_STORY}</p><p>{_MORE}</p><p>{note}</p>"

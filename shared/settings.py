@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     # Server-side budget of one search request: Elasticsearch returns what it found by then
     # (the answer says `partial`); a timed-out search is never retried.
     search_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # Facets and the story count of a search are computed on its first this many matches per
+    # shard when more match (the answer says `facets_approximate`), so their cost stays
+    # bounded on broad searches; 0: always on every match.
+    search_facet_sample: int = Field(default=1000, ge=0)
 
     # Sweeper (services/scheduler/sweeper.py): an article with no message and no worker is
     # re-sent once it waited `sweeper_stuck_after_s` (a message of a dead worker: that long

@@ -19,6 +19,7 @@ from shared.failure_policy import is_dependency_failure
 from shared.search.indices import alias_name
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS
 from shared.search.query import (
+    FACET_FIELDS,
     SearchParams,
     auto_interval,
     copies_body,
@@ -115,9 +116,8 @@ def _hit(hit: dict[str, Any]) -> dict[str, Any]:
 
 def _facets(params: SearchParams, aggs: dict[str, Any]) -> dict[str, Any]:
     facets: dict[str, Any] = {
-        name: [{"value": b["key"], "count": b["doc_count"]} for b in agg["buckets"]]
-        for name, agg in aggs.items()
-        if name not in ("dates", "stories")
+        name: [{"value": b["key"], "count": b["doc_count"]} for b in aggs[name]["buckets"]]
+        for name in FACET_FIELDS
     }
     facets["dates"] = {
         "interval": auto_interval(params),
@@ -126,6 +126,18 @@ def _facets(params: SearchParams, aggs: dict[str, Any]) -> dict[str, Any]:
         ],
     }
     return facets
+
+
+def _facet_results(params: SearchParams, response: dict[str, Any]) -> dict[str, Any]:
+    """`stories`, `facets` and `facets_approximate` of a facets response (`facets_body`).
+    When it stopped at its sample, each count is the count within the sample: a lower
+    bound."""
+    aggs = response["aggregations"]
+    return {
+        "stories": aggs["stories"]["value"],
+        "facets": _facets(params, aggs),
+        "facets_approximate": bool(response.get("terminated_early")),
+    }
 
 
 def _cluster(hit: dict[str, Any]) -> str:
@@ -257,18 +269,17 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
     preference = params.fingerprint()
     languages = _searched_languages(searcher, params)
     facets = None
+    sample = get_settings().search_facet_sample
     if after is None and params.facets:
         facets = _facet_threads.submit(
             searcher.search,
             preference=preference,
             request_cache=True,
-            **facets_body(params, languages),
+            **facets_body(params, languages, sample),
         )
     result = _hits_page(searcher, params, after, preference, languages)
     if facets is not None:
-        aggs = facets.result()["aggregations"]
-        result["stories"] = aggs["stories"]["value"]
-        result["facets"] = _facets(params, aggs)
+        result.update(_facet_results(params, facets.result()))
     shown = {hit.get("language") for hit in result["hits"]}
     shown.update(v["value"] for v in (result.get("facets") or {}).get("languages", []))
     _notice_languages(languages, shown)

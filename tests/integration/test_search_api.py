@@ -527,6 +527,42 @@ def test_facets(api: TestClient) -> None:
     assert page["stories"] == page["total"] - 2  # three summit copies, one story
 
 
+def test_facets_count_a_sample_of_the_matches_when_many_match(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import get_settings
+
+    exact = search(api, q="harbour")
+    assert exact["facets_approximate"] is False
+    few_exact = search(api, q="putin alaska")
+    monkeypatch.setenv("NEWSFLOW_SEARCH_FACET_SAMPLE", "3")
+    get_settings.cache_clear()
+    try:
+        sampled = search(api, q="harbour")
+        sampled_newest = search(api, q="harbour", sort="newest", collapse=False)
+        few = search(api, q="putin alaska")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    # More matches than the sample: the facets count 3 of them, each count a lower bound;
+    # hits and totals are those of every match.
+    assert exact["total"] > 3
+    for page in (sampled, sampled_newest):
+        assert page["facets_approximate"] is True
+        assert page["total"] == exact["total"]
+        assert sum(b["count"] for b in page["facets"]["dates"]["buckets"]) == 3
+        assert 1 <= page["stories"] <= 3
+        for name in ("persons", "places", "sources", "languages"):
+            every = {f["value"]: f["count"] for f in exact["facets"][name]}
+            for bucket in page["facets"][name]:
+                assert bucket["count"] <= every[bucket["value"]]
+    assert ids(sampled) == ids(exact)
+    # No more matches than the sample: exact, as without one.
+    assert few["total"] == 3
+    assert few["facets_approximate"] is False
+    assert (few["facets"], few["stories"]) == (few_exact["facets"], few_exact["stories"])
+
+
 def test_facet_size_and_interval(api: TestClient) -> None:
     page = search(api, facet_size=1, since="2025-04-01", until="2025-04-30")
     assert len(page["facets"]["sources"]) == 1

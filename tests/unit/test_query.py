@@ -333,6 +333,14 @@ def test_facets_are_a_request_of_their_own_without_hits() -> None:
     assert light["docvalue_fields"] == ["cluster_id"]
 
 
+def test_facets_on_a_sample_stop_after_its_size() -> None:
+    params = SearchParams(q="putin")
+    exact = facets_body(params, ["en"])
+    assert "terminate_after" not in exact
+    sampled = facets_body(params, ["en"], sample=300)
+    assert sampled == {**exact, "terminate_after": 300}
+
+
 def test_searches_have_a_server_side_timeout_and_are_never_retried_on_timeout() -> None:
     from elasticsearch import Elasticsearch
 

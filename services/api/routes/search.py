@@ -45,10 +45,20 @@ class Hit(BaseModel):
 class SearchResponse(BaseModel):
     total: int = Field(description="Matching articles (copies included).")
     total_relation: str = Field(description='"eq", or "gte" when above 10000.')
-    stories: int | None = Field(None, description="Matching stories; first page only.")
+    stories: int | None = Field(
+        None,
+        description="Matching stories; first page only (with facets). A lower bound when "
+        "`facets_approximate`.",
+    )
     hits: list[Hit]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
     facets: dict[str, Any] | None = Field(None, description="First page only.")
+    facets_approximate: bool | None = Field(
+        None,
+        description="With facets: true when more articles matched than the facets sample "
+        "(NEWSFLOW_SEARCH_FACET_SAMPLE matches per shard): `facets` and `stories` then count "
+        "the sample, each count a lower bound (docs/search.md).",
+    )
     partial: bool = Field(
         False,
         description="True when the search stopped at the server-side timeout: hits, totals "

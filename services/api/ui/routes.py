@@ -133,9 +133,9 @@ def search_page(request: Request, es: SearchDep) -> Response:
                 first_page = _facet_searches.submit(search_articles, es, first)
             result = search_articles(es, params)
             result.setdefault("stories", None)  # counted with the first page only
-            facets = result.get("facets")
-            if first_page is not None:
-                facets = first_page.result().get("facets")
+            with_facets = first_page.result() if first_page is not None else result
+            facets = with_facets.get("facets")
+            context["facets_approximate"] = with_facets.get("facets_approximate", False)
             # Server-Timing tells the search's share of the page's time from the console's.
             request.state.console_search_ms = (time.perf_counter() - searching) * 1000
             context.update(result=result, facets=facets)

@@ -57,6 +57,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 BENCH_ALIAS = os.environ.get("NEWSFLOW_BENCH_ALIAS", "newsflow-bench-articles")
 PG_ADMIN_URL = os.environ.get(
     "NEWSFLOW_BENCH_PG_ADMIN_URL", "postgresql://newsflow:newsflow@127.0.0.1:5432/newsflow"
@@ -293,6 +294,7 @@ def run_worker_backlog(ids: list[str], gather: int) -> dict[str, float]:
     from shared.search.indices import alias_name, ensure_index
     from shared.settings import get_settings
     from shared.states import Stage
+    from tests.bench.proc_cpu import cpu_seconds
 
     drop_bench_indices()
     ensure_index(get_client())
@@ -327,6 +329,9 @@ def run_worker_backlog(ids: list[str], gather: int) -> dict[str, float]:
             query = select(func.count()).where(Article.state == "indexed")
             return int(session.scalar(query) or 0)
 
+    def worker_cpu() -> float:
+        return cpu_seconds({worker.pid: "worker"}, {}).get("worker", 0.0)
+
     try:
         # Ready when it has taken a message (an id the store does not hold: a no-op).
         enqueue(Stage.INDEX, ["not-in-the-store"])
@@ -334,13 +339,14 @@ def run_worker_backlog(ids: list[str], gather: int) -> dict[str, float]:
         while redis.llen(queue) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), worker_cpu()
         enqueue(Stage.INDEX, ids)
         while indexed() < len(ids):
             if worker.poll() is not None or time.perf_counter() - started > 600:
                 raise RuntimeError("the index worker stopped or stalled")
             time.sleep(0.02)
         seconds = time.perf_counter() - started
+        cpu_ms_per_doc = (worker_cpu() - cpu_started) * 1000 / len(ids)
     finally:
         worker.terminate()
         worker.wait(30)
@@ -350,7 +356,12 @@ def run_worker_backlog(ids: list[str], gather: int) -> dict[str, float]:
         get_settings.cache_clear()
     get_client().indices.refresh(index=alias_name())
     assert get_client().count(index=alias_name())["count"] == len(ids)
-    return {"docs": len(ids), "seconds": seconds, "docs_per_s": len(ids) / seconds}
+    return {
+        "docs": len(ids),
+        "seconds": seconds,
+        "docs_per_s": len(ids) / seconds,
+        "cpu_ms_per_doc": cpu_ms_per_doc,
+    }
 
 
 def raw_bulk(batch: int, parallel: int, *, loading: bool) -> dict[str, float]:
@@ -573,7 +584,8 @@ def main() -> None:
                     print(
                         f"index worker on a backlog, gathering up to {gather:>4} ids: "
                         f"{result['docs']} docs in {result['seconds']:.2f}s = "
-                        f"{result['docs_per_s']:.0f} docs/s"
+                        f"{result['docs_per_s']:.0f} docs/s "
+                        f"(worker CPU {result['cpu_ms_per_doc']:.2f} ms/doc)"
                     )
                 backlog_raw.append(raw_bulk(*shape, loading=False))
             _raw_line("live index", backlog_raw, *shape)

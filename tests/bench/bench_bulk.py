@@ -3,7 +3,8 @@
     .venv/bin/python tests/bench/bench_bulk.py /work/shared/corpus/bbc [--enrichment real
         [--enrichment-cache /tmp/bbc-enrichment.json]] [--batch 64,500] [--callers 1,2]
         [--rounds 3] [--limit N] [--sqlite]
-        [--keep] [--reindex-batch 500] [--reindex-parallel 2] [--worker-gather 64,500]
+        [--keep] [--reindex-batch 500] [--reindex-parallel 2] [--worker-gather 64,500
+        [--worker-concurrency 1,2]]
 
 Articles are read in place (`<dir>/<category>/*.txt`, the category becomes the source) and
 extracted with the plain-text extraction of the ingest stage. Enrichment is either a cheap
@@ -279,9 +280,10 @@ def run_stage(ids: list[str], batch: int, callers: int = 1) -> dict[str, float]:
     }
 
 
-def run_worker_backlog(ids: list[str], gather: int) -> dict[str, float]:
-    """Index a backlog of every id through a real index worker process gathering up to
-    `gather` ids a task; timed from the enqueue until the store has them all indexed."""
+def run_worker_backlog(ids: list[str], gather: int, concurrency: int) -> dict[str, float]:
+    """Index a backlog of every id through a real index worker of `concurrency` processes
+    gathering up to `gather` ids a task; timed from the enqueue until the store has them all
+    indexed."""
     import subprocess
 
     from redis import Redis
@@ -310,7 +312,7 @@ def run_worker_backlog(ids: list[str], gather: int) -> dict[str, float]:
         "NEWSFLOW_METRICS_PORT": "0",
     }
     argv = [sys.executable, "-m", "celery", "-A", "services.indexer.worker", "--quiet", "worker"]
-    argv += ["-Q", f"{prefix}index", "-c", "1", "-n", f"bench-{prefix}@%h"]
+    argv += ["-Q", f"{prefix}index", "-c", str(concurrency), "-n", f"bench-{prefix}@%h"]
     argv += ["--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
     worker = subprocess.Popen(
         argv,
@@ -405,12 +407,15 @@ def raw_bulk(batch: int, parallel: int, *, loading: bool) -> dict[str, float]:
     es.indices.create(index=index, settings=loading_settings if loading else None)
     es.cluster.health(index=index, wait_for_status="yellow", timeout="60s")
 
-    def send(operations: list[bytes]) -> bool:
+    def send(operations: list[bytes]) -> str | None:
+        """The first rejection's reason, if any."""
         response = es.options(request_timeout=300).bulk(
             operations=operations,  # type: ignore[arg-type]
-            filter_path="errors",
+            filter_path="errors,items.*.error",
         )
-        return bool(response["errors"])
+        if not response["errors"]:
+            return None
+        return next(str(error) for item in response["items"] for error in item.values())
 
     try:
         started = time.perf_counter()
@@ -421,7 +426,8 @@ def raw_bulk(batch: int, parallel: int, *, loading: bool) -> dict[str, float]:
         seconds = time.perf_counter() - started
     finally:
         es.options(ignore_status=404).indices.delete(index=index)
-    assert not any(errors), "raw _bulk: Elasticsearch rejected documents"
+    rejected = [error for error in errors if error]
+    assert not rejected, f"raw _bulk: Elasticsearch rejected documents: {rejected[0][:500]}"
     return {
         "docs": len(rows),
         "seconds": seconds,
@@ -510,6 +516,11 @@ def main() -> None:
         default="",
         help="also a real index worker on a backlog, gathering up to these many ids per task",
     )
+    parser.add_argument(
+        "--worker-concurrency",
+        default="1",
+        help="processes of that worker, comma-separated (compose runs 1)",
+    )
     args = parser.parse_args()
 
     url, drop_database = _create_database(args.sqlite)
@@ -573,24 +584,26 @@ def main() -> None:
             _ratio_line(what, rates, live[shapes[(callers, batch)]])
 
         gathers = [int(g) for g in args.worker_gather.split(",") if g]
-        if gathers:
+        workers = [(g, int(c)) for c in args.worker_concurrency.split(",") for g in gathers]
+        if workers:
             shape = (docs_per_request(500), STAGE_REQUESTS_IN_FLIGHT)
             backlog_raw = [raw_bulk(*shape, loading=False)]
-            backlog_rates: dict[int, list[float]] = {}
+            backlog_rates: dict[tuple[int, int], list[float]] = {}
             for _round in range(args.rounds):
-                for gather in gathers:
-                    result = run_worker_backlog(ids, gather)
-                    backlog_rates.setdefault(gather, []).append(result["docs_per_s"])
+                for gather, processes in workers:
+                    result = run_worker_backlog(ids, gather, processes)
+                    backlog_rates.setdefault((gather, processes), []).append(result["docs_per_s"])
                     print(
-                        f"index worker on a backlog, gathering up to {gather:>4} ids: "
+                        f"index worker ({processes} process(es)) on a backlog, gathering up to "
+                        f"{gather:>4} ids: "
                         f"{result['docs']} docs in {result['seconds']:.2f}s = "
                         f"{result['docs_per_s']:.0f} docs/s "
                         f"(worker CPU {result['cpu_ms_per_doc']:.2f} ms/doc)"
                     )
                 backlog_raw.append(raw_bulk(*shape, loading=False))
             _raw_line("live index", backlog_raw, *shape)
-            for gather, rates in backlog_rates.items():
-                what = f"index worker on a backlog, gathering up to {gather:>4} ids"
+            for (gather, processes), rates in backlog_rates.items():
+                what = f"index worker ({processes} process(es)), gathering up to {gather:>4} ids"
                 _ratio_line(what, rates, backlog_raw)
 
         batch, parallel = args.reindex_batch, args.reindex_parallel

@@ -530,17 +530,23 @@ def test_facets(api: TestClient) -> None:
 def test_facets_count_a_sample_of_the_matches_when_many_match(
     api: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from services.api.app import create_app
     from shared.settings import get_settings
 
+    sampled_note = "Counted in a sample of the matches."
     exact = search(api, q="harbour")
     assert exact["facets_approximate"] is False
     few_exact = search(api, q="putin alaska")
+    # The console, as a browser on this machine calls it.
+    console = TestClient(create_app(), base_url="http://127.0.0.1:8000")
+    assert sampled_note not in console.get("/ui/search", params={"q": "harbour"}).text
     monkeypatch.setenv("NEWSFLOW_SEARCH_FACET_SAMPLE", "3")
     get_settings.cache_clear()
     try:
         sampled = search(api, q="harbour")
         sampled_newest = search(api, q="harbour", sort="newest", collapse=False)
         few = search(api, q="putin alaska")
+        sampled_page = console.get("/ui/search", params={"q": "harbour"}).text
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
@@ -557,6 +563,8 @@ def test_facets_count_a_sample_of_the_matches_when_many_match(
             for bucket in page["facets"][name]:
                 assert bucket["count"] <= every[bucket["value"]]
     assert ids(sampled) == ids(exact)
+    assert sampled_note in sampled_page
+    assert f"in {sampled['stories']}+ stor" in " ".join(sampled_page.split())
     # No more matches than the sample: exact, as without one.
     assert few["total"] == 3
     assert few["facets_approximate"] is False

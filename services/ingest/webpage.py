@@ -239,11 +239,12 @@ class HtmlOptions:
     first_byline_only: bool = True
     # When the page names no author but the publisher itself (or none), the first byline
     # element of its markup ('<span class="author">Von Seb Dumitru</span>') names the
-    # authors: authors +2/-0.
+    # authors, without the place it was written in ("Von Anna Schmidt, Frankfurt"): authors
+    # +2/-0 (hidden +5/-0).
     bylines_in_markup: bool = True
     # ... and it does so before the author meta tags and trafilatura's reading, which take a
     # translator, the publisher's group ("Condé Nast") or a comment form's "Name" label:
-    # authors +0/-1 (a place after the name, "Von Anna Sleegers, Frankfurt"; hidden +2/-1).
+    # authors +0/-0 (hidden +1/-0).
     markup_bylines_first: bool = True
     # ... but not a teaser's byline: one inside a link, an article card within the article
     # or a box of related articles: authors +0/-0 (hidden +1/-0).
@@ -625,8 +626,16 @@ def _byline_in_markup(tree: HtmlElement, skip_teasers: bool = True) -> list[str]
             continue
         text = clean_line(element.text_content())
         if len(text) <= _BYLINE_MAX_CHARS and (match := _BYLINE.match(text)):
-            return split_names(match.group(1))
+            return _without_places(split_names(match.group(1)))
     return []
+
+
+def _without_places(names: list[str]) -> list[str]:
+    """Without the one-word parts of a byline beside a person that are no news agency: the
+    place it was written in ("Von Anna Schmidt, Frankfurt")."""
+    if not any(map(_name_shaped, names)):
+        return names
+    return [n for n in names if " " in n or n.lower() in _AGENCIES]
 
 
 def _labelled_byline(tree: HtmlElement) -> list[str]:

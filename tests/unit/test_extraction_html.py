@@ -494,6 +494,22 @@ def test_the_author_meta_tag_is_taken_as_the_page_writes_it(name: str, meta_auth
     assert extract(page, "html").authors == [meta_author]
 
 
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        ("Von Anna Schmidt, Frankfurt", ["Anna Schmidt"]),  # the place it was written in
+        ("Von Anna Schmidt, AFP", ["Anna Schmidt", "AFP"]),  # an agency stays
+    ],
+)
+def test_a_markup_bylines_place_is_no_author(byline: str, expected: list[str]) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        f'<html><body><article><h1>Budget agreed</h1><h5 class="authorline">{byline}</h5>'
+        f"<p>{story}</p><p>{story}</p></article></body></html>"
+    )
+    assert extract(page, "html").authors == expected
+
+
 def test_a_byline_in_the_markup_comes_before_a_meta_tag_naming_the_publishers_group() -> None:
     story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
     page = (

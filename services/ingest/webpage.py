@@ -239,9 +239,12 @@ class HtmlOptions:
     first_byline_only: bool = True
     # When the page names no author but the publisher itself (or none), the first byline
     # element of its markup ('<span class="author">Von Seb Dumitru</span>') names the
-    # authors, without the place it was written in ("Von Anna Schmidt, Frankfurt"): authors
-    # +2/-0 (hidden +5/-0).
+    # authors: +2/-0 (hidden +5/-0).
     bylines_in_markup: bool = True
+    # ... without the place it was written in ("Von Anna Schmidt, Frankfurt"; an agency
+    # stays): authors +1/-1 both ways (the reference itself keeps "Lille" on one page and
+    # drops "Frankfurt" on another; a place is no author).
+    drop_byline_places: bool = True
     # ... and it does so before the author meta tags and trafilatura's reading, which take a
     # translator, the publisher's group ("Condé Nast") or a comment form's "Name" label:
     # authors +0/-0 (hidden +1/-0).
@@ -616,7 +619,9 @@ def _starts_with_site(name: str, site_names: set[str]) -> bool:
     return any(len(site) >= 3 and squashed.startswith(site) for site in site_names)
 
 
-def _byline_in_markup(tree: HtmlElement, skip_teasers: bool = True) -> list[str]:
+def _byline_in_markup(
+    tree: HtmlElement, skip_teasers: bool = True, without_places: bool = True
+) -> list[str]:
     """The names of the page's first byline element (class "author"/"byline", itemprop or
     rel "author") that reads as a byline: "Von Seb Dumitru", "By Jane Doe and John Roe";
     not a teaser's (inside a link or an article card within the article). Not only above
@@ -626,7 +631,8 @@ def _byline_in_markup(tree: HtmlElement, skip_teasers: bool = True) -> list[str]
             continue
         text = clean_line(element.text_content())
         if len(text) <= _BYLINE_MAX_CHARS and (match := _BYLINE.match(text)):
-            return _without_places(split_names(match.group(1)))
+            names = split_names(match.group(1))
+            return _without_places(names) if without_places else names
     return []
 
 
@@ -1096,13 +1102,19 @@ def extract_html(
         authors = _scholarly_authors(tree)
     in_markup = options.bylines_in_markup
     if in_markup and options.markup_bylines_first and _only_the_site(authors, site_names):
-        authors = _byline_in_markup(tree, options.skip_teaser_bylines) or authors
+        authors = (
+            _byline_in_markup(tree, options.skip_teaser_bylines, options.drop_byline_places)
+            or authors
+        )
         in_markup = False  # read once
     if options.meta_author_as_written and not authors:
         authors = split_names(_meta(tree, _AUTHOR_META) or "")
     authors = authors or split_names(document.author or "")
     if in_markup and _only_the_site(authors, site_names):
-        authors = _byline_in_markup(tree, options.skip_teaser_bylines) or authors
+        authors = (
+            _byline_in_markup(tree, options.skip_teaser_bylines, options.drop_byline_places)
+            or authors
+        )
     if options.move_bylines:
         paragraphs, byline_names = _without_bylines(paragraphs, options.first_byline_only)
         authors = authors or byline_names

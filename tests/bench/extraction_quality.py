@@ -170,6 +170,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "markup-byline-flip": _flipped("bylines_in_markup"),
     "markup-byline-first-flip": _flipped("markup_bylines_first"),
     "teaser-byline-flip": _flipped("skip_teaser_bylines"),
+    "byline-place-flip": _flipped("drop_byline_places"),
     "author-links-flip": _flipped("author_links"),
     "site-among-people-flip": _flipped("people_over_site_names"),
     "scholarly-authors-flip": _flipped("scholarly_authors"),

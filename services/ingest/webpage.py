@@ -254,7 +254,7 @@ class HtmlOptions:
     skip_teaser_bylines: bool = True
     # When the page's JSON-LD names no person but the publisher (or nobody), the byline's
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
-    # meta and byline reading: authors +1/-0 (+16/-0 with JSON-LD authors hidden, the bench's
+    # meta and byline reading: authors +1/-0 (+14/-0 with JSON-LD authors hidden, the bench's
     # --hide-linked-authors: what a site without them gets).
     author_links: bool = True
     # ... else the names after an author label of their own ("<strong>Autorin/Autor</strong>
@@ -267,7 +267,7 @@ class HtmlOptions:
     scholarly_authors: bool = True
     # The author meta tags as the page writes them ("ndr.de", "JÖRG ZSCHOCHE") before
     # trafilatura's reading of them, which changes the case and spelling ("Ndr De"):
-    # authors +0/-0 (hidden +2/-0).
+    # authors +0/-0 (hidden +3/-0; cXenseParse:author, an analytics vendor's tag, too).
     meta_author_as_written: bool = True
     # Authors read off the page rather than its JSON-LD (meta tags, byline markup) without
     # the site's own name and dates when someone else is named ("Dirk Knop" of "Heise

@@ -178,6 +178,11 @@ _TAG = re.compile(r"<[a-zA-Z/!][^>]*+>")
 _BLOCK_END = re.compile(r"</(?:p|div|h\d|li|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n|\r?\n")  # articleBody's paragraphs, when it has any
 _REPEAT_MIN_WORDS = 3
+# "Quellen:", "Sources :", "Fuentes:": the label of the list of sources closing a text.
+_SOURCE_LABEL = re.compile(
+    r"^(?:quellen|sources|fuentes|fonti|bronnen|kilder|källor)\s*:?\s*$", re.IGNORECASE
+)
+_SOURCE_LIST_MAX = 3  # paragraphs from the end
 _CAPTION_MIN_WORDS = 4  # "Foto", "Bild 1" as alt text say nothing about a paragraph
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?=$|[-_])")
 _FRAGMENT = re.compile(r"<(?:html|body)[\s>]", re.IGNORECASE)
@@ -303,6 +308,9 @@ class HtmlOptions:
     # Consent notes of embeds, subscription, app and shop offers, machine-translation notes
     # (boilerplate.is_promotion), by paragraph and by line: body F1 +10/-0.
     drop_promotions: bool = True
+    # A list of sources closing the text, from its own label ("Quellen:", "Sources:") on:
+    # body F1 +1/-0.
+    drop_source_lists: bool = True
     # A paragraph that is an image's alt text or title is its caption, not article text:
     # body F1 +2/-0.
     drop_image_captions: bool = True
@@ -473,6 +481,15 @@ def _without_author_notes(
     ):
         end -= 1
     return paragraphs[:end]
+
+
+def _without_source_list(paragraphs: list[str]) -> list[str]:
+    """Without a closing list of sources and what follows it: a label of its own near the
+    end ("Quellen:", "Sources:") and the list it introduces."""
+    for at in range(len(paragraphs) - 1, max(len(paragraphs) - 1 - _SOURCE_LIST_MAX, 0), -1):
+        if _SOURCE_LABEL.match(paragraphs[at]):
+            return paragraphs[:at]
+    return paragraphs
 
 
 def _without_captions(paragraphs: list[str], tree: HtmlElement) -> list[str]:
@@ -1131,6 +1148,8 @@ def extract_html(
         paragraphs = _without_repeats(paragraphs)
     if options.drop_image_captions:
         paragraphs = _without_captions(paragraphs, tree)
+    if options.drop_source_lists:
+        paragraphs = _without_source_list(paragraphs)
     if options.drop_author_notes:
         paragraphs = _without_author_notes(paragraphs, authors, options)
     description = clean_line(document.description or "") or None

@@ -187,6 +187,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "repeat-flip": _flipped("drop_repeated"),
     "caption-flip": _flipped("drop_image_captions"),
     "promotion-flip": _flipped("drop_promotions"),
+    "source-list-flip": _flipped("drop_source_lists"),
     "page-suffix-flip": _flipped("strip_page_suffixes"),
     "headline-shown-flip": _flipped("headline_shown"),
     "untruncate-flip": _flipped("untruncate_titles"),

@@ -274,3 +274,13 @@ def test_a_consent_note_between_paragraphs_leaves_the_body() -> None:
     )
     got = extract(page, "html")
     assert got.paragraphs == [_STORY.strip(), _MORE.strip()]
+
+
+def test_a_closing_list_of_sources_leaves_the_body() -> None:
+    page = (
+        "<html><body><article><h1>Budget agreed</h1>"
+        f"<p>{_STORY}</p><p>{_MORE}</p><p>Sources:</p>"
+        "<p>City council minutes, interviews with two councillors</p></article></body></html>"
+    )
+    got = extract(page, "html")
+    assert got.paragraphs == [_STORY.strip(), _MORE.strip()]

@@ -51,23 +51,42 @@ _CALL_TO_ACTION = re.compile(
 )
 # What the page says around embedded content and to sell itself, worded per language: a
 # consent note for an embed, a subscription, app or shop offer, a note that the text was
-# machine-translated. Longer than a call to action (a consent note runs to 50 words).
+# machine-translated. Longer than a call to action (a consent note runs to 50 words). Each
+# phrase addresses the reader or labels the page itself: a news sentence about e-paper
+# displays, free trials or third-party content ("Platforms must check third-party
+# content") is no promotion.
 _PROMOTION = re.compile(
     r"""(?:
-        \bexterne[nrs]?\ inhalte?\b|\binhalte?\ von\ (?:drittanbietern|dritten)\b
-        |\bein\ klick\ für\ den\ datenschutz\b|\bdamit\ einverstanden,?\ dass\b
-        |^link\ zum\ [\w-]+-inhalt$|^embed$
-        |\b(?:third[-\ ]party|external)\ content\b|\bto\ (?:view|see|display)\ this\ content\b
+        \bein\ klick\ für\ den\ datenschutz\b|^link\ zum\ [\w-]+-inhalt$|^embed$
+        |\bto\ (?:view|see|display)\ this\ content\b
         |\bmanage\ (?:your\ )?(?:cookie|consent|privacy)\ (?:settings|preferences|choices)\b
-        |\b(?:enable|accept|allow)\ (?:all\ )?(?:cookies|third[-\ ]party)\b
-        |\bcontenu\ externe\b|\bcontenido\ externo\b|\bexterne\ inhoud\b|\bcontenuto\ esterno\b
-        |\bkostenlos\ testen\b|\btesten\ sie\ für\ (?:\w+\ ){0,2}wochen\b|\bfree\ trial\b
-        |\bsubscribe\ now\b|\balready\ a\ subscriber\b|\bbereits\ abonnent\b|\be-paper\b
+        |\bplease\ (?:enable|accept|allow)\ (?:all\ )?(?:cookies|third[-\ ]party)\b
+        |\bkostenlos\ testen\b|\btesten\ sie\ für\ (?:\w+\ ){0,2}wochen\b
+        |\b(?:start|try|begin)\ (?:your|a)\ (?:[\w-]+\ )?free\ trial\b
+        |\bsubscribe\ now\b|\balready\ a\ subscriber\b|\bbereits\ abonnent\b
+        |\bzum\ e-paper\b|\bread\ (?:[\w']+\ ){0,5}e-paper\b
         |\bnews\ in\ einer\ app\b|\bspecial\ offers\b.{0,40}\b(?:from\ us|our\ partners)\b
         |\bread\ our\ privacy\ (?:notice|policy)\b
         |\bhier\ geht['\u2019]?s\ zur\ anmeldung\b|\bjetzt\ vorbestellen\b
-        |\bmaschinelle\ übersetzung\b|\bautomatisiert\ übersetzt\b|\bmachine[-\ ]translated\b
+        |^(?:hinweis:\s*)?maschinelle\ übersetzung|\bautomatisiert\ übersetzt\b
+        |\b(?:dies\ ist|es\ handelt\ sich\ um)\ eine\ maschinelle\ übersetzung\b
+        |\bthis\ is\ a\ machine\ translation\b
+        |\b(?:this|the)\ (?:article|text|story)\ (?:was|has\ been)\ (?:\w+\ )?
+            machine[-\ ]translated\b
     )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Embedded content named together with what the reader must do to see it.
+_EMBED_CONTENT = re.compile(
+    r"""\b(?:externe[nrs]?\ inhalte?|inhalte?\ von\ (?:drittanbietern|dritten)
+        |third[-\ ]party\ content|external\ content|contenu\ externe|contenido\ externo
+        |externe\ inhoud|contenuto\ esterno)\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_CONSENT = re.compile(
+    r"""\b(?:zustimm\w*|einverstanden|aktivier\w*|klick\w*|consent\w*|enable|accept|click
+        |hier\ sehen\ sie|you\ (?:can\ |will\ )?see
+        |afficher|accepte[rz]|cargar|aceptar|aceptas|weergeven|accepteer|accettare|accetta)\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 _PROMOTION_MAX_WORDS = 60
@@ -213,7 +232,10 @@ def is_promotion(text: str) -> bool:
     return (
         len(text) <= _FURNITURE_MAX_CHARS
         and len(text.split()) <= _PROMOTION_MAX_WORDS
-        and _PROMOTION.search(text) is not None
+        and (
+            _PROMOTION.search(text) is not None
+            or (_EMBED_CONTENT.search(text) is not None and _CONSENT.search(text) is not None)
+        )
     )
 
 

@@ -258,6 +258,13 @@ def test_a_page_speaking_for_itself_is_a_promotion(line: str) -> None:
         "The ministry said the trial of the new vaccine was free for all volunteers.",
         "Der Vertrag sieht vor, dass externe Prüfer die Bücher einsehen.",
         "Critics said the special offers of the energy firms misled customers.",
+        # News about what promotions name: displays, trials, platforms' duties, a quote.
+        "The new reader uses an e-paper display made by E Ink.",
+        "Users get a 30-day free trial, after which the service costs £5 a month.",
+        "The company said it would enable third-party apps on its platform next year.",
+        "Platforms must check third-party content under the new law.",
+        "Plattformen müssen Inhalte von Dritten künftig schneller prüfen.",
+        "Er sei damit einverstanden, dass die Regierung die Frist verlängert.",
         # Long article text is never a promotion, whatever it mentions.
         "The platform's free trial, regulators said, " + "was misleading customers. " * 30,
     ],

@@ -233,25 +233,34 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def reset_for_indexing() -> None:
+    """A fresh bench index, and every article back to `enriched` as the index stage finds it."""
+    from sqlalchemy import update
+
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+    from shared.search.client import get_client
+    from shared.search.indices import ensure_index
+
+    drop_bench_indices()
+    ensure_index(get_client())
+    with get_sessionmaker()() as session:
+        session.execute(update(Article).values(state="enriched", attempts=0))
+        session.commit()
+
+
 def run_stage(ids: list[str], batch: int, callers: int = 1) -> dict[str, float]:
     """Index every id through the index stage, `batch` ids per call (= per message), by
     `callers` threads taking the next batch as they finish one (a worker process each)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from sqlalchemy import update
-
     from services.indexer.stage import index_articles
     from shared.db import get_sessionmaker
-    from shared.models import Article
     from shared.search.client import get_client
-    from shared.search.indices import alias_name, ensure_index
+    from shared.search.indices import alias_name
 
-    drop_bench_indices()
-    ensure_index(get_client())
+    reset_for_indexing()
     sessions = get_sessionmaker()
-    with sessions() as session:
-        session.execute(update(Article).values(state="enriched", attempts=0))
-        session.commit()
     batches = [ids[start : start + batch] for start in range(0, len(ids), batch)]
 
     def call(batch_ids: list[str]) -> tuple[int, float]:
@@ -287,23 +296,19 @@ def run_worker_backlog(ids: list[str], gather: int, concurrency: int) -> dict[st
     import subprocess
 
     from redis import Redis
-    from sqlalchemy import func, select, update
+    from sqlalchemy import func, select
 
     from shared.celery_app import enqueue
     from shared.db import get_sessionmaker
     from shared.models import Article
     from shared.search.client import get_client
-    from shared.search.indices import alias_name, ensure_index
+    from shared.search.indices import alias_name
     from shared.settings import get_settings
     from shared.states import Stage
     from tests.bench.proc_cpu import cpu_seconds
 
-    drop_bench_indices()
-    ensure_index(get_client())
+    reset_for_indexing()
     sessions = get_sessionmaker()
-    with sessions() as session:
-        session.execute(update(Article).values(state="enriched", attempts=0))
-        session.commit()
     prefix = f"bench-bulk-{secrets.token_hex(3)}."
     env = {
         **os.environ,

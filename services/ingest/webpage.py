@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 import re
 import unicodedata
 from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
@@ -132,6 +134,7 @@ _AGENCIES |= {"aap", "pa", "upi", "tass", "xinhua", "kyodo", "belga", "ntb", "tt
 _BYLINE_BLOCK_LEVELS = 4
 _BYLINE_BLOCK_MAX_CHARS = 400
 _BYLINE_LOWER_WORDS = 5
+_LINK_MARK = "\x00"  # where an author link starts in a block's text (never in page text)
 _INLINE_TAGS = {"a", "span", "strong", "b", "em", "i", "small", "time", "font", "abbr", "cite"}
 # A job title after a byline's name, in the languages of the corpus and its neighbours; also
 # inside compounds ("Wirtschaftsredakteur", "Politikkorrespondentin").
@@ -160,6 +163,32 @@ _AUTHOR_META = (
     "byl",
 )
 _SCHOLARLY_AUTHOR_META = {"citation_author", "dc.creator", "dcterms.creator"}
+# Page data in JSON that analytics and app frameworks write (a `<script type="application/json">`
+# such as Next.js's __NEXT_DATA__, a meta tag whose content is JSON, and a script assigning
+# JSON: "dataLayer.push({...})", "window.__STATE__ = {...}", "var utag_data = {...}"); its
+# author under a well-known key only, never guessed from script text.
+_SCRIPT_ASSIGNMENT = re.compile(
+    r"(?:\bdataLayer\s*(?:\.push\s*\(|=)|\bwindow\.[\w$.]{1,60}\s*=|\bvar\s+[\w$]{1,60}\s*=)"
+    r"\s*(?=[\[{])"
+)
+_SCRIPT_AUTHOR_KEYS = {
+    "author",
+    "authors",
+    "authorname",
+    "authornames",
+    "articleauthor",
+    "articleauthors",
+    "contentauthor",
+    "pageauthor",
+    "byline",
+}
+_SCRIPT_DATA_MAX_CHARS = 500_000  # per script: longer is an app bundle, not page data
+_SCRIPT_DATA_BUDGET = 2_000_000  # characters decoded per page (fundus-dev: 470,000 at most)
+_SCRIPT_DATA_MIN_COST = 100  # per attempt, so that attempts are bounded in number too
+_SCRIPT_DATA_DEPTH = 6  # "props.pageProps.page.gtm.contentAuthor"; deeper is other items' data
+_SCRIPT_DATA_ITEMS = 20  # of a list: the first ones (the page's own data comes first)
+_PARENTHESISED = re.compile(r"\s*\([^()]*\)")  # "Jane Doe (jdo)": her initials
+_JSON_DECODER = json.JSONDecoder()
 _NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "le", "la", "du", "del", "bin"}
 _TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _LINK_LIST_SHARE = 0.5
@@ -250,6 +279,9 @@ class HtmlOptions:
     # stays): authors +1/-1 both ways (the reference itself keeps "Lille" on one page and
     # drops "Frankfurt" on another; a place is no author).
     drop_byline_places: bool = True
+    # ... also when it names news agencies only, without a "by" word ('<div
+    # class="author">dpa</div>'): authors +0/-0 (hidden +1/-0).
+    agency_bylines_in_markup: bool = True
     # ... and it does so before the author meta tags and trafilatura's reading, which take a
     # translator, the publisher's group ("Condé Nast") or a comment form's "Name" label:
     # authors +0/-0 (hidden +1/-0).
@@ -257,11 +289,19 @@ class HtmlOptions:
     # ... but not a teaser's byline: one inside a link, an article card within the article
     # or a box of related articles: authors +0/-0 (hidden +1/-0).
     skip_teaser_bylines: bool = True
+    # ... and trafilatura's author reading is no one when only teasers' bylines name them
+    # ("von Jane Roe" on a related article's card): authors +0/-0 (hidden +0/-0: a wrong
+    # name becomes none).
+    no_teaser_authors: bool = True
     # When the page's JSON-LD names no person but the publisher (or nobody), the byline's
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
     # meta and byline reading: authors +1/-0 (+14/-0 with JSON-LD authors hidden, the bench's
     # --hide-linked-authors: what a site without them gets).
     author_links: bool = True
+    # ... only the lines of that block with an author link: the date in an element of its
+    # own beside the names ("<a>Jane Doe</a> and AP<p><time>June 30</time></p>") is no
+    # name, and no longer hides the agency: authors +0/-0 (hidden +1/-0).
+    byline_block_lines: bool = True
     # ... else the names after an author label of their own ("<strong>Autorin/Autor</strong>
     # Jane Doe", "<dt>Author</dt><dd>Jane Doe</dd>"), before trafilatura's reading too:
     # authors +1/-0 (hidden +1/-0).
@@ -274,6 +314,14 @@ class HtmlOptions:
     # trafilatura's reading of them, which changes the case and spelling ("Ndr De"):
     # authors +0/-0 (hidden +3/-0; cXenseParse:author, an analytics vendor's tag, too).
     meta_author_as_written: bool = True
+    # When nothing else names an author, the page's data scripts do (analytics data layers,
+    # app state, JSON meta contents: "dataLayer.push({"author": "Jane Doe"})"), under a
+    # well-known key only and when the value reads as people or agencies: authors +0/-0
+    # (hidden +2/-0; alone it names 41 of fundus-dev's pages right and 3 otherwise).
+    script_data_authors: bool = True
+    # ... and before the author meta tags and trafilatura's reading (which take a
+    # translator or a teaser's byline): authors +0/-0 (hidden +1/-0).
+    script_data_authors_first: bool = True
     # Authors read off the page rather than its JSON-LD (meta tags, byline markup) without
     # the site's own name and dates when someone else is named ("Dirk Knop" of "Heise
     # Online; Dirk Knop"): authors +1/-0 (hidden +1/-0).
@@ -637,20 +685,43 @@ def _starts_with_site(name: str, site_names: set[str]) -> bool:
 
 
 def _byline_in_markup(
-    tree: HtmlElement, skip_teasers: bool = True, without_places: bool = True
+    tree: HtmlElement,
+    skip_teasers: bool = True,
+    without_places: bool = True,
+    agencies_alone: bool = True,
 ) -> list[str]:
     """The names of the page's first byline element (class "author"/"byline", itemprop or
-    rel "author") that reads as a byline: "Von Seb Dumitru", "By Jane Doe and John Roe";
-    not a teaser's (inside a link or an article card within the article). Not only above
-    the text: many sites sign their articles at the end."""
+    rel "author") that reads as a byline: "Von Seb Dumitru", "By Jane Doe and John Roe", or
+    (`agencies_alone`) news agencies without a "by" word ("dpa", "AFP, Reuters"); not a
+    teaser's (inside a link or an article card within the article). Not only above the
+    text: many sites sign their articles at the end."""
     for element in _BYLINE_ELEMENTS(tree):
         if skip_teasers and _TEASER_BYLINE(element):
             continue
         text = clean_line(element.text_content())
-        if len(text) <= _BYLINE_MAX_CHARS and (match := _BYLINE.match(text)):
+        if len(text) > _BYLINE_MAX_CHARS:
+            continue
+        if match := _BYLINE.match(text):
             names = split_names(match.group(1))
             return _without_places(names) if without_places else names
+        names = split_names(text) if agencies_alone else []
+        if names and all(n.lower() in _AGENCIES for n in names):
+            return names
     return []
+
+
+def _not_only_teasers(names: list[str], tree: HtmlElement) -> list[str]:
+    """`names`, unless each of them is only named by teasers' bylines (inside a link, an
+    article card within the article, a box of related articles): then no one."""
+    teasers: set[str] = set()
+    for element in _BYLINE_ELEMENTS(tree):
+        text = clean_line(element.text_content())
+        if len(text) > _BYLINE_MAX_CHARS or not (match := _BYLINE.match(text)):
+            continue
+        if not _TEASER_BYLINE(element):
+            return names  # the page's own byline is there too
+        teasers.update(_squash(n) for n in split_names(match.group(1)))
+    return [] if all(_squash(n) in teasers for n in names) else names
 
 
 def _without_places(names: list[str]) -> list[str]:
@@ -718,6 +789,80 @@ def _scholarly_authors(tree: HtmlElement) -> list[str]:
     return names
 
 
+def _script_data(tree: HtmlElement) -> Iterator[Any]:
+    """The JSON values of the page's data scripts and JSON meta contents, in document order;
+    scripts longer than _SCRIPT_DATA_MAX_CHARS skipped, _SCRIPT_DATA_BUDGET characters
+    decoded at most (a hostile page's thousands of assignments are not each read through)."""
+    budget = _SCRIPT_DATA_BUDGET
+    for element in tree.iter("script", "meta"):
+        if element.tag == "meta":
+            text = str(element.get("content") or "").strip()
+            starts: Iterable[int] = [0] if text.startswith("{") else []
+        else:
+            kind = str(element.get("type") or "").lower()
+            text = element.text or ""
+            if "ld+json" in kind or len(text) > _SCRIPT_DATA_MAX_CHARS:
+                continue
+            if "json" in kind:
+                text = text.strip()
+                starts = [0]
+            else:
+                starts = (m.end() for m in _SCRIPT_ASSIGNMENT.finditer(text))
+        for start in starts:
+            if budget <= 0:
+                return
+            try:
+                value, end = _JSON_DECODER.raw_decode(text, start)
+            except json.JSONDecodeError as error:  # JavaScript, not JSON: never read as text
+                budget -= max(error.pos - start, _SCRIPT_DATA_MIN_COST)
+                continue
+            except RecursionError:  # nested deeper than the parser goes: no page data
+                budget -= len(text) - start
+                continue
+            budget -= max(end - start, _SCRIPT_DATA_MIN_COST)
+            yield value
+
+
+def _script_data_authors(tree: HtmlElement) -> list[str]:
+    """The authors the page's data scripts name under a well-known key ("author", "authors",
+    "authorName", "contentAuthor", "byline"...): the shallowest such key of the first script
+    that has one whose value reads as people or news agencies only."""
+    for data in _script_data(tree):
+        queue: deque[tuple[Any, int]] = deque([(data, 0)])
+        while queue:
+            value, depth = queue.popleft()
+            if depth > _SCRIPT_DATA_DEPTH:
+                break
+            items: Iterable[tuple[Any, Any]] = ()
+            if isinstance(value, dict):
+                items = value.items()
+            elif isinstance(value, list):
+                items = enumerate(value[:_SCRIPT_DATA_ITEMS])
+            for key, child in items:
+                if isinstance(key, str) and key.lower().replace("_", "") in _SCRIPT_AUTHOR_KEYS:
+                    names = _names_in_data(child)
+                    if names and all(_name_shaped(n) or n.lower() in _AGENCIES for n in names):
+                        return names
+                if isinstance(child, dict | list):
+                    queue.append((child, depth + 1))
+    return []
+
+
+def _names_in_data(value: Any) -> list[str]:
+    """The names an author value of page data gives: "A|B", "A, B", ["A", "B"], {"name": "A"},
+    [{"name": "A"}]; "Jane Doe (jdo)" without the initials."""
+    entries = value[:_SCRIPT_DATA_ITEMS] if isinstance(value, list) else [value]
+    names: list[str] = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            entry = entry.get("name")
+        if not isinstance(entry, str) or len(entry) > _BYLINE_MAX_CHARS:
+            return []
+        for part in _PARENTHESISED.sub("", html.unescape(entry)).split("|"):
+            names.extend(split_names(part))
+    return names
+
+
 def _name_shaped(text: str) -> bool:
     """Two to five words, each capitalised or a particle ("van", "de"), no digits."""
     words = text.split()
@@ -757,11 +902,12 @@ def _letters(slug: str) -> str:
     return "".join(ch for ch in _squash(slug) if ch.isalpha())
 
 
-def _author_links(tree: HtmlElement) -> list[str]:
+def _author_links(tree: HtmlElement, by_lines: bool = True) -> list[str]:
     """The page's byline, found by its links to its authors' own pages (outside menus and
     lists): the names of the block around the first such link when that block is nothing but
     a list of names with the linked ones among them ("A, B und C", some without a link),
-    else the linked names in it."""
+    else the linked names in it. `by_lines`: only the block's lines with an author link count
+    (the date in an element of its own beside the names is no name)."""
     links = [
         (a, n) for a in _AUTHOR_LINKS(tree) if (n := _author_link_name(a)) and not _in_prose(a)
     ]
@@ -774,12 +920,33 @@ def _author_links(tree: HtmlElement) -> list[str]:
             break
         block = parent
         inside = set(block.iter("a"))
-        named = split_names(clean_line(block.text_content()))
+        linked = {n for a, n in links if a in inside}
+        lines = _lines_with(block, inside) if by_lines else [block.text_content()]
+        named = [name for line in lines for name in split_names(clean_line(line))]
         people = all(_name_shaped(n) or n.lower() in _AGENCIES for n in named)
-        if people and {n for a, n in links if a in inside} <= set(named):
+        if people and linked <= set(named):
             listed = named
     inside = set(block.iter("a"))
     return listed or [name for link, name in links if link in inside]
+
+
+def _lines_with(element: HtmlElement, links: set[HtmlElement]) -> list[str]:
+    """The lines of the element's text that hold one of `links`: a line break around each
+    element that is not inline text (a <p>, <div>, <li>) and around a <time>, never part of
+    a name."""
+    parts: list[str] = []
+    for event, node in etree.iterwalk(element, events=("start", "end")):
+        tag = node.tag if isinstance(node.tag, str) else "span"  # a comment breaks no line
+        breaks = node is not element and (tag not in _INLINE_TAGS or tag == "time")
+        if event == "start":
+            parts.append("\n" if breaks else "")
+            parts.append(_LINK_MARK if node in links else "")
+            parts.append(node.text or "" if isinstance(node.tag, str) else "")
+        else:
+            parts.append("\n" if breaks else "")
+            parts.append(node.tail or "" if node is not element else "")
+    lines = "".join(parts).split("\n")
+    return [line.replace(_LINK_MARK, "") for line in lines if _LINK_MARK in line]
 
 
 def _in_prose(link: HtmlElement) -> bool:
@@ -1112,7 +1279,7 @@ def extract_html(
     stated = linked.authors()
     authors = stated
     if options.author_links and _only_the_site(authors, site_names):
-        authors = _author_links(tree) or authors
+        authors = _author_links(tree, options.byline_block_lines) or authors
     if options.labelled_bylines and _only_the_site(authors, site_names):
         authors = _labelled_byline(tree) or authors
     if options.scholarly_authors and not authors:
@@ -1120,21 +1287,40 @@ def extract_html(
     in_markup = options.bylines_in_markup
     if in_markup and options.markup_bylines_first and _only_the_site(authors, site_names):
         authors = (
-            _byline_in_markup(tree, options.skip_teaser_bylines, options.drop_byline_places)
+            _byline_in_markup(
+                tree,
+                options.skip_teaser_bylines,
+                options.drop_byline_places,
+                options.agency_bylines_in_markup,
+            )
             or authors
         )
         in_markup = False  # read once
+    in_scripts = options.script_data_authors
+    if in_scripts and options.script_data_authors_first and not authors:
+        authors = _script_data_authors(tree)
+        in_scripts = False  # read once
     if options.meta_author_as_written and not authors:
         authors = split_names(_meta(tree, _AUTHOR_META) or "")
-    authors = authors or split_names(document.author or "")
+    if not authors:
+        authors = split_names(document.author or "")
+        if options.no_teaser_authors and authors:
+            authors = _not_only_teasers(authors, tree)
     if in_markup and _only_the_site(authors, site_names):
         authors = (
-            _byline_in_markup(tree, options.skip_teaser_bylines, options.drop_byline_places)
+            _byline_in_markup(
+                tree,
+                options.skip_teaser_bylines,
+                options.drop_byline_places,
+                options.agency_bylines_in_markup,
+            )
             or authors
         )
     if options.move_bylines:
         paragraphs, byline_names = _without_bylines(paragraphs, options.first_byline_only)
         authors = authors or byline_names
+    if in_scripts and not authors:
+        authors = _script_data_authors(tree)
     if options.people_over_site_names and authors != stated:
         authors = _people_over_site_names(authors, site_names)
     article_body = _plain(linked.text("articleBody") or "")

@@ -538,3 +538,107 @@ def test_a_teasers_byline_names_nobody(teaser: str) -> None:
     )
     # The article's own byline, though the teaser's comes first in the markup.
     assert extract(page, "html").authors == ["Amy Fox"]
+
+
+def _page_with_head(head: str, body_extra: str = "") -> str:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    return (
+        f'<html><head><meta property="og:site_name" content="Valley Gazette">{head}</head>'
+        f"<body><article><h1>Budget agreed</h1><p>{story}</p><p>{story}</p>{body_extra}"
+        "</article></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # An analytics data layer, app state and a JSON meta tag, under well-known keys.
+        ('<script>dataLayer.push({"page": {"author": "Jane Doe"}});</script>', ["Jane Doe"]),
+        (
+            '<script>window.__STATE__ = {"article": {"authors": [{"name": "Jane Doe"},'
+            ' {"name": "AP"}]}};</script>',
+            ["Jane Doe", "AP"],
+        ),
+        (
+            '<script type="application/json">{"props": {"gtm": {"contentAuthor":'
+            ' "Jane Doe (jdo)|Jon Roe"}}}</script>',
+            ["Jane Doe", "Jon Roe"],
+        ),
+        (
+            '<meta name="analytics" content="{&quot;article&quot;:'
+            '{&quot;author&quot;:&quot;Jane Doe&quot;}}">',
+            ["Jane Doe"],
+        ),
+        # A value that is no name (a user slug, a template, an e-mail address) names nobody.
+        ('<script>var pageData = {"author": "jane_doe"};</script>', []),
+        ('<script>var pageData = {"author": "$context.authors"};</script>', []),
+        ('<script>var pageData = {"authors": "desk@example.com"};</script>', []),
+        # Neither does JavaScript that is not JSON, nor an author key in free script text.
+        ("<script>var pageData = {author: 'Jane Doe'};</script>", []),
+        ('<script>track("author", "Jane Doe");</script>', []),
+    ],
+)
+def test_the_pages_data_scripts_name_the_authors_when_nothing_else_does(
+    head: str, expected: list[str]
+) -> None:
+    assert extract(_page_with_head(head), "html").authors == expected
+
+
+def test_the_pages_data_scripts_come_before_the_author_meta_tag() -> None:
+    # The meta tag names the translator; the page's data names the writer.
+    head = (
+        '<meta name="author" content="Ian Bell">'
+        '<script>var pageData = {"author": "Jane Doe"};</script>'
+    )
+    assert extract(_page_with_head(head), "html").authors == ["Jane Doe"]
+
+
+def test_hostile_data_scripts_name_nobody_and_break_nothing() -> None:
+    # Thousands of assignments, a nesting deeper than the parser goes, an author after them
+    # all: read within a budget of characters, the article still extracted.
+    many = "var x = [" * 15_000 + "; " + 'var y = {"a": 1}; ' * 15_000
+    late = '<script>var pageData = {"author": "Jane Doe"};</script>'
+    head = f"<script>{many}</script><script>var deep = {'[' * 100_000};</script>{late}"
+    got = extract(_page_with_head(head), "html")
+    assert got.authors == []
+    assert got.body.startswith("The council met on Tuesday")
+
+
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        '<div class="related"><h3>Roads reopen</h3><div class="authors">von Ian Bell</div></div>',
+        '<article><h3>Roads reopen</h3><span class="author">By Ian Bell</span></article>',
+    ],
+)
+def test_a_name_only_teasers_bylines_give_is_no_author(teaser: str) -> None:
+    assert extract(_page_with_head("", teaser), "html").authors == []
+
+
+def test_a_date_in_its_own_element_beside_a_linked_byline_hides_no_agency() -> None:
+    byline = (
+        '<div><a href="/team/ann-lee/">Ann Lee</a> and <span>AP</span>'
+        "<p><time>June 30, 2026 - 4.34pm</time></p></div>"
+    )
+    assert extract(_byline_page(byline), "html").authors == ["Ann Lee", "AP"]
+
+
+def test_a_linked_name_run_into_the_site_name_stays_the_linked_name() -> None:
+    byline = (
+        '<div><a href="/profile/ann-lee"><span>Ann Lee</span></a><span>Valley Gazette</span>'
+        '</div><div><a href="mailto:ann@example.com">Ann Lee</a></div>'
+    )
+    assert extract(_byline_page(byline), "html").authors == ["Ann Lee"]
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [("dpa", ["dpa"]), ("AFP, Reuters", ["AFP", "Reuters"]), ("Valley News", ["Ian Bell"])],
+)
+def test_a_byline_element_of_news_agencies_alone_names_them(
+    byline: str, expected: list[str]
+) -> None:
+    # Before the author meta tag (here a name the article's byline does not give).
+    head = '<meta name="author" content="Ian Bell">'
+    page = _page_with_head(head, f'<div class="author-box">{byline}</div>')
+    assert extract(page, "html").authors == expected

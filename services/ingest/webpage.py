@@ -82,6 +82,7 @@ _DATE_LIKE = re.compile(r"^[\d./-]+$")
 _FULL_DATE = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2})$")
 _GENERIC_DOMAIN_LABELS = {"www", "co", "com", "org", "net", "gov", "ac", "news", "edu"}
 _SITE_NAME_SIMILARITY = 0.8
+_SHARED_HEADLINE_MIN_WORDS = 4  # "Video" inside a headline shares nothing
 # A byline on a line of its own: a "by" word in the corpus's and neighbouring languages, then
 # capitalised names only (so "By the end of the year..." is no byline).
 _CAPITALISED_NAME = (
@@ -258,6 +259,11 @@ class HtmlOptions:
     # (the reference takes, publisher by publisher, the JSON-LD headline or og:title, and
     # the <h1> is as often the other one).
     headline_shown: bool = False
+    # When one of the JSON-LD headline and og:title contains the other, the shorter: the
+    # headline both state, without a kicker or a trailing clause that only one adds
+    # ("Neue Leipziger Schule: Judy Lybke, ..." and "Judy Lybke, ..."): titles +4/-2,
+    # picked with each publisher left out (89 of 89) and each country (6 of 6).
+    shared_headline: bool = True
     # A title cut short ("The council agreed the bud…") replaced by the page's longer title
     # it was cut from: titles +0/-0 (no cut title on fundus-dev), kept for teaser markup.
     untruncate_titles: bool = True
@@ -1069,6 +1075,18 @@ def _without_page_suffix(title: str, others: list[str]) -> str:
     return title
 
 
+def _shared_headline(title: str, headline: str, og_title: str) -> str:
+    """The one of the JSON-LD headline and og:title that the other contains, when `title` is
+    one of them: the headline both state, without the kicker ("Neue Leipziger Schule: ...")
+    or the trailing clause ("... in battling win over Tottenham") only one adds."""
+    longer, shorter = sorted((headline, og_title), key=len, reverse=True)
+    if _squash(title) not in (_squash(headline), _squash(og_title)):
+        return title
+    if len(shorter.split()) < _SHARED_HEADLINE_MIN_WORDS or _squash(shorter) == _squash(longer):
+        return title
+    return shorter if _squash(shorter) in _squash(longer) else title
+
+
 def _untruncated(title: str, others: list[str]) -> str:
     """The longest of `others` that `title` is a cut of ("Headline that goes on…")."""
     if not _TRUNCATED.search(title):
@@ -1148,6 +1166,8 @@ def _title(
     others = [t for t in others if t and t != title]
     if options.strip_page_suffixes:
         title = _without_page_suffix(title, others)
+    if options.shared_headline and candidates[0] and candidates[1]:
+        title = _shared_headline(title, bare(candidates[0]), bare(candidates[1]))
     if options.headline_shown and h1:
         shown = _squash(bare(h1))
         if _squash(title) != shown:

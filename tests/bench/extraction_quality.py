@@ -195,6 +195,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "source-list-flip": _flipped("drop_source_lists"),
     "page-suffix-flip": _flipped("strip_page_suffixes"),
     "headline-shown-flip": _flipped("headline_shown"),
+    "shared-headline-flip": _flipped("shared_headline"),
     "untruncate-flip": _flipped("untruncate_titles"),
     "section-prefix-flip": _flipped("strip_section_prefixes"),
     "title-date-flip": _flipped("dates_from_title"),

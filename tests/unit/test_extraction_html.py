@@ -642,3 +642,47 @@ def test_a_byline_element_of_news_agencies_alone_names_them(
     head = '<meta name="author" content="Ian Bell">'
     page = _page_with_head(head, f'<div class="author-box">{byline}</div>')
     assert extract(page, "html").authors == expected
+
+
+def _titled_page(headline: str, og_title: str) -> str:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    linked = f'{{"@type": "NewsArticle", "headline": "{headline}"}}'
+    return (
+        f'<html><head><meta property="og:title" content="{og_title}">'
+        f'<script type="application/ld+json">{linked}</script></head><body><article>'
+        f"<h1>{headline}</h1><p>{story}</p><p>{story}</p></article></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("headline", "og_title", "expected"),
+    [
+        # A kicker or a trailing clause only one of the two adds: the headline both state.
+        (
+            "Town hall: Council agrees the budget for next year",
+            "Council agrees the budget for next year",
+            "Council agrees the budget for next year",
+        ),
+        (
+            "Council agrees the budget for next year after a long debate",
+            "Council agrees the budget for next year",
+            "Council agrees the budget for next year",
+        ),
+        # Two different headlines: the JSON-LD one, as before.
+        (
+            "Council agrees the budget for next year",
+            "Budget passes after a long debate",
+            "Council agrees the budget for next year",
+        ),
+        # A few words inside the headline are no headline of their own.
+        (
+            "Council agrees the budget for next year",
+            "The budget",
+            "Council agrees the budget for next year",
+        ),
+    ],
+)
+def test_the_headline_both_the_json_ld_and_og_title_state_is_the_title(
+    headline: str, og_title: str, expected: str
+) -> None:
+    assert extract(_titled_page(headline, og_title), "html").title == expected

@@ -85,6 +85,14 @@ def json_ld_list(size: int) -> str:
     return f'{_HEAD}<script type="application/ld+json">[{items}]</script>{_TAIL}'
 
 
+def data_scripts(size: int) -> str:
+    """Scripts of page data the author reader parses: assignments by the thousand, each
+    opening a JSON list that never closes, in scripts of 400,000 characters."""
+    body = _repeat("var d = [", size)
+    parts = [body[at : at + 400_000] for at in range(0, len(body), 400_000)]
+    return _HEAD + "".join(f"<script>{part}</script>" for part in parts) + _TAIL
+
+
 def dates(size: int) -> str:
     """Date-like text and attributes everywhere (htmldate's candidate scan)."""
     unit = (
@@ -110,6 +118,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "tables": tables,
     "scripts": scripts,
     "json_ld_list": json_ld_list,
+    "data_scripts": data_scripts,
     "dates": dates,
     "elements": elements,
 }

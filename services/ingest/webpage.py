@@ -185,7 +185,9 @@ _SCRIPT_AUTHOR_KEYS = {
 }
 _SCRIPT_DATA_MAX_CHARS = 500_000  # per script: longer is an app bundle, not page data
 _SCRIPT_DATA_BUDGET = 2_000_000  # characters decoded per page (fundus-dev: 470,000 at most)
-_SCRIPT_DATA_MIN_COST = 100  # per attempt, so that attempts are bounded in number too
+# Values tried per page (fundus-dev: 82 at most); a failed try costs a scan of the script
+# up to where it failed (the decoder counts the lines before it).
+_SCRIPT_DATA_TRIES = 200
 _SCRIPT_DATA_DEPTH = 6  # "props.pageProps.page.gtm.contentAuthor"; deeper is other items' data
 _SCRIPT_DATA_ITEMS = 20  # of a list: the first ones (the page's own data comes first)
 _PARENTHESISED = re.compile(r"\s*\([^()]*\)")  # "Jane Doe (jdo)": her initials
@@ -797,9 +799,11 @@ def _scholarly_authors(tree: HtmlElement) -> list[str]:
 
 def _script_data(tree: HtmlElement) -> Iterator[Any]:
     """The JSON values of the page's data scripts and JSON meta contents, in document order;
-    scripts longer than _SCRIPT_DATA_MAX_CHARS skipped, _SCRIPT_DATA_BUDGET characters
-    decoded at most (a hostile page's thousands of assignments are not each read through)."""
+    scripts longer than _SCRIPT_DATA_MAX_CHARS skipped, at most _SCRIPT_DATA_TRIES values
+    tried and _SCRIPT_DATA_BUDGET characters decoded (a hostile page's thousands of
+    assignments are not each read through)."""
     budget = _SCRIPT_DATA_BUDGET
+    tries = _SCRIPT_DATA_TRIES
     for element in tree.iter("script", "meta"):
         if element.tag == "meta":
             text = str(element.get("content") or "").strip()
@@ -815,17 +819,18 @@ def _script_data(tree: HtmlElement) -> Iterator[Any]:
             else:
                 starts = (m.end() for m in _SCRIPT_ASSIGNMENT.finditer(text))
         for start in starts:
-            if budget <= 0:
+            if budget <= 0 or tries <= 0:
                 return
+            tries -= 1
             try:
                 value, end = _JSON_DECODER.raw_decode(text, start)
             except json.JSONDecodeError as error:  # JavaScript, not JSON: never read as text
-                budget -= max(error.pos - start, _SCRIPT_DATA_MIN_COST)
+                budget -= error.pos - start
                 continue
             except RecursionError:  # nested deeper than the parser goes: no page data
                 budget -= len(text) - start
                 continue
-            budget -= max(end - start, _SCRIPT_DATA_MIN_COST)
+            budget -= end - start
             yield value
 
 

@@ -4,7 +4,8 @@
         [--enrichment-cache /tmp/bbc-enrichment.json]] [--batch 64,500] [--callers 1,2]
         [--rounds 3] [--limit N] [--sqlite]
         [--keep] [--reindex-batch 500] [--reindex-parallel 2] [--worker-gather 64,500
-        [--worker-concurrency 1,2]]
+        [--worker-concurrency 1,2] [--worker-code TREE,TREE] [--worker-profile DIR]]
+        [--no-reindex]
 
 Articles are read in place (`<dir>/<category>/*.txt`, the category becomes the source) and
 extracted with the plain-text extraction of the ingest stage. Enrichment is either a cheap
@@ -28,6 +29,11 @@ a backlog: every id enqueued at once in messages of `stage_batch_size` ids, as t
 stage sends them, with the worker gathering up to that many ids per task
 (`NEWSFLOW_INDEX_GATHER_SIZE`), from the enqueue until the store says every article is
 indexed; its reference is raw `_bulk` in the requests the stage cuts 500 ids into.
+`--worker-code /work/main,.` runs that worker from each of these source trees in turn
+(`PYTHONPATH`), so two versions of the index stage are compared in the same run, on the same
+documents and the same load; `--worker-profile DIR` records each worker run with py-spy
+(collapsed stacks in DIR, one line per stack with its samples: `flamegraph.pl` or
+speedscope draw them).
 The CPU time of the bench process during each (what the stage or the reindex itself costs,
 since the raw reference costs next to nothing there) is printed too: on a shared machine it
 is steadier than the ratios.
@@ -47,6 +53,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -289,10 +296,17 @@ def run_stage(ids: list[str], batch: int, callers: int = 1) -> dict[str, float]:
     }
 
 
-def run_worker_backlog(ids: list[str], gather: int, concurrency: int) -> dict[str, float]:
+def run_worker_backlog(
+    ids: list[str],
+    gather: int,
+    concurrency: int,
+    code: str | None = None,
+    profile: Path | None = None,
+) -> dict[str, float]:
     """Index a backlog of every id through a real index worker of `concurrency` processes
-    gathering up to `gather` ids a task; timed from the enqueue until the store has them all
-    indexed."""
+    gathering up to `gather` ids a task, run from the source tree `code` (default: this
+    one); timed from the enqueue until the store has them all indexed. With `profile`, py-spy
+    records the worker's processes meanwhile, as collapsed stacks in that directory."""
     import subprocess
 
     from redis import Redis
@@ -316,6 +330,8 @@ def run_worker_backlog(ids: list[str], gather: int, concurrency: int) -> dict[st
         "NEWSFLOW_INDEX_GATHER_SIZE": str(gather),
         "NEWSFLOW_METRICS_PORT": "0",
     }
+    if code:
+        env["PYTHONPATH"] = str(Path(code).resolve())
     argv = [sys.executable, "-m", "celery", "-A", "services.indexer.worker", "--quiet", "worker"]
     argv += ["-Q", f"{prefix}index", "-c", str(concurrency), "-n", f"bench-{prefix}@%h"]
     argv += ["--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
@@ -339,6 +355,8 @@ def run_worker_backlog(ids: list[str], gather: int, concurrency: int) -> dict[st
     def worker_cpu() -> float:
         return cpu_seconds({worker.pid: "worker"}, {}).get("worker", 0.0)
 
+    spy: subprocess.Popen[bytes] | None = None
+
     try:
         # Ready when it has taken a message (an id the store does not hold: a no-op).
         enqueue(Stage.INDEX, ["not-in-the-store"])
@@ -346,6 +364,25 @@ def run_worker_backlog(ids: list[str], gather: int, concurrency: int) -> dict[st
         while redis.llen(queue) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)
+        if profile is not None:
+            profile.mkdir(parents=True, exist_ok=True)
+            name = f"worker-{Path(code or '.').resolve().name}-gather{gather}-{prefix[11:-1]}.txt"
+            py_spy = Path(sys.executable).with_name("py-spy")
+            record = [
+                "record",
+                "--subprocesses",
+                "--idle",
+                "--threads",
+                "--rate",
+                "250",
+                "--format",
+            ]
+            spy = subprocess.Popen(
+                [str(py_spy), *record, "raw", "--pid", str(worker.pid), "-o", str(profile / name)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(1.0)  # attached before the clock starts
         started, cpu_started = time.perf_counter(), worker_cpu()
         enqueue(Stage.INDEX, ids)
         while indexed() < len(ids):
@@ -355,6 +392,9 @@ def run_worker_backlog(ids: list[str], gather: int, concurrency: int) -> dict[st
         seconds = time.perf_counter() - started
         cpu_ms_per_doc = (worker_cpu() - cpu_started) * 1000 / len(ids)
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            spy.wait(60)
         worker.terminate()
         worker.wait(30)
         for key in redis.scan_iter(f"{prefix}*"):
@@ -451,6 +491,10 @@ def _ratio_line(what: str, rates: list[float], raw: list[dict[str, float]]) -> N
     print(f"{what}: {statistics.median(ratios):.2f}x raw _bulk + refresh (median; rounds: {each})")
 
 
+def _code_label(code: str) -> str:
+    return f", code {Path(code).resolve()}" if code else ""
+
+
 def _raw_line(what: str, runs: list[dict[str, float]], batch: int, parallel: int) -> float:
     """Print the reference runs of `what`; returns their mean docs/s."""
     rate = sum(r["docs_per_s"] for r in runs) / len(runs)
@@ -526,6 +570,16 @@ def main() -> None:
         default="1",
         help="processes of that worker, comma-separated (compose runs 1)",
     )
+    parser.add_argument(
+        "--worker-code",
+        default="",
+        help="source trees to run that worker from, in turn, comma-separated (an A/B of two "
+        "versions in one run; default: this one)",
+    )
+    parser.add_argument(
+        "--worker-profile", type=Path, help="record each worker run with py-spy into this dir"
+    )
+    parser.add_argument("--no-reindex", action="store_true", help="leave out the reindex runs")
     args = parser.parse_args()
 
     url, drop_database = _create_database(args.sqlite)
@@ -558,7 +612,7 @@ def main() -> None:
         from services.indexer.reindex import reindex_from_store
         from services.indexer.stage import STAGE_REQUESTS_IN_FLIGHT, docs_per_request
 
-        batches = [int(b) for b in args.batch.split(",")]
+        batches = [int(b) for b in args.batch.split(",") if b]
         configs = [(int(c), b) for c in args.callers.split(",") for b in batches]
         # The reference of each stage run: raw `_bulk` in the requests the stage cuts a batch
         # of that size into, as many in flight as its callers keep at most.
@@ -589,32 +643,43 @@ def main() -> None:
             _ratio_line(what, rates, live[shapes[(callers, batch)]])
 
         gathers = [int(g) for g in args.worker_gather.split(",") if g]
-        workers = [(g, int(c)) for c in args.worker_concurrency.split(",") for g in gathers]
+        codes = [c for c in args.worker_code.split(",") if c] or [""]
+        workers = [
+            (g, int(c), code)
+            for c in args.worker_concurrency.split(",")
+            for g in gathers
+            for code in codes
+        ]
         if workers:
             shape = (docs_per_request(500), STAGE_REQUESTS_IN_FLIGHT)
             backlog_raw = [raw_bulk(*shape, loading=False)]
-            backlog_rates: dict[tuple[int, int], list[float]] = {}
+            backlog_rates: dict[tuple[int, int, str], list[float]] = {}
             for _round in range(args.rounds):
-                for gather, processes in workers:
-                    result = run_worker_backlog(ids, gather, processes)
-                    backlog_rates.setdefault((gather, processes), []).append(result["docs_per_s"])
+                for gather, processes, code in workers:
+                    result = run_worker_backlog(ids, gather, processes, code, args.worker_profile)
+                    backlog_rates.setdefault((gather, processes, code), []).append(
+                        result["docs_per_s"]
+                    )
                     print(
-                        f"index worker ({processes} process(es)) on a backlog, gathering up to "
-                        f"{gather:>4} ids: "
+                        f"index worker ({processes} process(es){_code_label(code)}) on a "
+                        f"backlog, gathering up to {gather:>4} ids: "
                         f"{result['docs']} docs in {result['seconds']:.2f}s = "
                         f"{result['docs_per_s']:.0f} docs/s "
                         f"(worker CPU {result['cpu_ms_per_doc']:.2f} ms/doc)"
                     )
                 backlog_raw.append(raw_bulk(*shape, loading=False))
             _raw_line("live index", backlog_raw, *shape)
-            for (gather, processes), rates in backlog_rates.items():
-                what = f"index worker ({processes} process(es)), gathering up to {gather:>4} ids"
+            for (gather, processes, code), rates in backlog_rates.items():
+                what = (
+                    f"index worker ({processes} process(es){_code_label(code)}), "
+                    f"gathering up to {gather:>4} ids"
+                )
                 _ratio_line(what, rates, backlog_raw)
 
         batch, parallel = args.reindex_batch, args.reindex_parallel
-        loading = [raw_bulk(batch, parallel, loading=True)]
+        loading = [] if args.no_reindex else [raw_bulk(batch, parallel, loading=True)]
         reindex_rates = []
-        for _round in range(args.rounds):
+        for _round in range(0 if args.no_reindex else args.rounds):
             cpu_started = time.process_time()
             reindexed = reindex_from_store(swap_grace_s=0, batch_size=batch, parallel=parallel)
             reindex_cpu_ms = (time.process_time() - cpu_started) * 1000 / reindexed.documents
@@ -626,8 +691,9 @@ def main() -> None:
                 f"({reindexed.bulk.requests} bulk requests, {reindexed.bulk.bytes / 1e6:.1f} MB; "
                 f"bench process CPU {reindex_cpu_ms:.2f} ms/doc)"
             )
-        _raw_line("loading index", loading, batch, parallel)
-        _ratio_line("reindex from the store", reindex_rates, loading)
+        if reindex_rates:
+            _raw_line("loading index", loading, batch, parallel)
+            _ratio_line("reindex from the store", reindex_rates, loading)
     finally:
         if not args.keep:
             drop_bench_indices()

@@ -308,6 +308,42 @@ def test_the_catch_up_job_matches_articles_whose_matching_message_was_lost() -> 
     assert _matches(alert.id) == dict.fromkeys(expected, "pull")
 
 
+@pytest.mark.usefixtures("alerts_store")
+def test_without_saved_searches_no_matching_message_and_one_saved_meanwhile_catches_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No saved search: the index stage sends no matching message. A search saved around
+    the moment a batch was indexed (created before the articles' `indexed_at`, committed
+    after the stage looked) hears of them from the catch-up job, once; a batch indexed
+    once a search exists is sent to matching at once."""
+    from sqlalchemy import update
+
+    from services.alerts.matching import catch_up, unscanned_articles
+    from shared.db import get_engine, get_sessionmaker
+    from shared.models import Alert, Article, utcnow
+    from shared.search.client import get_client
+
+    sent: list[list[str]] = []
+    monkeypatch.setattr("services.indexer.stage.enqueue_alert_matching", sent.append)
+    articles = [_article(n) for n in range(12)]
+    assert sorted(_index(articles)) == sorted(a.id for a in articles)
+    assert sent == []  # nobody to tell
+    alert = _save(name="glaciers", q="glacier")
+    with get_engine().begin() as connection:  # saved just before they were indexed
+        connection.execute(update(Alert).values(created_at=utcnow() - timedelta(seconds=61)))
+        connection.execute(update(Article).values(indexed_at=utcnow() - timedelta(seconds=60)))
+    expected = {a.id for a in articles if "glacier" in f"{a.title} {a.body}"}
+    assert expected
+    with get_sessionmaker()() as session:
+        catch_up(session, get_client())
+        catch_up(session, get_client())  # a second round finds nothing new
+        assert unscanned_articles(session) == []
+    assert _matches(alert.id) == dict.fromkeys(expected, "pull")
+    later = [_article(n) for n in range(12, 18)]
+    assert sorted(_index(later)) == sorted(a.id for a in later)
+    assert [sorted(ids) for ids in sent] == [sorted(a.id for a in later)]
+
+
 # --- delivery ----------------------------------------------------------------------------
 
 

@@ -56,6 +56,7 @@ STAGE_REQUESTS_IN_FLIGHT = 2
 # What the claim reads: the columns projected, and those the outcome is recorded with.
 _CLAIMED_COLUMNS = (*PROJECTED_COLUMNS, Article.attempts)
 _ready: dict[str, bool] = {}
+_ANY_ALERT = select(Alert.id).limit(1)
 
 
 def ensure_ready(es: Elasticsearch) -> None:
@@ -143,18 +144,14 @@ def _own_transactions(session: Session) -> Engine | None:
 
 
 def alerts_saved(session: Session) -> bool:
-    """Whether any saved search exists, so the indexed articles must be matched.
+    """Whether any saved search exists, so the indexed articles must be matched: asked in
+    the transaction that records the first part of a call, not in one of its own.
 
     Without one, no message: a search saved while a batch was indexed hears of its articles
     from the catch-up job (services/alerts/matching.py: indexed articles since the oldest
-    search that no matching run has seen), once, as of a lost message. When the store
-    cannot say, the message goes out as it always did.
+    search that no matching run has seen), once, as of a lost message.
     """
-    try:
-        return session.scalar(select(Alert.id).limit(1)) is not None
-    except Exception as exc:  # noqa: BLE001 - a message too many is matched harmlessly
-        log.warning("alerts_saved_unknown", error=f"{type(exc).__name__}: {exc}"[:300])
-        return True
+    return session.scalar(_ANY_ALERT) is not None
 
 
 def index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
@@ -203,6 +200,7 @@ def _index_parts(
     targets = _write_targets(es)
     now = utcnow()
     owner: dict[str, _Part] = {}
+    alerts: list[bool] = []  # whether a saved search exists, asked once per call
     indexed: list[Row[Any]] = []
     retry: list[str] = []
     # A short first request lets the reading of the next ones overlap it, when there are
@@ -223,6 +221,8 @@ def _index_parts(
             advance_all(
                 part.session, part.indexed, Stage.INDEX, ArticleState.INDEXED, indexed_at=now
             )
+            if not alerts:
+                alerts.append(alerts_saved(part.session))
             part.session.commit()
             part.recorded = True
             indexed.extend(part.indexed)
@@ -277,7 +277,7 @@ def _index_parts(
             ACCEPTED_TO_SEARCHABLE.observe((now - row.created_at).total_seconds())
     indexed_ids = [row.id for row in indexed]
     # Saved searches hear of the new articles; a lost message is found by the catch-up job.
-    if indexed_ids and alerts_saved(first.session):
+    if indexed_ids and alerts[0]:
         enqueue_alert_matching(indexed_ids)
     if retry:
         log.warning("index_items_retry", count=len(retry))

@@ -117,7 +117,7 @@ def _check(check: Any) -> Health:
 
 def dependency_health() -> dict[str, Health]:
     """Whether PostgreSQL (the store), Redis and Elasticsearch answer, within 2 s each."""
-    from shared.search.client import get_client
+    from shared.search.client import get_client, with_options
 
     def database() -> None:
         with engine().connect() as connection:
@@ -127,7 +127,7 @@ def dependency_health() -> dict[str, Health]:
         redis_client(HEALTH_TIMEOUT_S).ping()
 
     def elasticsearch() -> str:
-        health = get_client().options(request_timeout=TIMEOUT_S, max_retries=0)
+        health = with_options(get_client(), request_timeout=TIMEOUT_S, max_retries=0)
         return str(health.cluster.health(timeout=f"{int(TIMEOUT_S)}s")["status"])
 
     return {

@@ -26,6 +26,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from shared.failure_policy import Retry, bulk_item_retry, is_transient_status
 from shared.metrics import ES_BULK_ITEMS, ES_BULK_SECONDS
+from shared.search.client import with_options
 
 log = structlog.get_logger(__name__)
 # Elasticsearch's own guidance is 5-15 MB per request; 500 news articles are ~3-5 MB.
@@ -163,7 +164,7 @@ def _send(
     try:
         # Lines are serialised once, up front (to size requests by bytes); the client
         # sends bytes as they are, whatever its type hints say.
-        response = es.options(request_timeout=120).bulk(
+        response = with_options(es, request_timeout=120).bulk(
             operations=lines,  # type: ignore[arg-type]
             require_alias=require_alias,
             filter_path=_FILTER_PATH,

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from shared.failure_policy import is_dependency_failure
+from shared.search.client import with_options
 from shared.search.indices import alias_name
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS
 from shared.search.query import (
@@ -78,7 +79,7 @@ class _Searcher:
         timeout = timeout_s if timeout_s is not None else get_settings().search_timeout_s
         # The client waits a little longer than the server, so the server's partial answer
         # arrives instead of a client-side timeout.
-        self.es = es.options(request_timeout=timeout + 5, retry_on_timeout=False)
+        self.es = with_options(es, request_timeout=timeout + 5, retry_on_timeout=False)
         self.timeout = f"{round(timeout * 1e9)}nanos"  # the unit that rounds nothing away
         self.partial = False
 

@@ -14,7 +14,7 @@ from services.api.security import require_scope
 from shared.apikeys import ADMIN
 from shared.db import get_engine
 from shared.redis_client import HEALTH_TIMEOUT_S, redis_client
-from shared.search.client import get_client
+from shared.search.client import get_client, with_options
 from shared.search.indices import alias_name
 
 router = APIRouter(tags=["health"])
@@ -36,7 +36,7 @@ def _check_redis() -> None:
 
 
 def _check_elasticsearch() -> None:
-    get_client().options(request_timeout=2).indices.exists_alias(name=alias_name())
+    with_options(get_client(), request_timeout=2).indices.exists_alias(name=alias_name())
 
 
 @router.get(

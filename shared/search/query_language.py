@@ -230,6 +230,12 @@ def highlight_terms(node: Node) -> Node | None:
     return _join(Or, list(found))
 
 
+def without_prefixes(marked: Node) -> Node | None:
+    """The words and phrases of `highlight_terms`' answer, its prefixes left out."""
+    leaves = marked.children if isinstance(marked, Or) else (marked,)
+    return _join(Or, [leaf for leaf in leaves if not isinstance(leaf, Prefix)])
+
+
 def parse(text: str) -> Node | None:
     """The tree of `text`, None when it holds no word; QueryTooComplex beyond the bounds."""
     node = _Parser(tokenize(text)).query()

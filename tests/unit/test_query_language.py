@@ -100,9 +100,12 @@ def test_the_largest_query_allowed_is_bounded() -> None:
         c["multi_match"]["fields"] for c in query["bool"]["should"][-1]["bool"]["must"]
     ]
     assert all(not f.startswith(("title_", "body_")) for fields in prefix_fields for f in fields)
-    # Highlights mark the first few words only, not the whole query.
-    marked = body["highlight"]["highlight_query"]["bool"]["should"]
-    assert [c["multi_match"]["query"] for c in marked] == words[:HIGHLIGHTED_TERMS]
+    # Highlights mark the first few words only, not the whole query, each field with a
+    # query on itself alone.
+    for name, options in body["highlight"]["fields"].items():
+        marked = options["highlight_query"]["bool"]["should"]
+        assert [c["multi_match"]["query"] for c in marked] == words[:HIGHLIGHTED_TERMS]
+        assert all(c["multi_match"]["fields"] == [name] for c in marked)
 
 
 def test_or_means_or_in_the_request() -> None:
@@ -164,3 +167,15 @@ def test_name_filters_read_names_in_their_canonical_spelling() -> None:
     ]
     assert filter_values("source", ["UK"]) == ["UK"], "sources are not places"
     assert filter_values("place", [" ", "US", "USA"]) == ["US", "United States", "USA"]
+
+
+def test_prefixes_are_marked_on_the_neutral_fields_only() -> None:
+    from shared.search.query import highlight
+
+    fields = highlight(SearchParams(q="elect* minister"), ["en"])["fields"]
+    assert set(fields) == {"title", "body", "title_en", "body_en"}
+    assert "phrase_prefix" in str(fields["body"]["highlight_query"])
+    assert "phrase_prefix" not in str(fields["body_en"]["highlight_query"])
+    assert "minister" in str(fields["body_en"]["highlight_query"])
+    # Nothing to mark on the stemmed fields: they are not highlighted.
+    assert set(highlight(SearchParams(q="elect*"), ["en"])["fields"]) == {"title", "body"}

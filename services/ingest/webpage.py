@@ -225,8 +225,8 @@ class HtmlOptions:
     """The extraction choices that a rule or setting decides; `tests/bench/extraction_quality.py
     --variants all` scores each flipped, pooled and chosen by leave-one-publisher-out. On
     fundus-dev (89 publishers) each default below is the one picked with each publisher held
-    out (`fast` 89 times of 89, `headline_first` 80); +N/-M: the publishers the default does
-    better/worse on than its flip."""
+    out (`fast` and, since `shared_headline`, `headline_first` 89 times of 89); +N/-M: the
+    publishers the default does better/worse on than its flip."""
 
     # trafilatura without its fallback extractors: body F1 +2/-2 but 0.973 against 0.969
     # (the fallbacks lose most of one article), and faster.
@@ -236,7 +236,7 @@ class HtmlOptions:
     # with its fallback extractors, on those pages only: body F1 +1/-0 (what `fast=False`
     # gains there, without its cost and its misses elsewhere).
     fallbacks_for_run_on_text: bool = True
-    # trafilatura's precision mode off: body F1 +16/-8, titles, dates and authors +1/-0 each.
+    # trafilatura's precision mode off: body F1 +16/-5, titles, dates and authors +1/-0 each.
     favor_precision: bool = False
     # Our share-bar / teaser / sign-up / credits / time-stamp line filter (boilerplate.py),
     # also line by line inside a paragraph: body F1 +36/-1.
@@ -245,19 +245,19 @@ class HtmlOptions:
     # lists other articles, removed before trafilatura: body F1 +4/-2.
     drop_link_lists: bool = True
     # JSON-LD headline, og:title, <h1> before trafilatura's title (og:title before the JSON-LD
-    # headline, then a lone <h1>, then <title>): titles +19/-16 (close: the reference takes
+    # headline, then a lone <h1>, then <title>): titles +16/-14 (close: the reference takes
     # the JSON-LD headline on some sites, og:title on others).
     headline_first: bool = True
     # "Headline | Site" -> "Headline": titles +4/-0 alone; +0/-0 next to strip_page_suffixes,
     # kept for pages with a single title.
     strip_site_names: bool = True
-    # The title most of the page's sources agree on, instead of the first: titles +4/-8.
+    # The title most of the page's sources agree on, instead of the first: titles +6/-12.
     title_consensus: bool = False
     # "Headline | Sport" -> "Headline" when another of the page's titles (og:title, <h1>,
-    # <title>) is the headline alone: titles +1/-0.
+    # <title>) is the headline alone: titles +0/-0 (+1/-0 before shared_headline took its page).
     strip_page_suffixes: bool = True
     # The title the page shows: the candidate (JSON-LD headline, og:title, twitter:title,
-    # trafilatura's) that agrees with the visible <h1>, when the first one does not: titles +4/-14
+    # trafilatura's) that agrees with the visible <h1>, when the first one does not: titles +6/-18
     # (the reference takes, publisher by publisher, the JSON-LD headline or og:title, and
     # the <h1> is as often the other one).
     headline_shown: bool = False
@@ -303,7 +303,7 @@ class HtmlOptions:
     no_teaser_authors: bool = True
     # When the page's JSON-LD names no person but the publisher (or nobody), the byline's
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
-    # meta and byline reading: authors +1/-0 (+14/-0 with JSON-LD authors hidden, the bench's
+    # meta and byline reading: authors +1/-0 (+10/-0 with JSON-LD authors hidden, the bench's
     # --hide-linked-authors: what a site without them gets).
     author_links: bool = True
     # ... only the lines of that block with an author link: the date in an element of its

@@ -183,7 +183,7 @@ _SCRIPT_AUTHOR_KEYS = {
     "pageauthor",
     "byline",
 }
-_SCRIPT_DATA_MAX_CHARS = 500_000  # per script: longer is an app bundle, not page data
+_SCRIPT_DATA_MAX_CHARS = 500_000  # per script or meta content: longer is an app bundle
 _SCRIPT_DATA_BUDGET = 2_000_000  # characters decoded per page (fundus-dev: 470,000 at most)
 # Values tried per page (fundus-dev: 82 at most); a failed try costs a scan of the script
 # up to where it failed (the decoder counts the lines before it).
@@ -805,13 +805,16 @@ def _script_data(tree: HtmlElement) -> Iterator[Any]:
     budget = _SCRIPT_DATA_BUDGET
     tries = _SCRIPT_DATA_TRIES
     for element in tree.iter("script", "meta"):
-        if element.tag == "meta":
-            text = str(element.get("content") or "").strip()
+        is_meta = element.tag == "meta"
+        text = str(element.get("content") or "") if is_meta else element.text or ""
+        if len(text) > _SCRIPT_DATA_MAX_CHARS:
+            continue
+        if is_meta:
+            text = text.strip()
             starts: Iterable[int] = [0] if text.startswith("{") else []
         else:
             kind = str(element.get("type") or "").lower()
-            text = element.text or ""
-            if "ld+json" in kind or len(text) > _SCRIPT_DATA_MAX_CHARS:
+            if "ld+json" in kind:
                 continue
             if "json" in kind:
                 text = text.strip()

@@ -36,12 +36,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_api(log_path: Path, **settings: str) -> Iterator[str]:
+def running_api(log_path: Path, code: str | Path = REPO, **settings: str) -> Iterator[str]:
     """The API on 127.0.0.1 with `settings` (NEWSFLOW_<NAME>=value) over the test
-    environment; yields its base URL, stops it afterwards."""
+    environment, run from the source tree `code` (this one); yields its base URL, stops it
+    afterwards."""
     port = free_port()
     env = {**os.environ, **{f"NEWSFLOW_{k.upper()}": v for k, v in settings.items()}}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -53,7 +54,7 @@ def running_api(log_path: Path, **settings: str) -> Iterator[str]:
                 "--port",
                 str(port),
             ],
-            cwd=REPO,
+            cwd=code,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -3,6 +3,7 @@
     .venv/bin/python tests/bench/bench_scale.py /work/shared/corpus/bbc --articles 100000
         [--sources 560] [--enrichment-cache /tmp/bbc-enrichment.json] [--queries 700]
         [--reuse [--search-only]] [--no-raw-bulk] [--keep] [--seed 7] [--no-highlight]
+        [--api-code TREE]
 
 What it reports, as markdown tables:
 
@@ -15,7 +16,10 @@ What it reports, as markdown tables:
   with keep-alive) for a mixed workload: words, phrases, each filter, facets on and off,
   collapse on and off, newest first, a deep cursor page; next to it the same words as a plain
   `multi_match` on `title` and `body` sent straight to Elasticsearch, on the same index,
-  interleaved query by query so both see the same machine load.
+  interleaved query by query so both see the same machine load. `--api-code TREE` runs a
+  second API from another source tree (a checkout of an earlier commit) on the same queries
+  in alternating order and prints a paired table: per kind, each side's p50 and the median
+  of the per-query differences, steadier than two runs' p50s on a shared machine.
 
 Synthetic articles: each takes a corpus article (`--sources` of them, spread over the corpus,
 get the real enrichment once, cached in `--enrichment-cache` outside the repository), rotates
@@ -44,6 +48,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -334,39 +339,57 @@ def plain_body(query: Query) -> dict[str, Any]:
 
 
 def run_searches(
-    es: Any, api: str, key: str, queries: list[Query], warmup: int, highlight: bool = True
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Milliseconds per query kind, through the API and as the plain query, interleaved.
-    `highlight`: False sends `highlight=false` with every API query."""
+    es: Any,
+    apis: dict[str, str],
+    key: str,
+    queries: list[Query],
+    warmup: int,
+    highlight: bool = True,
+) -> tuple[dict[str, dict[str, list[float]]], dict[str, list[float]]]:
+    """Milliseconds per API (name -> base URL) and query kind, and of the plain query,
+    interleaved query by query; with two APIs, in alternating order. `highlight`: False
+    sends `highlight=false` with every API query."""
     import httpx
 
-    api_ms: dict[str, list[float]] = defaultdict(list)
+    api_ms: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in apis}
     plain_ms: dict[str, list[float]] = defaultdict(list)
-    with httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=30) as client:
+    clients = {
+        name: httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=30)
+        for name, url in apis.items()
+    }
 
-        def get(params: dict[str, Any]) -> dict[str, Any]:
-            response = client.get("/v1/search", params=params)
-            response.raise_for_status()
-            return dict(response.json())
+    def get(client: httpx.Client, params: dict[str, Any]) -> dict[str, Any]:
+        response = client.get("/v1/search", params=params)
+        response.raise_for_status()
+        return dict(response.json())
 
+    def timed(client: httpx.Client, query: Query) -> float:
+        params = dict(query.params)
+        if not highlight:
+            params["highlight"] = "false"
+        for _ in range(query.pages - 1):  # untimed: the way to the deep page
+            cursor = get(client, params).get("next_cursor")
+            if not cursor:
+                break
+            params["cursor"] = cursor
+        began = time.perf_counter()
+        get(client, params)
+        return (time.perf_counter() - began) * 1000
+
+    try:
         for number, query in enumerate(queries):
-            params = dict(query.params)
-            if not highlight:
-                params["highlight"] = "false"
-            for _ in range(query.pages - 1):  # untimed: the way to the deep page
-                cursor = get(params).get("next_cursor")
-                if not cursor:
-                    break
-                params["cursor"] = cursor
-            began = time.perf_counter()
-            get(params)
-            api_took = (time.perf_counter() - began) * 1000
+            names = list(apis) if number % 2 == 0 else list(reversed(apis))
+            took = {name: timed(clients[name], query) for name in names}
             began = time.perf_counter()
             es.search(index=SCALE_ALIAS, **plain_body(query))
             plain_took = (time.perf_counter() - began) * 1000
             if number >= warmup:
-                api_ms[query.kind].append(api_took)
+                for name, ms in took.items():
+                    api_ms[name][query.kind].append(ms)
                 plain_ms[query.kind].append(plain_took)
+    finally:
+        for client in clients.values():
+            client.close()
     return api_ms, plain_ms
 
 
@@ -391,9 +414,40 @@ def search_table(api_ms: dict[str, list[float]], plain_ms: dict[str, list[float]
     return "\n".join(rows)
 
 
+def paired_table(this: dict[str, list[float]], baseline: dict[str, list[float]]) -> str:
+    """This code's API against the baseline's, query by query (same queries, same moment)."""
+    rows = [
+        "| query kind | n | baseline p50 ms | this p50 ms | median difference ms | this faster |"
+    ]
+    rows.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    every = (
+        "**all**",
+        [v for vs in this.values() for v in vs],
+        [v for vs in baseline.values() for v in vs],
+    )
+    for kind, mine, theirs in [*((k, this[k], baseline[k]) for k in sorted(this)), every]:
+        differences = [a - b for a, b in zip(mine, theirs, strict=True)]
+        faster = sum(d < 0 for d in differences)
+        rows.append(
+            f"| {kind} | {len(mine)} | {_pct(theirs, 0.5):.1f} | {_pct(mine, 0.5):.1f} | "
+            f"{statistics.median(differences):+.1f} | {faster}/{len(mine)} |"
+        )
+    rows.append(
+        f"\nAPI p99: baseline {_pct(every[2], 0.99):.1f} ms, this {_pct(every[1], 0.99):.1f} ms"
+    )
+    return "\n".join(rows)
+
+
 def search_bench(
-    sources: list[CorpusArticle], count: int, seed: int, log_dir: Path, highlight: bool = True
+    sources: list[CorpusArticle],
+    count: int,
+    seed: int,
+    log_dir: Path,
+    highlight: bool = True,
+    baseline_code: Path | None = None,
 ) -> str:
+    """The search table; with `baseline_code` (another source tree) a second API from it
+    answers the same queries in alternating order, and a paired table compares the two."""
     from shared.search.client import get_client
     from tests.apiserver import KEYS, KEYS_ENV, running_api
 
@@ -409,9 +463,19 @@ def search_bench(
         "api_keys": KEYS_ENV,
         "log_level": "WARNING",
     }
-    with running_api(log_dir / "bench-scale-api.log", **settings) as api:
-        api_ms, plain_ms = run_searches(es, api, KEYS["search"], queries, warmup, highlight)
-    return search_table(api_ms, plain_ms)
+    with ExitStack() as running:
+        apis = {
+            "this": running.enter_context(running_api(log_dir / "bench-scale-api.log", **settings))
+        }
+        if baseline_code is not None:
+            log = log_dir / "bench-scale-baseline-api.log"
+            apis["baseline"] = running.enter_context(running_api(log, baseline_code, **settings))
+        api_ms, plain_ms = run_searches(es, apis, KEYS["search"], queries, warmup, highlight)
+    table = search_table(api_ms["this"], plain_ms)
+    if baseline_code is not None:
+        table += f"\n\nThis code against {baseline_code}, paired:\n\n"
+        table += paired_table(api_ms["this"], api_ms["baseline"])
+    return table
 
 
 def _store_exists(articles: int) -> bool:
@@ -472,6 +536,13 @@ def main() -> None:
         "--no-highlight", action="store_true", help="API queries with highlight=false"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--api-code",
+        type=Path,
+        default=None,
+        help="another source tree (a checkout of an earlier commit): its API answers the same "
+        "queries in alternating order, and a paired table compares the two",
+    )
     args = parser.parse_args()
 
     os.environ["NEWSFLOW_DATABASE_URL"] = scratch_database_url(f"nfscale{args.articles}")
@@ -509,7 +580,11 @@ def main() -> None:
             del articles
         if args.no_highlight:
             print("API queries with highlight=false\n")
-        print(search_bench(sources, args.queries, args.seed, Path("/tmp"), not args.no_highlight))
+        print(
+            search_bench(
+                sources, args.queries, args.seed, Path("/tmp"), not args.no_highlight, args.api_code
+            )
+        )
     finally:
         if not args.keep:
             drop_indices()

@@ -32,8 +32,8 @@ indexed; its reference is raw `_bulk` in the requests the stage cuts 500 ids int
 `--worker-code /work/main,.` runs that worker from each of these source trees in turn
 (`PYTHONPATH`), so two versions of the index stage are compared in the same run, on the same
 documents and the same load; `--worker-profile DIR` records each worker run with py-spy
-(collapsed stacks in DIR, one line per stack with its samples: `flamegraph.pl` or
-speedscope draw them).
+(samples of threads holding the GIL, as collapsed stacks in DIR: one line per stack with
+its samples, which `flamegraph.pl` or speedscope draw).
 The CPU time of the bench process during each (what the stage or the reindex itself costs,
 since the raw reference costs next to nothing there) is printed too: on a shared machine it
 is steadier than the ratios.
@@ -368,17 +368,11 @@ def run_worker_backlog(
             profile.mkdir(parents=True, exist_ok=True)
             name = f"worker-{Path(code or '.').resolve().name}-gather{gather}-{prefix[11:-1]}.txt"
             py_spy = Path(sys.executable).with_name("py-spy")
-            record = [
-                "record",
-                "--subprocesses",
-                "--idle",
-                "--threads",
-                "--rate",
-                "250",
-                "--format",
-            ]
+            # Samples of threads holding the GIL: where the worker's Python CPU goes, not
+            # its waits for PostgreSQL and Elasticsearch.
+            record = ["record", "--subprocesses", "--gil", "--rate", "250", "--format", "raw"]
             spy = subprocess.Popen(
-                [str(py_spy), *record, "raw", "--pid", str(worker.pid), "-o", str(profile / name)],
+                [str(py_spy), *record, "--pid", str(worker.pid), "-o", str(profile / name)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

@@ -263,6 +263,81 @@ def test_a_rejected_document_fails_its_article_alone() -> None:
     assert _count() == 2
 
 
+def test_every_row_stays_locked_from_the_first_projection_to_the_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stage reads what it projects while its requests are in flight; the rows of the
+    whole batch are locked before the first is projected and stay locked until the stage
+    commits (a new revision or a duplicate message waits for that), and an article whose
+    projection fails is failed alone."""
+    from sqlalchemy import select
+
+    from services.indexer import stage
+    from shared.db import get_sessionmaker
+    from shared.models import Article, StageEvent
+    from shared.pipeline import advance_all as real_advance_all
+    from shared.search.documents import from_db as real_from_db
+
+    articles = [make_article(f"l-{i:03d}", f"Story {i}", f"Text {i}.") for i in range(150)]
+    odd_json: Any = ["not", "an", "object"]  # JSON, but no object: the projection raises
+    articles[70] = make_article("l-070", "Odd", "Odd JSON.", enrichment=odd_json)
+    ids = [a.id for a in articles]
+    sessions = get_sessionmaker()
+    with sessions() as session:
+        session.add_all(articles)
+        session.commit()
+
+    def unlocked() -> int:
+        with sessions() as other:
+            return len(
+                other.scalars(
+                    select(Article.id).where(Article.id.in_(ids)).with_for_update(skip_locked=True)
+                ).all()
+            )
+
+    seen: list[tuple[str, int]] = []
+
+    def from_db(row: Any, **kwargs: Any) -> Any:
+        if not seen:
+            seen.append(("first projection", unlocked()))
+        return real_from_db(row, **kwargs)
+
+    def advance_all(session: Any, settled: Any, *args: Any, **kwargs: Any) -> None:
+        real_advance_all(session, settled, *args, **kwargs)
+        if settled:
+            seen.append((f"{len(settled)} settled", unlocked()))
+
+    monkeypatch.setattr("services.indexer.stage.from_db", from_db)
+    monkeypatch.setattr("services.indexer.stage.advance_all", advance_all)
+    monkeypatch.setattr("services.indexer.stage.STAGE_ROWS_PER_ADVANCE", 60)
+    with sessions() as session:
+        indexed = stage.index_articles(session, ids)
+    # Settled 60 at a time while requests are in flight, every row still locked each time.
+    assert seen == [
+        ("first projection", 0),
+        ("60 settled", 0),
+        ("60 settled", 0),
+        ("29 settled", 0),
+    ]
+    assert unlocked() == len(ids)
+    assert sorted(indexed) == sorted(set(ids) - {"l-070"})
+    assert _count() == 149
+    odd = _row("l-070")
+    assert (odd.state, odd.error_class) == ("failed", "projection_error")
+    row = _row("l-000")
+    assert (row.state, row.attempts) == ("indexed", 0)
+    assert row.indexed_at is not None
+    with sessions() as session:
+        history = session.execute(
+            select(StageEvent.article_id, StageEvent.outcome, StageEvent.detail)
+            .where(StageEvent.stage == "index")
+            .order_by(StageEvent.article_id)
+        ).all()
+    assert len(history) == 150
+    assert history[0] == ("l-000", "ok", "attempt 1")
+    assert history[70][:2] == ("l-070", "failed")
+
+
 def _locked_batch(n: int, prefix: str) -> list[str]:
     """`n` articles stored enriched, with ids in the order the stage claims them."""
     from shared.db import get_sessionmaker
@@ -286,106 +361,23 @@ def _unlocked(ids: list[str]) -> set[str]:
         return set(other.scalars(query).all())
 
 
-def test_a_big_batch_is_claimed_and_recorded_in_parts_that_overlap_its_requests(
+def test_a_failure_in_the_middle_of_a_batch_leaves_every_article_waiting_for_its_retry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The next part of a batch is claimed (locked) and projected while the first request is
-    still in flight, and a part is recorded as soon as its documents are settled, while
-    later requests are in flight; every row stays locked from its claim to its part's
-    commit (a new revision or a duplicate message waits for that), and an article whose
-    projection fails is failed alone."""
-    import threading
-
-    from sqlalchemy import select, update
-
-    from services.indexer import bulk, stage
-    from shared.db import get_sessionmaker
-    from shared.models import Article, StageEvent
-    from shared.pipeline import advance_all as real_advance_all
-    from shared.search.documents import from_db as real_from_db
-
-    monkeypatch.setattr(stage, "STAGE_DOCS_PER_REQUEST", 25)
-    ids = _locked_batch(150, "l")
-    assert stage.docs_per_request(150) == 25  # parts of 25 ids, the first request of 6
-    parts = [ids[i : i + 25] for i in range(0, 150, 25)]
-    odd_json: Any = ["not", "an", "object"]  # JSON, but no object: the projection raises
-    with get_sessionmaker()() as session:
-        session.execute(update(Article).where(Article.id == "l-070").values(enrichment=odd_json))
-        session.commit()
-    second_part_read = threading.Event()
-    events: list[tuple[str, Any]] = []
-    real_send = bulk._send
-
-    def send(es: Any, chunk: Any, *args: Any) -> Any:
-        if not [e for e in events if e[0] == "request"]:
-            # The first request stays in flight until the second part has been read.
-            events.append(("request", second_part_read.wait(timeout=30)))
-        else:
-            events.append(("request", len(chunk)))
-        return real_send(es, chunk, *args)
-
-    def from_db(row: Any, **kwargs: Any) -> Any:
-        for number, part in enumerate(parts):
-            if row.id == part[0]:
-                events.append(("part read", (number, len(set(ids) - _unlocked(ids)))))
-                if number == 1:
-                    second_part_read.set()
-        return real_from_db(row, **kwargs)
-
-    def advance_all(session: Any, settled: Any, *args: Any, **kwargs: Any) -> None:
-        real_advance_all(session, settled, *args, **kwargs)
-        settled_ids = {row.id for row in settled}
-        events.append(("recorded", (len(settled), bool(settled_ids & _unlocked(ids)))))
-
-    monkeypatch.setattr(bulk, "_send", send)
-    monkeypatch.setattr(stage, "from_db", from_db)
-    monkeypatch.setattr(stage, "advance_all", advance_all)
-    with get_sessionmaker()() as session:
-        indexed = stage.index_articles(session, list(reversed(ids)))
-    # The first request was still in flight when the second part was claimed and read.
-    assert events[0] == ("part read", (0, 25))  # only the first part is locked
-    assert ("request", True) in events
-    assert events.index(("part read", (1, 50))) < events.index(("request", True))
-    # Each part recorded once, its rows locked until then; the first part recorded before
-    # the last request was sent.
-    recorded = [value for kind, value in events if kind == "recorded"]
-    assert recorded == [(25, False), (25, False), (24, False), *[(25, False)] * 3]
-    requests = [i for i, (kind, _value) in enumerate(events) if kind == "request"]
-    assert events.index(("recorded", (25, False))) < requests[-1]
-    assert _unlocked(ids) == set(ids)
-    assert sorted(indexed) == sorted(set(ids) - {"l-070"})
-    assert _count() == 149
-    odd = _row("l-070")
-    assert (odd.state, odd.error_class) == ("failed", "projection_error")
-    row = _row("l-000")
-    assert (row.state, row.attempts) == ("indexed", 0)
-    assert row.indexed_at is not None
-    with get_sessionmaker()() as session:
-        history = session.execute(
-            select(StageEvent.article_id, StageEvent.outcome, StageEvent.detail)
-            .where(StageEvent.stage == "index")
-            .order_by(StageEvent.article_id)
-        ).all()
-    assert len(history) == 150
-    assert history[0] == ("l-000", "ok", "attempt 1")
-    assert history[70][:2] == ("l-070", "failed")
-
-
-def test_a_failure_in_the_middle_of_a_batch_leaves_each_article_indexed_or_waiting(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Elasticsearch lost while later parts of a batch are in flight: the parts recorded
-    stay indexed, every other article is enriched and unlocked (those claimed with their
-    attempt counted, which the stage runner gives back before its retry), and the retry
-    indexes exactly those: nothing lost, nothing indexed twice."""
+    """Elasticsearch lost while later requests of a batch are in flight, after some of its
+    articles were recorded as indexed (not committed): every article is left enriched and
+    unlocked with its attempt counted (which the stage runner gives back before its retry),
+    and the retry indexes each once: nothing lost, nothing recorded twice."""
     from elastic_transport import ConnectionError as TransportConnectionError
     from sqlalchemy import func, select
 
     from services.indexer import bulk, stage
     from shared.db import get_sessionmaker
     from shared.models import Article, StageEvent
+    from shared.pipeline import advance_all as real_advance_all
 
     monkeypatch.setattr(stage, "STAGE_DOCS_PER_REQUEST", 25)
+    monkeypatch.setattr(stage, "STAGE_ROWS_PER_ADVANCE", 20)  # recorded before the failure
     ids = _locked_batch(150, "m")
     real_send = bulk._send
     sent: list[int] = []
@@ -396,28 +388,27 @@ def test_a_failure_in_the_middle_of_a_batch_leaves_each_article_indexed_or_waiti
             raise TransportConnectionError("connection refused")
         return real_send(es, chunk, *args)
 
+    recorded: list[int] = []
+
+    def advance_all(session: Any, settled: Any, *args: Any, **kwargs: Any) -> None:
+        recorded.append(len(settled))
+        real_advance_all(session, settled, *args, **kwargs)
+
     monkeypatch.setattr(bulk, "_send", send)
+    monkeypatch.setattr(stage, "advance_all", advance_all)
     with get_sessionmaker()() as session, pytest.raises(TransportConnectionError):
         stage.index_articles(session, ids)
+    assert recorded  # some were recorded as indexed before the failure, and rolled back
     assert _unlocked(ids) == set(ids)
     with get_sessionmaker()() as session:
         states = dict(session.execute(select(Article.id, Article.state)).tuples().all())
         attempts = dict(session.execute(select(Article.id, Article.attempts)).tuples().all())
-    done = sorted(i for i in ids if states[i] == "indexed")
-    waiting = sorted(i for i in ids if states[i] == "enriched")
-    assert done
-    assert waiting
-    assert len(done) + len(waiting) == 150
-    assert done == ids[: len(done)]  # whole parts, in order
-    assert len(done) % 25 == 0
-    # The parts claimed and not recorded carry their attempt (given back by the stage
-    # runner on a retry), the parts never claimed none.
-    assert {attempts[i] for i in waiting[:25]} == {1}
-    assert {attempts[i] for i in waiting} <= {0, 1}
-    assert {attempts[i] for i in done} == {0}
+    assert {states[i] for i in ids} == {"enriched"}
+    assert {attempts[i] for i in ids} == {1}
     monkeypatch.setattr(bulk, "_send", real_send)
+    monkeypatch.setattr(stage, "advance_all", real_advance_all)
     with get_sessionmaker()() as session:
-        assert sorted(stage.index_articles(session, ids)) == waiting
+        assert sorted(stage.index_articles(session, ids)) == ids
     assert _count() == 150
     with get_sessionmaker()() as session:
         ok = session.execute(

@@ -468,6 +468,36 @@ def test_429s_are_retried_with_backoff(whole: bool) -> None:
     assert all(r[0].status == 429 for r in results.values())
 
 
+def test_bulk_requests_run_on_threads_the_process_keeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call's requests run on threads that outlive it: a pool started per call cost a
+    thread start each."""
+    import threading
+
+    from services.indexer import bulk
+    from shared.search.documents import from_db
+
+    documents = [
+        bulk.Document(a.id, 1, from_db(a))
+        for a in [make_article(f"t-{i}", f"T {i}", "Body.") for i in range(8)]
+    ]
+    real_send = bulk._send
+    threads: list[list[threading.Thread]] = []
+
+    def send(es: Any, chunk: Any, *args: Any) -> Any:
+        threads[-1].append(threading.current_thread())
+        return real_send(es, chunk, *args)
+
+    monkeypatch.setattr(bulk, "_send", send)
+    for _call in range(2):
+        threads.append([])
+        results = bulk.bulk_write(_es(), documents, [_alias()], max_docs=2, parallel=2)
+        assert all(r[0].ok for r in results.values())
+    assert len(threads[0]) == len(threads[1]) == 5  # the first request of one document
+    # Still there once their calls returned, waiting for the next one's requests.
+    assert all(thread.is_alive() for thread in threads[0] + threads[1])
+    assert threading.main_thread() not in threads[0] + threads[1]
+
+
 def test_the_stage_leaves_overloaded_articles_enriched_for_a_retry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -94,15 +94,6 @@ class BulkStats:
     seconds: float = 0.0
     per_request_docs: list[int] = field(default_factory=list)
 
-    def merge(self, other: BulkStats) -> None:
-        """Add the counts of `other` (one thread's requests) to these."""
-        self.requests += other.requests
-        self.documents += other.documents
-        self.bytes += other.bytes
-        self.retried_items += other.retried_items
-        self.seconds += other.seconds
-        self.per_request_docs += other.per_request_docs
-
 
 @dataclass
 class _Pending:
@@ -197,7 +188,8 @@ def _send(
 def _sent(
     es: Elasticsearch, chunk: list[_Pending], require_alias: bool
 ) -> tuple[list[tuple[_Pending, ItemResult]], BulkStats]:
-    """`_send` with counts of its own: requests in flight must not share one `BulkStats`."""
+    """`_send` with counts of its own (requests in flight must not share one `BulkStats`):
+    the caller counts the request as it sends it, and takes its bytes."""
     stats = BulkStats()
     return _send(es, chunk, require_alias, stats), stats
 
@@ -224,7 +216,7 @@ def _first_pass(
         for future in ended:
             in_flight.discard(future)
             request_items, request_stats = future.result()
-            stats.merge(request_stats)
+            stats.bytes += request_stats.bytes
             items += request_items
         return items
 
@@ -242,6 +234,9 @@ def _first_pass(
         # projected, instead of waiting for a whole request's worth.
         for chunk in _chunks(pending(), max_docs, max_bytes, first_docs):
             ended = collect(block=len(in_flight) >= parallel) if in_flight else []
+            # Counted here, in the order the requests are sent (they may end in another).
+            stats.requests += 1
+            stats.per_request_docs.append(len(chunk))
             in_flight.add(pool.submit(_sent, es, chunk, require_alias))
             yield from ended
         while in_flight:  # whichever ends first, not the first sent

@@ -1312,17 +1312,18 @@ def extract_html(
         authors = _labelled_byline(tree) or authors
     if options.scholarly_authors and not authors:
         authors = _scholarly_authors(tree)
+
+    def byline_in_markup() -> list[str]:
+        return _byline_in_markup(
+            tree,
+            options.skip_teaser_bylines,
+            options.drop_byline_places,
+            options.agency_bylines_in_markup,
+        )
+
     in_markup = options.bylines_in_markup
     if in_markup and options.markup_bylines_first and _only_the_site(authors, site_names):
-        authors = (
-            _byline_in_markup(
-                tree,
-                options.skip_teaser_bylines,
-                options.drop_byline_places,
-                options.agency_bylines_in_markup,
-            )
-            or authors
-        )
+        authors = byline_in_markup() or authors
         in_markup = False  # read once
     in_scripts = options.script_data_authors
     if in_scripts and options.script_data_authors_first and not authors:
@@ -1335,15 +1336,7 @@ def extract_html(
         if options.no_teaser_authors and authors:
             authors = _not_only_teasers(authors, tree)
     if in_markup and _only_the_site(authors, site_names):
-        authors = (
-            _byline_in_markup(
-                tree,
-                options.skip_teaser_bylines,
-                options.drop_byline_places,
-                options.agency_bylines_in_markup,
-            )
-            or authors
-        )
+        authors = byline_in_markup() or authors
     if options.move_bylines:
         paragraphs, byline_names = _without_bylines(paragraphs, options.first_byline_only)
         authors = authors or byline_names

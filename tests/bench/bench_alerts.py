@@ -175,7 +175,9 @@ def brute_force_check(total: int) -> tuple[int, int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", type=Path, help="directory of <category>/*.txt files")
+    parser.add_argument(
+        "corpus", type=Path, help="a directory of articles in any format `newsflow extract` reads"
+    )
     parser.add_argument("--limit", type=int, default=1280)
     parser.add_argument("--alerts", default="0,100,1000", help="saved searches, comma-separated")
     parser.add_argument("--batch", type=int, default=64)

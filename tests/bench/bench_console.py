@@ -186,7 +186,9 @@ def _sample() -> tuple[str, str, str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", type=Path, help="directory of <category>/*.txt files")
+    parser.add_argument(
+        "corpus", type=Path, help="a directory of articles in any format `newsflow extract` reads"
+    )
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the store and the index")

@@ -62,15 +62,22 @@ from tests.bench.proc_cpu import cpu_seconds  # noqa: E402 - after sys.path and 
 
 
 def load_corpus(corpus: Path, limit: int) -> list[dict[str, str]]:
-    files = sorted(p for p in corpus.rglob("*.txt") if p.name.lower() != "readme.txt")[:limit]
-    return [
-        {
-            "text": f.read_text(encoding="utf-8", errors="replace"),
-            "source": "bench",
-            "external_id": f"{f.parent.name}/{f.name}",
-        }
-        for f in files
-    ]
+    """What apps would post for each article under `corpus` that `newsflow extract` reads
+    (plain text or HTML, in folders or not; READMEs left out): its content as `text` or
+    `html`, with the metadata its item carries."""
+    from tests.bench.corpus import corpus_items, item_key
+
+    payloads = []
+    for item in corpus_items(corpus):
+        if item.content is None:
+            continue
+        metadata = {"source": "bench", "external_id": item_key(item), **item.metadata()}
+        payloads.append(
+            {"text" if item.input_format == "text" else "html": item.content, **metadata}
+        )
+        if len(payloads) >= limit:
+            break
+    return payloads
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -86,7 +93,10 @@ def ceiling(payloads: list[dict[str, str]]) -> float:
     enrich_texts([ArticleText(title="Warm up", body="Warm up the models in London.")])
     started = time.perf_counter()
     for start in range(0, len(payloads), CEILING_BATCH):
-        extracted = [extract(p["text"], "text") for p in payloads[start : start + CEILING_BATCH]]
+        extracted = [
+            extract(p.get("text") or p["html"], "text" if "text" in p else "html", url=p.get("url"))
+            for p in payloads[start : start + CEILING_BATCH]
+        ]
         enrich_texts([ArticleText(title=e.title, body=e.body) for e in extracted])
     return len(payloads) / (time.perf_counter() - started)
 

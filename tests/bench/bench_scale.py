@@ -521,7 +521,9 @@ def indexing_tables(articles: list[Synthetic], with_raw_bulk: bool = True) -> st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", type=Path, help="directory of <category>/*.txt files")
+    parser.add_argument(
+        "corpus", type=Path, help="a directory of articles in any format `newsflow extract` reads"
+    )
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--sources", type=int, default=560, help="corpus articles enriched")
     parser.add_argument("--enrichment-cache", type=Path, default=None)

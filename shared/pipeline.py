@@ -87,15 +87,7 @@ def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Ar
     ready_ids = _count_attempts(session, stage, article_ids)
     if not ready_ids:
         return []
-    query = select(Article).options(*_CLAIM_LOADS.get(stage, ()))
-    ready = list(
-        session.scalars(
-            query.where(Article.id.in_(ready_ids), Article.state == STAGE_INPUT_STATE[stage])
-            .order_by(Article.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
-    )
+    ready = list(session.scalars(_claim_statement(stage), {"ids": ready_ids}).all())
     claimed = _claimed.get()
     if claimed is not None:
         claimed.extend(a.id for a in ready)
@@ -125,6 +117,19 @@ def claim_rows(
 
 # The statements of a claim are built once and take the ids as a parameter: building a
 # statement and its cache key cost more of a small batch's CPU than running it.
+@cache
+def _claim_statement(stage: Stage) -> Select[tuple[Article]]:
+    return (
+        select(Article)
+        .options(*_CLAIM_LOADS.get(stage, ()))
+        .where(Article.id.in_(bindparam("ids", expanding=True)))
+        .where(Article.state == STAGE_INPUT_STATE[stage])
+        .order_by(Article.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 @cache
 def _claim_rows_statement(stage: Stage, columns: tuple[str, ...]) -> Select[Any]:
     return (

@@ -31,7 +31,17 @@ from typing import Any, Literal
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
-from sqlalchemy import Insert, Select, delete, literal_column, select, text, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Insert,
+    Select,
+    bindparam,
+    delete,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from shared.db import insert_ignoring_duplicates
@@ -155,6 +165,35 @@ class _Known:
     seq: int = 0  # order of submission within what this batch knows: earlier wins ties
 
 
+@lru_cache(maxsize=4)
+def _known_statement(*, exact: bool, near: bool) -> CompoundSelect[Any]:
+    """The lookup of `BatchDeduplicator._load_known`, built once per process: the content
+    hashes (`hashes`) and band keys (`keys`) are parameters, so an article alone does not pay
+    for building the statement and its cache key again (more CPU than running it)."""
+    columns = (Article.content_hash, Article.id, Article.cluster_id, Article.minhash)
+    lookups: list[Select[Any]] = []
+    if exact:
+        lookups.append(
+            select(literal_column("1").label("exact"), *columns, Article.created_at).where(
+                Article.content_hash.in_(bindparam("hashes", expanding=True)),
+                Article.state.in_(_SETTLED),
+            )
+        )
+    if near:
+        banded = select(ArticleBand.article_id).where(
+            ArticleBand.band.in_(bindparam("keys", expanding=True))
+        )
+        lookups.append(
+            select(literal_column("0").label("exact"), *columns, Article.created_at).where(
+                Article.id.in_(banded),
+                Article.state.in_(_SETTLED),
+                Article.minhash.is_not(None),
+            )
+        )
+    found = union_all(*lookups)
+    return found.order_by(found.selected_columns.created_at, found.selected_columns.id)
+
+
 class BatchDeduplicator:
     """Dedup for one batch of freshly extracted articles (title, body and content_hash set).
 
@@ -185,28 +224,11 @@ class BatchDeduplicator:
         band with any article of the batch (near candidates), first submitted first: one
         query for both (a round trip less for an article alone)."""
         keys = {k for m in self.signatures.values() for k in band_keys(m, self.scheme)}
-        columns = (Article.content_hash, Article.id, Article.cluster_id, Article.minhash)
-        lookups: list[Select[Any]] = []
-        if hashes:
-            lookups.append(
-                select(literal_column("1").label("exact"), *columns, Article.created_at).where(
-                    Article.content_hash.in_(list(hashes)), Article.state.in_(_SETTLED)
-                )
-            )
-        if keys:
-            banded = select(ArticleBand.article_id).where(ArticleBand.band.in_(list(keys)))
-            lookups.append(
-                select(literal_column("0").label("exact"), *columns, Article.created_at).where(
-                    Article.id.in_(banded),
-                    Article.state.in_(_SETTLED),
-                    Article.minhash.is_not(None),
-                )
-            )
-        if not lookups:
+        if not hashes and not keys:
             return
-        found = union_all(*lookups)
-        ordered = found.order_by(found.selected_columns.created_at, found.selected_columns.id)
-        for exact, content_hash, found_id, cluster_id, data, _ in self.session.execute(ordered):
+        ordered = _known_statement(exact=bool(hashes), near=bool(keys))
+        rows = self.session.execute(ordered, {"hashes": list(hashes), "keys": list(keys)})
+        for exact, content_hash, found_id, cluster_id, data, _ in rows:
             known = _Known(found_id, cluster_id or found_id)
             if exact:
                 self.exact.setdefault(content_hash, []).append(known)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -148,25 +148,35 @@ def _prepare(index: int, item: ArticleIn) -> _Prepared:
     )
 
 
+# The lookups of `_load_known`, built once per process with the ids and fingerprints as
+# parameters: building a statement and its cache key costs more than running it for the
+# single article of a typical POST.
+_EXISTING = select(Article).where(Article.id.in_(bindparam("ids", expanding=True)))
+_ORIGINALS = (
+    select(
+        Article.fingerprint,
+        Article.id,
+        Article.duplicate_of,
+        Article.duplicate_kind,
+        Article.cluster_id,
+    )
+    .where(
+        Article.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+        Article.state != ArticleState.FAILED,
+    )
+    .order_by(Article.created_at, Article.id)
+)
+
+
 def _load_known(
     session: Session, prepared: Sequence[_Prepared]
 ) -> tuple[dict[str, Article], dict[str, _Original]]:
     """Stored articles with these ids, and the original of each fingerprint: two queries."""
     ids = list({p.id for p in prepared})
-    existing = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
+    existing = {a.id: a for a in session.scalars(_EXISTING, {"ids": ids})}
     fingerprints = list({p.fingerprint for p in prepared})
     originals: dict[str, _Original] = {}
-    rows = session.execute(
-        select(
-            Article.fingerprint,
-            Article.id,
-            Article.duplicate_of,
-            Article.duplicate_kind,
-            Article.cluster_id,
-        )
-        .where(Article.fingerprint.in_(fingerprints), Article.state != ArticleState.FAILED)
-        .order_by(Article.created_at, Article.id)
-    ).all()
+    rows = session.execute(_ORIGINALS, {"fingerprints": fingerprints}).all()
     for fingerprint, found_id, duplicate_of, kind, cluster_id in rows:
         if fingerprint in originals:
             continue  # the first one wins

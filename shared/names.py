@@ -129,8 +129,10 @@ _POSSESSIVE = re.compile(r"(?<=\w)(?:'s|(?<=s)')$", re.IGNORECASE)
 
 def _key(name: str) -> str:
     """A lookup key: accents, dots, case and spacing ignored ("U.S." and "us" are one key)."""
-    folded = unicodedata.normalize("NFKD", name)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = name
+    if not name.isascii():  # ASCII has no accents to take apart (and NFKD keeps it as is)
+        folded = unicodedata.normalize("NFKD", name)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(folded.replace(".", "").casefold().split())
 
 
@@ -157,12 +159,12 @@ def _countries() -> dict[str, str]:
     return table
 
 
+_TIDY_STRIP = _QUOTES + " ,;:"
+
+
 def _tidy(name: str) -> str:
-    name = " ".join(name.translate(_APOSTROPHES).split())
-    previous = None
-    while name != previous:
-        previous = name
-        name = name.strip(_QUOTES + " ,;:")
+    # One strip is enough: it drops every leading and trailing mark of the set at once.
+    name = " ".join(name.translate(_APOSTROPHES).split()).strip(_TIDY_STRIP)
     if name.startswith("the "):
         name = name[4:]
     return name
@@ -172,26 +174,19 @@ def _strip_possessive(name: str) -> str:
     return _POSSESSIVE.sub("", name)
 
 
-def _is_title(word: str) -> bool:
-    return word.casefold().rstrip(".") in _TITLES
-
-
-def _is_title_part(word: str) -> bool:
-    lower = word.casefold().rstrip(".")
-    return lower in _TITLES or lower in _TITLE_MODIFIERS or lower.startswith("ex-")
-
-
 def _person(name: str) -> str:
     words = _strip_possessive(name).split()
     while len(words) > 1 and words[-1].casefold().rstrip(".") in _POST_NOMINALS:
         words.pop()
-    # The longest run of title words before the name, ending on a title ("Prime Minister").
+    # The longest run of title words (titles, their modifiers, "ex-...") before the name,
+    # ending on a title ("Prime Minister"); each word is folded once.
     cut = 0
     for i, word in enumerate(words[:-1]):
-        if not _is_title_part(word):
-            break
-        if _is_title(word):
+        lower = word.casefold().rstrip(".")
+        if lower in _TITLES:
             cut = i + 1
+        elif lower not in _TITLE_MODIFIERS and not lower.startswith("ex-"):
+            break
     words = words[cut:]
     # Lower-case words before a name are descriptions ("former", "veteran"), not the name,
     # but particles start some names ("de Villepin").

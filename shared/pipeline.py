@@ -32,7 +32,8 @@ from functools import cache
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import Row, Select, bindparam, insert, select, text, update
+from sqlalchemy import ColumnElement, Row, Select, any_, bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.dml import ReturningUpdate, Update
@@ -87,7 +88,7 @@ def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Ar
     ready_ids = _count_attempts(session, stage, article_ids)
     if not ready_ids:
         return []
-    ready = list(session.scalars(_claim_statement(stage), {"ids": ready_ids}).all())
+    ready = list(session.scalars(_claim_statement(stage, _dialect(session)), {"ids": ready_ids}).all())
     claimed = _claimed.get()
     if claimed is not None:
         claimed.extend(a.id for a in ready)
@@ -111,18 +112,32 @@ def claim_rows(
     if claimed is not None:
         claimed.extend(ready_ids)
     # Core execution: the rows come from the cursor one at a time, nothing is buffered.
-    statement = _claim_rows_statement(stage, tuple(column.key for column in columns))
+    keys = tuple(column.key for column in columns)
+    statement = _claim_rows_statement(stage, keys, _dialect(session))
     return iter(session.connection().execute(statement, {"ids": ready_ids}))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _id_in_batch(dialect: str) -> ColumnElement[bool]:
+    """`Article.id` is one of the `ids` parameter. On PostgreSQL the ids are one array
+    (`= ANY(:ids)`): an expanding `IN` is rendered again for every batch size, and its SQL
+    (a placeholder per id) is too long for psycopg's cache of converted queries."""
+    if dialect == "postgresql":
+        return Article.id == any_(bindparam("ids", type_=ARRAY(Article.id.type)))
+    return Article.id.in_(bindparam("ids", expanding=True))
 
 
 # The statements of a claim are built once and take the ids as a parameter: building a
 # statement and its cache key cost more of a small batch's CPU than running it.
 @cache
-def _claim_statement(stage: Stage) -> Select[tuple[Article]]:
+def _claim_statement(stage: Stage, dialect: str) -> Select[tuple[Article]]:
     return (
         select(Article)
         .options(*_CLAIM_LOADS.get(stage, ()))
-        .where(Article.id.in_(bindparam("ids", expanding=True)))
+        .where(_id_in_batch(dialect))
         .where(Article.state == STAGE_INPUT_STATE[stage])
         .order_by(Article.id)
         .with_for_update()
@@ -131,10 +146,10 @@ def _claim_statement(stage: Stage) -> Select[tuple[Article]]:
 
 
 @cache
-def _claim_rows_statement(stage: Stage, columns: tuple[str, ...]) -> Select[Any]:
+def _claim_rows_statement(stage: Stage, columns: tuple[str, ...], dialect: str) -> Select[Any]:
     return (
         select(*(getattr(Article, name) for name in columns))
-        .where(Article.id.in_(bindparam("ids", expanding=True)))
+        .where(_id_in_batch(dialect))
         .where(Article.state == STAGE_INPUT_STATE[stage])
         .order_by(Article.id)
         .with_for_update()
@@ -142,11 +157,11 @@ def _claim_rows_statement(stage: Stage, columns: tuple[str, ...]) -> Select[Any]
 
 
 @cache
-def _count_attempts_statement(stage: Stage) -> ReturningUpdate[tuple[str, int]]:
+def _count_attempts_statement(stage: Stage, dialect: str) -> ReturningUpdate[tuple[str, int]]:
     """Count the attempt of every row still waiting, locked in id order, in one statement."""
     waiting = (
         select(Article.id)
-        .where(Article.id.in_(bindparam("ids", expanding=True)))
+        .where(_id_in_batch(dialect))
         .where(Article.state == STAGE_INPUT_STATE[stage])
         .order_by(Article.id)
         .with_for_update()
@@ -169,7 +184,8 @@ def _count_attempts(session: Session, stage: Stage, article_ids: Sequence[str]) 
     max_attempts = get_settings().max_stage_attempts
     # A row that comes back over `max_attempts` had used them all: it gets its counter back
     # and is failed instead.
-    rows = session.execute(_count_attempts_statement(stage), {"ids": ids}).all()
+    statement = _count_attempts_statement(stage, _dialect(session))
+    rows = session.execute(statement, {"ids": ids}).all()
     exhausted = sorted(row.id for row in rows if row.attempts > max_attempts)
     ready_ids = sorted(row.id for row in rows if row.attempts <= max_attempts)
     for article in _load(session, exhausted):
@@ -286,12 +302,12 @@ def _insert_history(session: Session, lines: list[dict[str, Any]]) -> None:
 
 
 @cache
-def _advance_statement(columns: tuple[str, ...]) -> Update:
+def _advance_statement(columns: tuple[str, ...], dialect: str) -> Update:
     """The UPDATE of `advance_all` setting `columns`, built once (as a claim's statements)."""
     table = Article.__table__.c
     return (
         update(Article)
-        .where(Article.id.in_(bindparam("ids", expanding=True)))
+        .where(_id_in_batch(dialect))
         .values({name: bindparam(f"new_{name}", type_=table[name].type) for name in columns})
         .execution_options(synchronize_session=False)
     )
@@ -312,7 +328,7 @@ def advance_all(
     _insert_history(session, [_advanced_line(a, stage, new_state, now) for a in articles])
     moved = {**_advanced_columns(new_state, now), **columns}
     session.execute(
-        _advance_statement(tuple(moved)),
+        _advance_statement(tuple(moved), _dialect(session)),
         {"ids": [a.id for a in articles], **{f"new_{name}": v for name, v in moved.items()}},
     )
     # The articles of the session read what changed from the store if it is used again
@@ -398,16 +414,8 @@ def interrupted(session: Session, stage: Stage, article_ids: Sequence[str]) -> l
     stage crashed on its batch. Rows locked right now belong to a running attempt, not a
     dead one (`SKIP LOCKED`). The interrupted attempt goes into each article's history.
     """
-    expected = STAGE_INPUT_STATE[stage]
-    articles = list(
-        session.scalars(
-            select(Article)
-            .where(Article.id.in_(article_ids), Article.state == expected, Article.attempts > 0)
-            .order_by(Article.id)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        ).all()
-    )
+    statement = _interrupted_statement(stage, _dialect(session))
+    articles = list(session.scalars(statement, {"ids": list(article_ids)}).all())
     for article in articles:
         record(
             session,
@@ -418,6 +426,19 @@ def interrupted(session: Session, stage: Stage, article_ids: Sequence[str]) -> l
         )
     session.commit()
     return [a.id for a in articles]
+
+
+@cache
+def _interrupted_statement(stage: Stage, dialect: str) -> Select[tuple[Article]]:
+    """The rows of `interrupted`, built once: it runs before every batch of every stage."""
+    return (
+        select(Article)
+        .where(_id_in_batch(dialect))
+        .where(Article.state == STAGE_INPUT_STATE[stage], Article.attempts > 0)
+        .order_by(Article.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
 
 
 def replay(session: Session, article: Article) -> Stage:

@@ -7,7 +7,6 @@ degrade to empty fields instead of failing the article.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -121,6 +120,8 @@ class _Name(NamedTuple):
     value: str | None  # the name as a keyword value
     field: str | None  # its keyword array (None: `other_entities`)
     suggest: tuple[str, ...]  # completion inputs; empty for kinds that are not completed
+    key: tuple[str, str]  # (name, kind): mentions of one entity are merged under it
+    surname: tuple[str | None, str] | None  # `_surname_of` the value, for persons
 
 
 def _entity_name(raw_name: Any, raw_type: Any) -> _Name | None:
@@ -130,9 +131,11 @@ def _entity_name(raw_name: Any, raw_type: Any) -> _Name | None:
     kind = _str(raw_type) or "other"
     canonical = _canonical(kind, name)
     field = ENTITY_FIELDS.get(kind)
+    value = _str(canonical)
     # "other" (nationalities, groups: "Russian") makes poor search-box completions.
     suggest = tuple(_word_suffixes(canonical, 10)) if field else ()
-    return _Name(canonical, kind, _str(canonical), field, suggest)
+    surname = _surname_of(value) if field == _PERSONS and value else None
+    return _Name(canonical, kind, value, field, suggest, (canonical, kind), surname)
 
 
 _cached_entity_name = lru_cache(maxsize=_NAME_CACHE_SIZE)(_entity_name)
@@ -145,7 +148,8 @@ def _project_entities(
     one name become one entity), each name once, in the entities' order. Returns each
     entity with its name (for the completions)."""
     merged: dict[tuple[str, str], tuple[dict[str, Any], _Name]] = {}
-    names: dict[str | None, dict[str, None]] = {field: {} for field in _KEYWORD_FIELDS}
+    # Each keyword value with the first name that gave it (persons: the surname comes along).
+    names: dict[str | None, dict[str, _Name]] = {field: {} for field in _KEYWORD_FIELDS}
     for raw in enrichment.get("entities") or []:
         if not isinstance(raw, dict):
             continue
@@ -156,9 +160,15 @@ def _project_entities(
             named = _entity_name(raw_name, raw_type)
         if named is None:
             continue
-        mentions = _int(raw.get("mentions")) or 1
-        offset = _int(raw.get("first_offset"))
-        known = merged.get((named.name, named.kind))
+        # `_int`, inlined for the usual plain ints: this loop runs for every entity.
+        mentions = raw.get("mentions")
+        if type(mentions) is not int:
+            mentions = _int(mentions)
+        mentions = mentions or 1
+        offset = raw.get("first_offset")
+        if type(offset) is not int:
+            offset = _int(offset)
+        known = merged.get(named.key)
         if known is None:
             entity: dict[str, Any] = {
                 "name": named.name,
@@ -166,9 +176,9 @@ def _project_entities(
                 "mentions": mentions,
                 "first_offset": offset,
             }
-            merged[(named.name, named.kind)] = (entity, named)
+            merged[named.key] = (entity, named)
             if named.value:
-                names[named.field].setdefault(named.value, None)
+                names[named.field].setdefault(named.value, named)
             continue
         entity = known[0]
         entity["mentions"] += mentions
@@ -180,13 +190,16 @@ def _project_entities(
     doc["entities"] = [entity for entity, _ in found]
     for field in ENTITY_FIELDS.values():
         doc[field] = list(names[field])
-    doc["person_surnames"] = _person_surnames(doc["persons"])
+    doc["person_surnames"] = _person_surnames(
+        [n.surname for n in names[_PERSONS].values() if n.surname]
+    )
     doc[OTHER_ENTITIES_FIELD] = list(names[None])
     return found
 
 
 # Where each keyword value goes: one array per entity type, None for the others.
 _KEYWORD_FIELDS: tuple[str | None, ...] = (*ENTITY_FIELDS.values(), None)
+_PERSONS = ENTITY_FIELDS["person"]
 
 
 @lru_cache(maxsize=_NAME_CACHE_SIZE)
@@ -196,14 +209,19 @@ def _surname_of(person: str) -> tuple[str | None, str] | None:
     return (_str(name), name.casefold()) if name else None
 
 
-def _person_surnames(persons: list[str]) -> list[str]:
-    """Surnames that name exactly one person of the article: `person=Blair` finds an
-    article about Tony Blair, but not one about Tony and Cherie Blair by "Blair" alone."""
-    surnames = [s for s in map(_surname_of, persons) if s]
-    counts = Counter(folded for _, folded in surnames) if len(surnames) > 1 else None
+def _person_surnames(surnames: list[tuple[str | None, str]]) -> list[str]:
+    """Surnames (`_surname_of` the article's persons) that name exactly one person of the
+    article: `person=Blair` finds an article about Tony Blair, but not one about Tony and
+    Cherie Blair by "Blair" alone."""
+    if len(surnames) == 1:
+        value = surnames[0][0]
+        return [value] if value else []
+    counts: dict[str, int] = {}
+    for _, folded in surnames:
+        counts[folded] = counts.get(folded, 0) + 1
     unique: dict[str, None] = {}
     for value, folded in surnames:
-        if value and (counts is None or counts[folded] == 1):
+        if value and counts[folded] == 1:
             unique.setdefault(value, None)
     return list(unique)
 

@@ -163,8 +163,10 @@ _TIDY_STRIP = _QUOTES + " ,;:"
 
 
 def _tidy(name: str) -> str:
+    if "`" in name or not name.isascii():  # translate() is slow: only if there is a mark
+        name = name.translate(_APOSTROPHES)
     # One strip is enough: it drops every leading and trailing mark of the set at once.
-    name = " ".join(name.translate(_APOSTROPHES).split()).strip(_TIDY_STRIP)
+    name = " ".join(name.split()).strip(_TIDY_STRIP)
     if name.startswith("the "):
         name = name[4:]
     return name
@@ -260,7 +262,7 @@ def _surname(name: str) -> str | None:
     words = _person(_tidy(name)).split() if name else []
     while len(words) > 1 and words[-1].casefold().rstrip(",") in _SUFFIXES:
         words.pop()
-    if not words or not any(ch.isalpha() for ch in words[-1]):
+    if not words or not (words[-1].isalpha() or any(ch.isalpha() for ch in words[-1])):
         return None
     last = len(words) - 1
     while last > 0 and words[last - 1] in _PARTICLES:

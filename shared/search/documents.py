@@ -270,17 +270,23 @@ def _suggest_title(title: str, day: datetime | None) -> dict[str, Any] | None:
 _EPOCH_DAY = datetime(1970, 1, 1).toordinal()
 
 
+def _by_mentions(pair: tuple[dict[str, Any], _Name]) -> int:
+    mentions: int = pair[0]["mentions"]
+    return mentions
+
+
 def _suggest_entities(entities: list[tuple[dict[str, Any], _Name]]) -> list[dict[str, Any]]:
-    named = [(e, n) for e, n in entities if n.field]
-    top = sorted(named, key=lambda pair: -pair[0]["mentions"])[:_SUGGESTED_ENTITIES]
+    named = [pair for pair in entities if pair[1].field]
+    # Most mentioned first; a stable sort, so equal counts keep the entities' order.
+    named.sort(key=_by_mentions, reverse=True)
     # The weight ranks an entity by its mentions in the article it is best known from.
     return [
         {
             "input": list(n.suggest),
-            "weight": min(e["mentions"], 1000),
+            "weight": mentions if (mentions := e["mentions"]) < 1000 else 1000,
             "contexts": {"type": [n.kind]},
         }
-        for e, n in top
+        for e, n in named[:_SUGGESTED_ENTITIES]
     ]
 
 

@@ -88,7 +88,8 @@ def claim(session: Session, stage: Stage, article_ids: Sequence[str]) -> list[Ar
     ready_ids = _count_attempts(session, stage, article_ids)
     if not ready_ids:
         return []
-    ready = list(session.scalars(_claim_statement(stage, _dialect(session)), {"ids": ready_ids}).all())
+    statement = _claim_statement(stage, _dialect(session))
+    ready = list(session.scalars(statement, {"ids": ready_ids}).all())
     claimed = _claimed.get()
     if claimed is not None:
         claimed.extend(a.id for a in ready)

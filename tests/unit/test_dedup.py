@@ -183,3 +183,14 @@ def test_a_revised_original_is_not_a_copy_of_itself_or_of_its_copies(engine: Eng
         session.flush()
         dedup = BatchDeduplicator(session, [original])
         assert dedup.check(original) is None
+
+
+def test_a_short_notice_has_only_exact_copies_found_across_batches(engine: Engine) -> None:
+    # Too short for a signature: only the content hash is looked up (no band keys at all).
+    notice = "The bridge on Mill Road is closed until Friday for repairs."
+    assert len(notice.split()) < MIN_WORDS
+    assert _run_batch(engine, [_article("a" * 32, notice)]) == {"a" * 32: None}
+    outcome = _run_batch(
+        engine, [_article("b" * 32, notice), _article("c" * 32, notice, title="Other")]
+    )
+    assert outcome == {"b" * 32: ("exact", "a" * 32, "a" * 32), "c" * 32: None}

@@ -96,6 +96,11 @@ _BYLINE = re.compile(
 )
 _BYLINE_MAX_CHARS = 100
 _ORGANISATION_AFTER_NAME = re.compile(r"\s+(?:The|for|For|für)\s+(?=\w)")
+# "... in Valencia", "... in New York": the place of a byline's dateline, one to three
+# capitalised words at its end.
+_REPORTED_IN = re.compile(
+    r"\s+in\s+[A-Z\u00c0-\u00de][\w'\u2019.\-]*(?:\s+[A-Z\u00c0-\u00de][\w'\u2019.\-]*){0,2}$"
+)
 _BYLINE_ELEMENTS = etree.XPath(
     "//body//*[contains(@class, 'author') or contains(@class, 'byline')"
     " or @itemprop='author' or @rel='author']"
@@ -1000,8 +1005,18 @@ def split_names(value: str) -> list[str]:
         bare
         for n in names
         if n and not _NOT_A_NAME.search(n)
-        if (bare := _without_role(_without_organisation(n)))
+        if (bare := _without_role(_without_organisation(_without_dateline_place(n))))
     ]
+
+
+def _without_dateline_place(name: str) -> str:
+    """A name without the place it was reported from: "Associated Press in Valencia",
+    "Shaun Walker in Kyiv" -> the agency or the person, when that is what is left."""
+    cut = _REPORTED_IN.search(name)
+    if cut is None:
+        return name
+    bare = name[: cut.start()]
+    return bare if _name_shaped(bare) or bare.lower() in _AGENCIES else name
 
 
 def _without_organisation(name: str) -> str:

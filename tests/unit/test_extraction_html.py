@@ -133,6 +133,11 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         # An organisation run into the name, or the site it was written for.
         ("Vasilisa Stepanenko The Associated Press", ["Vasilisa Stepanenko"]),
         ("Jane Doe For Valleygazette.example", ["Jane Doe"]),
+        # The place a byline was reported from.
+        ("Associated Press in Valencia", ["Associated Press"]),
+        ("Shaun Walker in Kyiv and Reuters in Moscow", ["Shaun Walker", "Reuters"]),
+        ("Jane Doe in New York", ["Jane Doe"]),
+        ("Women in Tech", ["Women in Tech"]),  # nothing name-shaped before "in"
         # A comment form's label and a month are no names.
         ("Name", []),
         ("Jane Doe, Apr", ["Jane Doe"]),

@@ -338,14 +338,18 @@ def run_worker_backlog(
         "NEWSFLOW_INDEX_GATHER_SIZE": str(gather),
         "NEWSFLOW_METRICS_PORT": "0",
     }
-    if code:
-        env["PYTHONPATH"] = str(Path(code).resolve())
+    # `python -m` puts the working directory first on sys.path, before PYTHONPATH: the worker
+    # runs in the tree it is to import from (otherwise every tree's worker ran this one's code).
+    tree = Path(code).resolve() if code else None
+    if tree:
+        env["PYTHONPATH"] = str(tree)
     argv = [sys.executable, "-m", "celery", "-A", "services.indexer.worker", "--quiet", "worker"]
     argv += ["-Q", f"{prefix}index", "-c", str(concurrency), "-n", f"bench-{prefix}@%h"]
     argv += ["--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
     worker = subprocess.Popen(
         argv,
         env=env,
+        cwd=tree,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

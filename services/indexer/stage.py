@@ -15,6 +15,7 @@ while a reindex holds its lock, and the alerts worker only when a saved search e
 from __future__ import annotations
 
 import gc
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
@@ -22,7 +23,7 @@ from typing import Any
 
 import structlog
 from elasticsearch import Elasticsearch
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.indexer.bulk import Document, ItemResult, bulk_stream
@@ -56,6 +57,16 @@ STAGE_REQUESTS_IN_FLIGHT = 2
 STAGE_ROWS_PER_ADVANCE = 250
 # What the claim reads: the columns projected, and those the outcome is recorded with.
 _CLAIMED_COLUMNS = (*PROJECTED_COLUMNS, Article.attempts)
+
+
+def _named_row_type(columns: Sequence[Any]) -> Any:
+    """A named tuple type of `columns`, for each claimed row: a SQLAlchemy `Row` looks a
+    column up by name in ~1 us, a named tuple in ~0.05, and projecting and recording an
+    article read ~25."""
+    return namedtuple("ClaimedRow", [column.key for column in columns])
+
+
+_ClaimedRow = _named_row_type(_CLAIMED_COLUMNS)
 _ready: dict[str, bool] = {}
 _ANY_ALERT = select(Alert.id).limit(1)
 
@@ -167,7 +178,7 @@ def _index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     ensure_ready(es)
     targets = _write_targets(es)
     now = utcnow()
-    claimed: dict[str, Row[Any]] = {}
+    claimed: dict[str, Any] = {}
     batch = len(set(article_ids))
     per_request = docs_per_request(batch)
     # A short first request lets the reading of the next ones overlap it, when there are
@@ -175,7 +186,7 @@ def _index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
     one_round = batch <= per_request * STAGE_REQUESTS_IN_FLIGHT
 
     def documents() -> Iterator[Document]:
-        for row in chain([first], rows):
+        for row in map(_ClaimedRow._make, chain([first], rows)):
             claimed[row.id] = row
             try:
                 yield Document(row.id, row.revision, from_db(row, indexed_at=now))
@@ -187,8 +198,8 @@ def _index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
         assert article is not None
         mark_failed(session, article, Stage.INDEX, reason=reason, message=message, exc=exc)
 
-    indexed: list[Row[Any]] = []
-    settled: list[Row[Any]] = []  # indexed, not yet sent to the store
+    indexed: list[Any] = []
+    settled: list[Any] = []  # indexed, not yet sent to the store
     retry: list[str] = []
     for doc, results in bulk_stream(
         es,

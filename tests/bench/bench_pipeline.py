@@ -58,26 +58,8 @@ os.environ.update(
 )
 CEILING_BATCH = 64
 
+from tests.bench.corpus import post_payloads  # noqa: E402
 from tests.bench.proc_cpu import cpu_seconds  # noqa: E402 - after sys.path and the environment
-
-
-def load_corpus(corpus: Path, limit: int) -> list[dict[str, str]]:
-    """What apps would post for each article under `corpus` that `newsflow extract` reads
-    (plain text or HTML, in folders or not; READMEs left out): its content as `text` or
-    `html`, with the metadata its item carries."""
-    from tests.bench.corpus import corpus_items, item_key
-
-    payloads = []
-    for item in corpus_items(corpus):
-        if item.content is None:
-            continue
-        metadata = {"source": "bench", "external_id": item_key(item), **item.metadata()}
-        payloads.append(
-            {"text" if item.input_format == "text" else "html": item.content, **metadata}
-        )
-        if len(payloads) >= limit:
-            break
-    return payloads
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -304,7 +286,7 @@ def main() -> None:
     from tests.apiserver import KEYS, KEYS_ENV, running_api
     from tests.support import WorkerPool
 
-    corpus = load_corpus(args.corpus, 100_000)
+    corpus = post_payloads(args.corpus, 100_000)
     payloads = corpus[: args.limit]
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{NAMESPACE}"')

@@ -6,8 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
-from tests.bench.bench_pipeline import load_corpus
-from tests.bench.corpus import corpus_items, item_key
+from tests.bench.corpus import corpus_items, item_key, post_payloads
 
 BODY = "The council agreed the budget on Tuesday after a long debate in the town hall. " * 5
 
@@ -38,7 +37,7 @@ def test_every_format_in_folders_or_not_without_readmes(tmp_path: Path) -> None:
 
 
 def test_the_pipeline_bench_posts_html_as_html_with_the_items_metadata(tmp_path: Path) -> None:
-    payloads = {p["external_id"]: p for p in load_corpus(_corpus(tmp_path), 10)}
+    payloads = {p["external_id"]: p for p in post_payloads(_corpus(tmp_path), 10)}
     assert payloads["politics/001.txt"]["text"].startswith("Council agrees budget")
     assert "<article>" in payloads[f"{tmp_path.name}/page.html.gz"]["html"]
     flood = payloads[f"{tmp_path.name}/feed.json#0"]

@@ -45,6 +45,23 @@ os.environ.update(
 )
 
 
+# What the session's namespace is made of, as set above: a test module that changes it on
+# import (a bench module does, for its own namespace) would send every later test elsewhere.
+_SESSION_ENVIRONMENT = {
+    key: os.environ[key]
+    for key in ("NEWSFLOW_DATABASE_URL", "NEWSFLOW_QUEUE_PREFIX", "NEWSFLOW_INDEX_ALIAS")
+}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    changed = sorted(k for k, v in _SESSION_ENVIRONMENT.items() if os.environ.get(k) != v)
+    if changed:
+        raise pytest.UsageError(
+            f"a test module changed the session's {', '.join(changed)} on import "
+            "(it imports a module that sets its own environment, such as a bench script)"
+        )
+
+
 def _stack_error(what: str, exc: Exception) -> str:
     return (
         f"{what} is not reachable ({exc}). Start the local stack first: "

@@ -129,15 +129,20 @@ def _facets(params: SearchParams, aggs: dict[str, Any]) -> dict[str, Any]:
     return facets
 
 
-def _facet_results(params: SearchParams, response: dict[str, Any]) -> dict[str, Any]:
+def _facet_results(
+    params: SearchParams, response: dict[str, Any], totals: dict[str, Any], sample: int
+) -> dict[str, Any]:
     """`stories`, `facets` and `facets_approximate` of a facets response (`facets_body`).
     When it stopped at its sample, each count is the count within the sample: a lower
-    bound."""
+    bound. `totals`: the page's (`_totals`)."""
     aggs = response["aggregations"]
+    # Elasticsearch says `terminated_early` when a shard reached the sample and had segments
+    # left to read, matches in them or not: a sample of at least every match counted them all.
+    counted_all = totals["total_relation"] == "eq" and totals["total"] <= sample
     return {
         "stories": aggs["stories"]["value"],
         "facets": _facets(params, aggs),
-        "facets_approximate": bool(response.get("terminated_early")),
+        "facets_approximate": bool(response.get("terminated_early")) and not counted_all,
     }
 
 
@@ -280,7 +285,7 @@ def _search_page(searcher: _Searcher, params: SearchParams) -> dict[str, Any]:
         )
     result = _hits_page(searcher, params, after, preference, languages)
     if facets is not None:
-        result.update(_facet_results(params, facets.result()))
+        result.update(_facet_results(params, facets.result(), result, sample))
     shown = {hit.get("language") for hit in result["hits"]}
     shown.update(v["value"] for v in (result.get("facets") or {}).get("languages", []))
     _notice_languages(languages, shown)

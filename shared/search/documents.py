@@ -283,7 +283,7 @@ def _suggest_entities(entities: list[tuple[dict[str, Any], _Name]]) -> list[dict
     return [
         {
             "input": list(n.suggest),
-            "weight": mentions if (mentions := e["mentions"]) < 1000 else 1000,
+            "weight": min(e["mentions"], 1000),
             "contexts": {"type": [n.kind]},
         }
         for e, n in named[:_SUGGESTED_ENTITIES]

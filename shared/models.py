@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -87,6 +88,10 @@ class Article(Base):
 
     # Enrich output.
     enrichment: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The search document as enrichment left it (serialised JSON, shared/search/documents.py)
+    # and the version of the projection that made it. Deferred: only indexing reads them.
+    search_document: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    search_projection: Mapped[str | None] = mapped_column(String(16), deferred=True)
 
     # Failure bookkeeping: a failed article says where and why, and can be replayed.
     failed_stage: Mapped[str | None] = mapped_column(String(16))
@@ -100,6 +105,35 @@ class Article(Base):
     indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_articles_state_changed", "state", "state_changed_at"),)
+
+
+# The columns the search document is projected from (shared/search/documents.py checks it
+# against its own list). A new value in one of them, set through the ORM, drops the stored
+# document: the index stage then projects the row as it is, never a document gone stale.
+DOCUMENT_SOURCE_COLUMNS = (
+    "revision",
+    "title",
+    "body",
+    "url",
+    "canonical_url",
+    "source",
+    "language",
+    "published_at",
+    "created_at",
+    "extracted",
+    "enrichment",
+    "cluster_id",
+    "duplicate_of",
+)
+
+
+def _drop_stored_document(article: Article, *_: Any) -> None:
+    article.search_document = None
+    article.search_projection = None
+
+
+for _column in DOCUMENT_SOURCE_COLUMNS:
+    event.listen(getattr(Article, _column), "set", _drop_stored_document)
 
 
 class StageEvent(Base):

@@ -113,8 +113,7 @@ def claim_rows(
     if claimed is not None:
         claimed.extend(ready_ids)
     # Core execution: the rows come from the cursor one at a time, nothing is buffered.
-    keys = tuple(column.key for column in columns)
-    statement = _claim_rows_statement(stage, keys, _dialect(session))
+    statement = _claim_rows_statement(stage, tuple(columns), _dialect(session))
     return iter(session.connection().execute(statement, {"ids": ready_ids}))
 
 
@@ -147,9 +146,11 @@ def _claim_statement(stage: Stage, dialect: str) -> Select[tuple[Article]]:
 
 
 @cache
-def _claim_rows_statement(stage: Stage, columns: tuple[str, ...], dialect: str) -> Select[Any]:
+def _claim_rows_statement(stage: Stage, columns: tuple[Any, ...], dialect: str) -> Select[Any]:
+    # `columns` are column expressions of `articles` (hashed by identity: the callers' own
+    # constant tuples, so each caller's statement is built once).
     return (
-        select(*(getattr(Article, name) for name in columns))
+        select(*columns)
         .where(_id_in_batch(dialect))
         .where(Article.state == STAGE_INPUT_STATE[stage])
         .order_by(Article.id)

@@ -58,11 +58,12 @@ def first_request_docs(max_docs: int) -> int:
 
 @dataclass(frozen=True)
 class Document:
-    """One search document: `_id`, the external version and the source."""
+    """One search document: `_id`, the external version and the source (a dict, or the JSON
+    already serialised: shared/search/documents.py `document_source`)."""
 
     id: str
     version: int
-    source: dict[str, Any]
+    source: dict[str, Any] | bytes
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,9 @@ def _first_pass(
     def pending() -> Iterator[_Pending]:
         for doc in documents:
             stats.documents += 1
-            yield _Pending(doc, orjson.dumps(doc.source), list(targets))
+            source = doc.source
+            payload = source if isinstance(source, bytes) else orjson.dumps(source)
+            yield _Pending(doc, payload, list(targets))
 
     pool = _request_pool()
     try:

@@ -5,7 +5,8 @@ Under a Redis lock (two reindexes never run at once):
 1. drop leftovers of a crashed reindex (versioned indices the read alias does not use);
 2. create the next index (no replicas, no refresh) behind `{alias}-next`: from now on the
    index stage writes every batch there too, so articles indexed meanwhile are not lost;
-3. load every searchable row of the store into it, projected with `from_db` (no stage is
+3. load every searchable row of the store into it: the document the enrich stage stored
+   with it, or the row projected with `from_db` when none is current (no stage is
    re-run); a row whose indexing is in flight is still `enriched` when the load reads it, so
    it is loaded too. External versions let the load and the index stage write the same
    article in any order: the highest revision wins;
@@ -32,11 +33,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.indexer.bulk import BulkStats, Document, bulk_stream
 from shared.db import get_sessionmaker
 from shared.failure_policy import reindex_bulk_retry
-from shared.models import Article
+from shared.models import Article, utcnow
 from shared.pipeline import mark_failed
 from shared.redis_client import redis_client
 from shared.search.client import get_client
-from shared.search.documents import PROJECTED_COLUMNS, SEARCHABLE_STATES, from_db
+from shared.search.documents import INDEXED_COLUMNS, SEARCHABLE_STATES, document_source
 from shared.search.indices import (
     alias_name,
     create_next_index,
@@ -96,10 +97,11 @@ def _searchable_documents(sessions: sessionmaker[Session], batch_size: int) -> I
     """Every searchable row of the store, read `batch_size` rows per query (keyset order,
     one short transaction each) and projected one by one as `bulk_stream` asks for them."""
     last_id = ""
+    loaded_at = utcnow()
     while True:
         with sessions() as session:
             rows = session.execute(
-                select(*PROJECTED_COLUMNS)
+                select(*INDEXED_COLUMNS)
                 .where(Article.state.in_(SEARCHABLE_STATES), Article.id > last_id)
                 .order_by(Article.id)
                 .limit(batch_size)
@@ -107,7 +109,9 @@ def _searchable_documents(sessions: sessionmaker[Session], batch_size: int) -> I
         if not rows:
             return
         for row in rows:
-            yield Document(row.id, row.revision, from_db(row, indexed_at=row.indexed_at))
+            # A row still `enriched` has no indexing time yet: the load is its first.
+            indexed_at = row.indexed_at or loaded_at
+            yield Document(row.id, row.revision, document_source(row, indexed_at))
         last_id = rows[-1].id
 
 

@@ -35,7 +35,7 @@ from shared.models import Alert, Article, utcnow
 from shared.pipeline import advance_all, claim_rows, mark_failed
 from shared.redis_client import redis_client
 from shared.search.client import get_client
-from shared.search.documents import PROJECTED_COLUMNS, from_db
+from shared.search.documents import INDEXED_COLUMNS, document_source
 from shared.search.indices import (
     alias_name,
     ensure_index,
@@ -55,8 +55,9 @@ STAGE_REQUESTS_IN_FLIGHT = 2
 # Indexed articles recorded in the store per statement pair while later requests are in
 # flight: a batch of up to this many is recorded once, at the end.
 STAGE_ROWS_PER_ADVANCE = 250
-# What the claim reads: the columns projected, and those the outcome is recorded with.
-_CLAIMED_COLUMNS = (*PROJECTED_COLUMNS, Article.attempts)
+# What the claim reads: the stored document (or what it is projected from), and the columns
+# the outcome is recorded with.
+_CLAIMED_COLUMNS = (*INDEXED_COLUMNS, Article.attempts)
 
 
 def _named_row_type(columns: Sequence[Any]) -> Any:
@@ -189,7 +190,7 @@ def _index_articles(session: Session, article_ids: Sequence[str]) -> list[str]:
         for row in map(_ClaimedRow._make, chain([first], rows)):
             claimed[row.id] = row
             try:
-                yield Document(row.id, row.revision, from_db(row, indexed_at=now))
+                yield Document(row.id, row.revision, document_source(row, now))
             except Exception as exc:  # noqa: BLE001 - one odd row must not sink its batch
                 fail(row.id, "projection_error", f"{type(exc).__name__}: {exc}", exc)
 

@@ -3,18 +3,28 @@
 `from_db` reads only the row (extraction and enrichment JSON included), never re-runs a
 stage, so the whole index can be rebuilt from the store. Missing or odd enrichment keys
 degrade to empty fields instead of failing the article.
+
+The enrich stage stores each article's document with it, serialised (`store_document`), so
+the index stage and the reindex send bytes they read instead of decoding the row's JSON,
+projecting and serialising it again: `document_source` takes the stored document when the
+code that projected it is this code (`PROJECTION`), else projects the row as it is now.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row
+import orjson
+from sqlalchemy import Row, case, type_coerce
 
+from shared import names
 from shared.models import Article, utcnow
 from shared.names import canonical_name, surname
+from shared.search import mapping
 from shared.search.mapping import ENTITY_FIELDS, LANGUAGE_ANALYZERS, OTHER_ENTITIES_FIELD
 from shared.states import ArticleState
 
@@ -38,6 +48,35 @@ PROJECTED_COLUMNS = (
     Article.enrichment,
     Article.cluster_id,
     Article.duplicate_of,
+)
+
+
+def _projection_fingerprint() -> str:
+    """The version of the projection: a digest of the code `from_db` runs (this module, the
+    name rules, the mapping's field names). A change to any of them makes the documents
+    stored before it stale, however small the change: they are projected afresh."""
+    digest = hashlib.blake2b(digest_size=8)
+    for module in (__file__, names.__file__, mapping.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+PROJECTION = _projection_fingerprint()
+_CURRENT = Article.search_projection == PROJECTION
+# The heavy columns `from_db` reads, when the row has no current stored document.
+_PROJECTED_ONLY = (Article.title, Article.body, Article.extracted, Article.enrichment)
+# What the index stage and the reindex read: the stored document when it is current, else
+# the columns it is projected from (NULL where the stored document is current, so the JSON
+# is neither sent nor decoded).
+INDEXED_COLUMNS = (
+    *(column for column in PROJECTED_COLUMNS if column not in _PROJECTED_ONLY),
+    *(
+        type_coerce(case((_CURRENT, None), else_=column), column.type).label(column.key)
+        for column in _PROJECTED_ONLY
+    ),
+    type_coerce(
+        case((_CURRENT, Article.search_document), else_=None), Article.search_document.type
+    ).label("stored_document"),
 )
 
 # Completion inputs: every word position of a title and of each entity name, so a prefix
@@ -293,6 +332,30 @@ def _suggest_entities(entities: list[tuple[dict[str, Any], _Name]]) -> list[dict
 def from_db(article: Article | Row[Any], *, indexed_at: datetime | None = None) -> dict[str, Any]:
     """The search document of `article` (or of a row of its `PROJECTED_COLUMNS`) as the store
     has it now."""
+    doc = _project(article)
+    doc["indexed_at"] = _iso(indexed_at or utcnow())
+    return doc
+
+
+def store_document(article: Article) -> None:
+    """Keep `article`'s search document with it, as it is now (the enrich stage, once the
+    enrichment is set): serialised, without `indexed_at`, which indexing adds."""
+    article.search_document = orjson.dumps(_project(article))
+    article.search_projection = PROJECTION
+
+
+def document_source(row: Row[Any], indexed_at: datetime) -> bytes:
+    """The serialised search document of a row of `INDEXED_COLUMNS`: its stored document with
+    `indexed_at` added when the stored one is current, else the row projected now."""
+    stored: bytes | None = row.stored_document
+    if stored:
+        # `stored` is a JSON object without this key: it goes in before the closing brace.
+        return b'%s,"indexed_at":"%s"}' % (stored[:-1], indexed_at.isoformat().encode())
+    return orjson.dumps(from_db(row, indexed_at=indexed_at))
+
+
+def _project(article: Article | Row[Any]) -> dict[str, Any]:
+    """The search document without `indexed_at`."""
     enrichment = article.enrichment or {}
     extracted = article.extracted or {}
     quotes = _quotes(enrichment)
@@ -323,7 +386,6 @@ def from_db(article: Article | Row[Any], *, indexed_at: datetime | None = None) 
         "date": published if published_at else ingested,
         "published_at": published,
         "ingested_at": ingested,
-        "indexed_at": _iso(indexed_at or utcnow()),
         "quotes": quotes,
         # Speakers are keyword values already (or None).
         "speakers": list(dict.fromkeys(q["speaker"] for q in quotes if q["speaker"])),

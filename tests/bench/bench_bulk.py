@@ -203,9 +203,14 @@ def enrich(
     return enrichments, time.perf_counter() - started
 
 
-def article_rows(articles: list[CorpusArticle], enrichments: list[dict[str, Any]]) -> list[Any]:
-    """Rows as the enrich stage leaves them: state `enriched`, enrichment JSON filled in."""
-    from shared.models import Article
+def article_rows(
+    articles: list[CorpusArticle], enrichments: list[dict[str, Any]], *, stored: bool = True
+) -> list[Any]:
+    """Rows as the enrich stage leaves them: state `enriched`, enrichment JSON filled in, the
+    search document stored with it (not with `stored=False`: rows enriched before documents
+    were stored, or after the projection changed, which indexing projects itself)."""
+    from shared.models import Article, utcnow
+    from shared.search.documents import store_document
 
     rows = []
     for article, enrichment in zip(articles, enrichments, strict=True):
@@ -228,8 +233,11 @@ def article_rows(articles: list[CorpusArticle], enrichments: list[dict[str, Any]
                 extracted={"title": article.title, "site_name": "BBC"},
                 cluster_id=article.id,
                 enrichment=enrichment,
+                created_at=utcnow(),
             )
         )
+        if stored:
+            store_document(rows[-1])
     return rows
 
 
@@ -588,6 +596,11 @@ def main() -> None:
         "--worker-profile", type=Path, help="record each worker run with py-spy into this dir"
     )
     parser.add_argument("--no-reindex", action="store_true", help="leave out the reindex runs")
+    parser.add_argument(
+        "--projected",
+        action="store_true",
+        help="rows without stored search documents: indexing projects each row itself",
+    )
     args = parser.parse_args()
 
     url, drop_database = _create_database(args.sqlite)
@@ -607,7 +620,7 @@ def main() -> None:
             f"(not timed below; {entities:.1f} entities/article)"
         )
         with get_sessionmaker()() as session:
-            session.add_all(article_rows(articles, enrichments))
+            session.add_all(article_rows(articles, enrichments, stored=not args.projected))
             session.commit()
         ids = [a.id for a in articles]
         # As an index worker process does once started (shared/worker.py), and `newsflow

@@ -145,7 +145,22 @@ def synthesize(
 
 
 def _row(article: Synthetic) -> dict[str, Any]:
-    """The store row the enrich and index stages leave behind (state `indexed`)."""
+    """The store row the enrich and index stages leave behind (state `indexed`), its search
+    document stored with it as the enrich stage stores it."""
+    from shared.models import Article
+    from shared.search.documents import store_document
+
+    row = _columns(article)
+    stored = Article(**row)
+    store_document(stored)
+    row["search_document"], row["search_projection"] = (
+        stored.search_document,
+        stored.search_projection,
+    )
+    return row
+
+
+def _columns(article: Synthetic) -> dict[str, Any]:
     raw = f"{article.title}\n\n{article.body}"
     return {
         "id": article.id,
@@ -165,6 +180,7 @@ def _row(article: Synthetic) -> dict[str, Any]:
         "cluster_id": article.cluster_id,
         "duplicate_of": article.duplicate_of,
         "enrichment": article.enrichment,
+        "created_at": article.published_at,
         "indexed_at": article.published_at,
     }
 
@@ -207,7 +223,7 @@ def _projected(articles: list[Synthetic]) -> list[list[bytes]]:
     for start in range(0, len(articles), 500):
         lines: list[bytes] = []
         for article in articles[start : start + 500]:
-            row = Article(**_row(article))
+            row = Article(**_columns(article))
             action = {"index": {"_id": row.id, "version": 1, "version_type": "external_gte"}}
             lines += [orjson.dumps(action), orjson.dumps(from_db(row, indexed_at=row.indexed_at))]
         bodies.append(lines)

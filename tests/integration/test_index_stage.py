@@ -197,6 +197,37 @@ def test_a_replay_never_makes_a_second_document_and_refreshes_the_same_revision(
     assert document["_source"]["cluster_id"] == "story-9"
 
 
+def test_the_stage_sends_the_stored_document_while_it_is_current() -> None:
+    from services.indexer.stage import index_articles
+    from shared.db import get_sessionmaker
+    from shared.models import Article
+    from shared.search.documents import store_document
+
+    def stored_title(article: Article, title: str, projection: str | None) -> None:
+        """What a stored document says, made to differ from its row to see which is sent."""
+        store_document(article)
+        assert article.search_document is not None
+        article.search_document = article.search_document.replace(
+            b'"title":"Row title"', b'"title":"' + title.encode() + b'"'
+        )
+        article.search_projection = projection or article.search_projection
+
+    current = make_article("s-1", "Row title", "Stored body.")
+    stale = make_article("s-2", "Row title", "Stored body.")
+    with get_sessionmaker()() as session:
+        session.add_all([current, stale])
+        session.flush()
+        stored_title(current, "Stored title", None)
+        stored_title(stale, "Stored by other code", "0123456789abcdef")
+        session.commit()
+        assert sorted(index_articles(session, ["s-1", "s-2"])) == ["s-1", "s-2"]
+    _es().indices.refresh(index=_alias())
+    first = _es().get(index=_alias(), id="s-1")["_source"]
+    assert first["title"] == "Stored title"
+    assert first["indexed_at"]  # added to the stored document as it is sent
+    assert _es().get(index=_alias(), id="s-2")["_source"]["title"] == "Row title"
+
+
 # --- bulk batching and failures --------------------------------------------------------
 
 
@@ -276,7 +307,7 @@ def test_every_row_stays_locked_from_the_first_projection_to_the_commit(
     from shared.db import get_sessionmaker
     from shared.models import Article, StageEvent
     from shared.pipeline import advance_all as real_advance_all
-    from shared.search.documents import from_db as real_from_db
+    from shared.search.documents import document_source as real_document_source
 
     articles = [make_article(f"l-{i:03d}", f"Story {i}", f"Text {i}.") for i in range(150)]
     odd_json: Any = ["not", "an", "object"]  # JSON, but no object: the projection raises
@@ -297,17 +328,17 @@ def test_every_row_stays_locked_from_the_first_projection_to_the_commit(
 
     seen: list[tuple[str, int]] = []
 
-    def from_db(row: Any, **kwargs: Any) -> Any:
+    def document_source(row: Any, indexed_at: Any) -> Any:
         if not seen:
             seen.append(("first projection", unlocked()))
-        return real_from_db(row, **kwargs)
+        return real_document_source(row, indexed_at)
 
     def advance_all(session: Any, settled: Any, *args: Any, **kwargs: Any) -> None:
         real_advance_all(session, settled, *args, **kwargs)
         if settled:
             seen.append((f"{len(settled)} settled", unlocked()))
 
-    monkeypatch.setattr("services.indexer.stage.from_db", from_db)
+    monkeypatch.setattr("services.indexer.stage.document_source", document_source)
     monkeypatch.setattr("services.indexer.stage.advance_all", advance_all)
     monkeypatch.setattr("services.indexer.stage.STAGE_ROWS_PER_ADVANCE", 60)
     with sessions() as session:

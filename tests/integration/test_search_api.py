@@ -95,14 +95,20 @@ def wipe_store_and_index() -> None:
 
 
 def store_and_index(articles: Sequence[Any]) -> list[str]:
-    """Insert the rows, run the index stage on them, refresh; returns the ids indexed."""
+    """Insert the rows with their search documents stored (as the enrich stage leaves them),
+    run the index stage on them, refresh; returns the ids indexed."""
     from services.indexer.stage import index_articles
     from shared.db import get_sessionmaker
     from shared.search.client import get_client
+    from shared.search.documents import store_document
     from shared.search.indices import alias_name
 
     with get_sessionmaker()() as session:
         session.add_all(articles)
+        session.flush()  # the store's defaults (created_at) are part of the document
+        for article in articles:
+            if article.state == "enriched":
+                store_document(article)
         session.commit()
         indexed = index_articles(session, [a.id for a in articles])
     get_client().indices.refresh(index=alias_name())

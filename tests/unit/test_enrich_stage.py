@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.enrich.stage import enrich_articles
 from services.ingest.extraction import extract
 from shared.models import Article
+from shared.search.documents import PROJECTION, from_db
 from shared.states import ArticleState
 from tests.support import SEED
 
@@ -53,6 +55,15 @@ def test_enrich_articles_stores_the_enrichment_of_ingested_articles(
         assert {"language", "entities", "quotes", "keywords", "summary", "models"} <= set(
             enrichment
         )
+        # The search document goes with it, as the index stage will send it.
+        assert article.search_projection == PROJECTION
+        assert article.search_document is not None
+        stored = orjson.loads(article.search_document)
+        expected = from_db(article)
+        del expected["indexed_at"]  # added when indexed
+        assert stored == orjson.loads(orjson.dumps(expected))
+        assert "Anchorage" in stored["places"]
         untouched = session.get(Article, "b" * 32)
         assert untouched is not None
         assert untouched.state == ArticleState.RECEIVED
+        assert untouched.search_document is None

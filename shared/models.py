@@ -107,8 +107,8 @@ class Article(Base):
     __table_args__ = (Index("ix_articles_state_changed", "state", "state_changed_at"),)
 
 
-# The columns the search document is projected from (shared/search/documents.py checks it
-# against its own list). A new value in one of them, set through the ORM, drops the stored
+# The columns the search document is projected from (tests/unit/test_projection.py checks it
+# against the projection's list). A new value in one of them, set through the ORM, drops the stored
 # document: the index stage then projects the row as it is, never a document gone stale.
 DOCUMENT_SOURCE_COLUMNS = (
     "revision",

@@ -82,6 +82,9 @@ _DATE_LIKE = re.compile(r"^[\d./-]+$")
 _FULL_DATE = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2})$")
 _GENERIC_DOMAIN_LABELS = {"www", "co", "com", "org", "net", "gov", "ac", "news", "edu"}
 _SITE_NAME_SIMILARITY = 0.8
+# A kicker that ends a clause itself ("Exklusiv:", "Analyse -") takes no colon after it.
+_ENDS_CLAUSE = re.compile(r"[:.!?\u2026|\-\u2013\u2014]\s*$")
+_QUALIFIED_SITE_MAX_WORDS = 4  # "The Evening Standard", not a clause of the headline
 _SHARED_HEADLINE_MIN_WORDS = 4  # "Video" inside a headline shares nothing
 # A byline on a line of its own: a "by" word in the corpus's and neighbouring languages, then
 # capitalised names only (so "By the end of the year..." is no byline).
@@ -277,6 +280,22 @@ class HtmlOptions:
     # "Politics: Headline" -> "Headline" when the page's own section (articleSection,
     # article:section, its breadcrumb) is "Politics": titles +0/-0 on fundus-dev.
     strip_section_prefixes: bool = True
+    # With no JSON-LD headline, og:title or <h1>, the <title> tag (site name stripped) before
+    # trafilatura's guess, which takes a box's heading ('<h2 class="boxheadline">Wetter'):
+    # titles +0/-0 (with the title meta hidden, the bench's --hide-title-meta: what a site
+    # with only <title> and <h1> gets, +1/-0).
+    title_tag_before_guesses: bool = True
+    # ... and "Headline | Site | Sport" -> "Headline" when Sport is the page's section (a
+    # site part that follows it goes too): titles +0/-0 (hidden +2/-0).
+    strip_section_suffixes: bool = True
+    # The site's name with a word before or after it ("| CBC News" on a site named CBC,
+    # "- Mirror Online", "| The Standard") is a site part too: titles +0/-0 (hidden +0/-0:
+    # no such page on fundus-dev; kept for the sites whose brand adds "News" or "Online").
+    site_name_qualifiers: bool = True
+    # An <h1> made of a kicker element and a headline element ("<span>Ausschuss zur
+    # Ahrtal-Flut</span><span>Zwei Rücktritte</span>") reads "Kicker: Headline", not the two
+    # run together: titles +0/-0 (hidden +2/-0).
+    h1_kicker_separator: bool = True
     # A line that is only a byline ("Von Nina Magoley", "By A and B") is not article text;
     # its names become the authors when the page names none: body F1 +3/-0.
     move_bylines: bool = True
@@ -1074,15 +1093,41 @@ def _is_site_part(part: str, site_names: set[str]) -> bool:
     )
 
 
-def strip_site_name(title: str, site_names: set[str]) -> str:
-    """Reduce "Headline | Site" and "Site - Headline" to "Headline" (a date part too)."""
+def _is_qualified_site_part(part: str, site_names: set[str]) -> bool:
+    """The site's name with one word before or after it: "CBC News" on a site named CBC."""
+    words = part.split()
+    if not 2 <= len(words) <= _QUALIFIED_SITE_MAX_WORDS:
+        return False
+    return any(
+        _is_site_part(rest, site_names) and not _DATE_LIKE.match(rest)
+        for rest in (" ".join(words[1:]), " ".join(words[:-1]))
+    )
+
+
+def strip_site_name(
+    title: str,
+    site_names: set[str],
+    *,
+    qualified: bool = False,
+    sections: frozenset[str] = frozenset(),
+) -> str:
+    """Reduce "Headline | Site" and "Site - Headline" to "Headline" (a date part too);
+    `qualified`: "Headline | Site News" too; "Headline | Site | Politics" when Politics is
+    one of the (squashed) `sections`."""
+
+    def is_site(part: str) -> bool:
+        return _is_site_part(part, site_names) or (
+            qualified and _is_qualified_site_part(part, site_names)
+        )
+
     while True:
         parts = list(_TITLE_SEPARATOR.finditer(title))
         if not parts:
             return title
-        if _is_site_part(title[parts[-1].end() :], site_names):
+        last = title[parts[-1].end() :]
+        if is_site(last) or _squash(last) in sections:
             title = title[: parts[-1].start()]
-        elif _is_site_part(title[: parts[0].start()], site_names):
+        elif is_site(title[: parts[0].start()]):
             title = title[parts[0].end() :]
         else:
             return title
@@ -1119,7 +1164,7 @@ def _untruncated(title: str, others: list[str]) -> str:
     return max(longer, key=len) if stem and longer else title
 
 
-def _sections(tree: HtmlElement, linked: _LinkedData) -> set[str]:
+def _sections(tree: HtmlElement, linked: _LinkedData) -> frozenset[str]:
     """The page's own section names, squashed: JSON-LD articleSection, article:section and
     the JSON-LD breadcrumb's items."""
     values: list[Any] = [linked.article.get("articleSection"), _meta(tree, ("article:section",))]
@@ -1135,10 +1180,10 @@ def _sections(tree: HtmlElement, linked: _LinkedData) -> set[str]:
                 name = name.get("name")
             if isinstance(name, str) and (squashed := _squash(name)):
                 names.add(squashed)
-    return names
+    return frozenset(names)
 
 
-def _without_section_prefix(title: str, sections: set[str]) -> str:
+def _without_section_prefix(title: str, sections: frozenset[str]) -> str:
     """The title without "Politics: " before the headline when the page's section is Politics."""
     separator = _PREFIX_SEPARATOR.search(title)
     if not separator or not title[separator.end() :].strip():
@@ -1151,7 +1196,8 @@ def _consensus_title(sources: list[str | None], site_names: set[str], options: H
     """The title most sources agree on (site names stripped); ties go to the earlier one."""
     titles = [clean_line(t) for t in sources if t and t.strip()]
     if options.strip_site_names:
-        titles = [strip_site_name(t, site_names) for t in titles]
+        qualified = options.site_name_qualifiers
+        titles = [strip_site_name(t, site_names, qualified=qualified) for t in titles]
     keys = [_squash(t) for t in titles]
     best = max(range(len(titles)), key=lambda i: (keys.count(keys[i]), -i), default=None)
     return titles[best] if best is not None else ""
@@ -1169,22 +1215,30 @@ def _title(
     <h1>, the <title> tag."""
 
     def bare(title: str) -> str:
-        return strip_site_name(clean_line(title), site_names)
+        return strip_site_name(
+            clean_line(title), site_names, qualified=qualified, sections=suffixes
+        )
 
-    h1 = _first_h1(tree)
+    qualified = options.site_name_qualifiers
+    sections = _sections(tree, linked)
+    suffixes = sections if options.strip_section_suffixes else frozenset()
+    h1 = _first_h1(tree, options.h1_kicker_separator)
     # The headline as the publisher states it for machines first (trafilatura's own pick
     # puts og:title before it: HtmlOptions.headline_first).
     candidates = (linked.text("headline"), _meta(tree, ("og:title",)), h1)
     sources = [*candidates, trafilatura_title]
+    guess = trafilatura_title
+    if options.title_tag_before_guesses and not any(t and t.strip() for t in candidates):
+        guess = _title_tag(tree) or guess
     if options.title_consensus:
         return _consensus_title(sources, site_names, options)
     title_source = next(
         (t for t in candidates if options.headline_first and t and t.strip()),
-        trafilatura_title or "",
+        guess or "",
     )
     title = clean_line(title_source)
     if options.strip_site_names:
-        title = strip_site_name(title, site_names)
+        title = strip_site_name(title, site_names, qualified=qualified, sections=suffixes)
     others = [bare(t) for t in sources if t]
     others = [t for t in others if t and t != title]
     if options.strip_page_suffixes:
@@ -1200,19 +1254,47 @@ def _title(
     if options.untruncate_titles:
         title = _untruncated(title, others)
     if options.strip_section_prefixes:
-        title = _without_section_prefix(title, _sections(tree, linked))
+        title = _without_section_prefix(title, sections)
     return title
 
 
-def _first_h1(tree: HtmlElement) -> str | None:
-    heading = tree.find(".//h1")
-    return " ".join(heading.text_content().split()) if heading is not None else None
+def _title_tag(tree: HtmlElement) -> str | None:
+    tag = tree.find(".//title")
+    return tag.text_content() if tag is not None else None
+
+
+def _first_h1(tree: HtmlElement, kicker_separator: bool) -> str | None:
+    """The first <h1> with text (an empty one holds a logo); with `kicker_separator`,
+    "Kicker: Headline" when it is made of a kicker element and a headline element with
+    nothing between them."""
+    heading = next((h for h in tree.iter("h1") if h.text_content().strip()), None)
+    if heading is None:
+        return None
+    parts = _h1_parts(heading) if kicker_separator else []
+    if len(parts) == 2:
+        return f"{parts[0]} {parts[1]}" if _ENDS_CLAUSE.search(parts[0]) else ": ".join(parts)
+    return " ".join(heading.text_content().split())
+
+
+def _h1_parts(heading: HtmlElement) -> list[str]:
+    """The texts of the heading's child elements when they hold all of its text (through
+    wrappers of a single element)."""
+    element = heading
+    while True:
+        children = [c for c in element if isinstance(c.tag, str)]
+        loose = [element.text, *(c.tail for c in children)]
+        if any(text and text.strip() for text in loose):
+            return []
+        if len(children) != 1:
+            break
+        element = children[0]
+    texts = [" ".join(c.text_content().split()) for c in children]
+    return texts if all(texts) else []
 
 
 def _date_in_title(tree: HtmlElement) -> str | None:
     """A part of og:title or <title> that is only a full date ("Headline | DW | 28.04.2023")."""
-    tag = tree.find(".//title")
-    for title in (_meta(tree, ("og:title",)), tag.text_content() if tag is not None else None):
+    for title in (_meta(tree, ("og:title",)), _title_tag(tree)):
         parts = _TITLE_SEPARATOR.split(clean_line(title or ""))[1:]
         if date := next((p for p in parts if _FULL_DATE.match(p)), None):
             return date

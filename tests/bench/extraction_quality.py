@@ -29,6 +29,12 @@ rule that helps one publisher and hurts others only fits the one it was written 
 scores every page with its JSON-LD `author`/`creator` removed first (markup, meta tags and
 bylines unchanged): 120 of fundus-dev's 137 pages name their authors in JSON-LD, so the
 default figure says little about the rules a site without JSON-LD authors relies on.
+
+    .venv/bin/python tests/bench/extraction_quality.py CORPUS --hide-title-meta [--variants ...]
+
+does the same for titles: the JSON-LD headline and the og:title / twitter:title tags removed,
+the <title> tag (with its site name and section) and the <h1> left, as on a site that has
+no social or search markup.
 """
 
 from __future__ import annotations
@@ -198,6 +204,10 @@ VARIANTS: dict[str, HtmlOptions] = {
     "shared-headline-flip": _flipped("shared_headline"),
     "untruncate-flip": _flipped("untruncate_titles"),
     "section-prefix-flip": _flipped("strip_section_prefixes"),
+    "section-suffix-flip": _flipped("strip_section_suffixes"),
+    "site-qualifier-flip": _flipped("site_name_qualifiers"),
+    "h1-kicker-flip": _flipped("h1_kicker_separator"),
+    "title-tag-flip": _flipped("title_tag_before_guesses"),
     "title-date-flip": _flipped("dates_from_title"),
 }
 # The metrics a choice is selected on, one at a time.
@@ -209,26 +219,40 @@ _JSON_LD = re.compile(
 )
 
 
-def _without_authors(value: Any) -> Any:
+_HIDDEN_KEYS = {
+    "authors": ("author", "creator"),
+    "titles": ("headline", "alternativeHeadline"),
+}
+_TITLE_META = re.compile(
+    r"<meta\b[^>]*\b(?:property|name)\s*=\s*[\"']?(?:og|twitter):title\b[^>]*>", re.IGNORECASE
+)
+
+
+def _without_keys(value: Any, keys: tuple[str, ...]) -> Any:
     if isinstance(value, dict):
-        return {k: _without_authors(v) for k, v in value.items() if k not in ("author", "creator")}
+        return {k: _without_keys(v, keys) for k, v in value.items() if k not in keys}
     if isinstance(value, list):
-        return [_without_authors(v) for v in value]
+        return [_without_keys(v, keys) for v in value]
     return value
 
 
-def hide_linked_authors(page_html: str) -> str:
-    """The page as a site without JSON-LD authors publishes it (the markup, meta tags and
-    bylines unchanged): what the author rules read off the page itself are worth there."""
+def hide_metadata(page_html: str, hidden: frozenset[str]) -> str:
+    """The page as a site without some machine-readable metadata publishes it, the rest
+    unchanged: "authors" drops JSON-LD author/creator, "titles" the JSON-LD headline and the
+    og:title / twitter:title tags. What the rules read off the page itself is worth there."""
+    keys = tuple(k for what in sorted(hidden) for k in _HIDDEN_KEYS[what])
+    if not keys:
+        return page_html
 
     def rewrite(match: re.Match[str]) -> str:
         try:
             data = json.loads(match.group(2))
         except ValueError:
             return match.group(0)
-        return match.group(1) + json.dumps(_without_authors(data)) + match.group(3)
+        return match.group(1) + json.dumps(_without_keys(data, keys)) + match.group(3)
 
-    return _JSON_LD.sub(rewrite, page_html)
+    page_html = _JSON_LD.sub(rewrite, page_html)
+    return _TITLE_META.sub("", page_html) if "titles" in hidden else page_html
 
 
 def score_page(
@@ -236,10 +260,10 @@ def score_page(
     url: str | None,
     options: HtmlOptions = DEFAULT_OPTIONS,
     *,
-    hide_authors: bool = False,
+    hidden: frozenset[str] = frozenset(),
 ) -> tuple[Score, Extracted, Expected]:
     page_html = gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
-    page = hide_linked_authors(page_html) if hide_authors else page_html
+    page = hide_metadata(page_html, hidden)
     got = extract_html(page, url=url, options=options)
     publisher = _PAGE.match(path.name).group("publisher")  # type: ignore[union-attr]
     entries = list(json.loads((path.parent / f"{publisher}.json").read_text()).values())
@@ -429,7 +453,17 @@ def main() -> int:
         action="store_true",
         help="drop JSON-LD author/creator from every page first (a site without them)",
     )
+    parser.add_argument(
+        "--hide-title-meta",
+        action="store_true",
+        help="drop the JSON-LD headline and og:title/twitter:title first (<title>, <h1> left)",
+    )
     args = parser.parse_args()
+    hidden = frozenset(
+        what
+        for what, flag in (("authors", args.hide_linked_authors), ("titles", args.hide_title_meta))
+        if flag
+    )
     if args.plain_text:
         return 1 if check_plain_text(args.corpus) else 0
     pages = sorted(p for p in args.corpus.glob("*/*.html.gz") if _PAGE.match(p.name))
@@ -441,7 +475,7 @@ def main() -> int:
     by_publisher: dict[str, list[Score]] = defaultdict(list)
     started = time.perf_counter()
     for path in pages:
-        score, got, expected = score_page(path, urls[path], hide_authors=args.hide_linked_authors)
+        score, got, expected = score_page(path, urls[path], hidden=hidden)
         by_publisher[f"{path.parent.name}/{_PAGE.match(path.name)['publisher']}"].append(score)  # type: ignore[index]
         if args.verbose and not (
             score.title and score.date is not False and score.authors and score.body_f1 >= 0.9
@@ -480,9 +514,7 @@ def main() -> int:
         for name in names[1:]:
             scores: dict[str, list[Score]] = defaultdict(list)
             for path in pages:
-                score, _, _ = score_page(
-                    path, urls[path], VARIANTS[name], hide_authors=args.hide_linked_authors
-                )
+                score, _, _ = score_page(path, urls[path], VARIANTS[name], hidden=hidden)
                 scores[f"{path.parent.name}/{_PAGE.match(path.name)['publisher']}"].append(score)  # type: ignore[index]
             by_variant[name] = {n: _means(s) for n, s in scores.items()}
             pooled[name] = _means([x for s in scores.values() for x in s])

@@ -276,6 +276,82 @@ def test_a_section_prefix_goes_only_when_the_page_names_that_section(
     assert extract(page, "html").title == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Budget agreed after long debate | Courier | Politics", "Budget agreed after long debate"),
+        ("Budget agreed after long debate - Politics", "Budget agreed after long debate"),
+        # A last part that is not the page's section is the headline's.
+        ("Budget agreed - after long debate", "Budget agreed - after long debate"),
+    ],
+)
+def test_a_section_suffix_goes_with_the_site_name_when_the_page_names_that_section(
+    title: str, expected: str
+) -> None:
+    page = _page(
+        f'<meta property="article:section" content="Politics">'
+        f'<meta property="og:title" content="{title}">'
+    )
+    got = extract(page, "html", url="https://www.courier.example/budget")
+    assert got.title == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Budget agreed after long debate | CBC News", "Budget agreed after long debate"),
+        ("Budget agreed after long debate - The CBC", "Budget agreed after long debate"),
+        # The site's name with a whole clause after it is part of the headline.
+        (
+            "CBC board agrees budget - after long debate",
+            "CBC board agrees budget - after long debate",
+        ),
+        # A number beside a word is no site name ("BUDGET 3.0 | Headline").
+        (
+            "Budget agreed after long debate | Version 3.0",
+            "Budget agreed after long debate | Version 3.0",
+        ),
+    ],
+)
+def test_the_site_name_with_a_word_beside_it_is_stripped(title: str, expected: str) -> None:
+    page = _page(
+        f'<meta property="og:site_name" content="CBC"><meta property="og:title" content="{title}">'
+    )
+    assert extract(page, "html", url="https://www.cbc.ca/news/budget").title == expected
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        (
+            '<h1><span class="topline">Council</span> <span>Budget agreed</span></h1>',
+            "Council: Budget agreed",
+        ),
+        # A kicker that ends in its own punctuation keeps it.
+        ("<h1><span>Exclusive:</span><span>Budget agreed</span></h1>", "Exclusive: Budget agreed"),
+        # Words inside the headline's text are not a kicker.
+        ("<h1>Budget <em>finally</em> agreed</h1>", "Budget finally agreed"),
+        # An empty <h1> (a logo) is not the headline.
+        ('<h1><a href="/"><img src="logo.png"></a></h1><h1>Budget agreed</h1>', "Budget agreed"),
+    ],
+)
+def test_the_headline_heading_is_read_with_its_kicker_apart(heading: str, expected: str) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = f"<html><body>{heading}<article><p>{story}</p><p>{story}</p></article></body></html>"
+    assert extract(page, "html").title == expected
+
+
+def test_the_title_tag_comes_before_a_box_heading_when_the_page_states_no_headline() -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        "<html><head><title>Budget agreed after long debate | Courier</title></head><body>"
+        '<aside><h2 class="boxheadline">Weather</h2><p>Sunny</p></aside>'
+        f"<article><p>{story}</p><p>{story}</p></article></body></html>"
+    )
+    got = extract(page, "html", url="https://www.courier.example/budget")
+    assert got.title == "Budget agreed after long debate"
+
+
 def test_site_names_come_from_the_application_name_and_double_colons_separate() -> None:
     page = _page(
         '<meta name="application-name" content="Valley Gazette">'

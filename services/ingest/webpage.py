@@ -1277,11 +1277,13 @@ def _first_h1(tree: HtmlElement, kicker_separator: bool) -> str | None:
 
 
 def _h1_parts(heading: HtmlElement) -> list[str]:
-    """The texts of the heading's child elements when they hold all of its text (through
-    wrappers of a single element)."""
+    """The texts of the heading's two child elements when they hold all of its text
+    (through wrappers of a single element); else none."""
     element = heading
     while True:
-        children = [c for c in element if isinstance(c.tag, str)]
+        children = list(itertools.islice((c for c in element if isinstance(c.tag, str)), 3))
+        if len(children) > 2:
+            return []
         loose = [element.text, *(c.tail for c in children)]
         if any(text and text.strip() for text in loose):
             return []
@@ -1289,7 +1291,7 @@ def _h1_parts(heading: HtmlElement) -> list[str]:
             break
         element = children[0]
     texts = [" ".join(c.text_content().split()) for c in children]
-    return texts if all(texts) else []
+    return texts if len(texts) == 2 and all(texts) else []
 
 
 def _date_in_title(tree: HtmlElement) -> str | None:

@@ -270,7 +270,8 @@ def test_pipeline_page_and_replay(console: Console, page: Page) -> None:
     assert layout_shift(page) < 0.001  # the refreshed panel takes the old one's place exactly
     # A value that changes with time ("99 s ago" becoming "100 s ago") moves no column: the
     # longest such a value reads fits the width it already has.
-    page.evaluate("document.querySelectorAll('.ticking').forEach(e => e.textContent = '119 min ago')")
+    longest = "e => e.textContent = '119 min ago'"
+    page.evaluate(f"document.querySelectorAll('.ticking').forEach({longest})")
     assert layout_shift(page) < 0.001
 
     failures.get_by_role("button", name="Replay 1").click()

@@ -200,10 +200,10 @@ def test_a_sentence_that_starts_like_a_byline_stays(line: str) -> None:
     assert got.authors == []
 
 
-def _page(head: str) -> str:
+def _page(head: str, before_article: str = "") -> str:
     story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
     return (
-        f"<html><head>{head}</head><body><article><p>{story}</p><p>{story}</p>"
+        f"<html><head>{head}</head><body>{before_article}<article><p>{story}</p><p>{story}</p>"
         "</article></body></html>"
     )
 
@@ -336,17 +336,13 @@ def test_the_site_name_with_a_word_beside_it_is_stripped(title: str, expected: s
     ],
 )
 def test_the_headline_heading_is_read_with_its_kicker_apart(heading: str, expected: str) -> None:
-    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
-    page = f"<html><body>{heading}<article><p>{story}</p><p>{story}</p></article></body></html>"
-    assert extract(page, "html").title == expected
+    assert extract(_page("", before_article=heading), "html").title == expected
 
 
 def test_the_title_tag_comes_before_a_box_heading_when_the_page_states_no_headline() -> None:
-    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
-    page = (
-        "<html><head><title>Budget agreed after long debate | Courier</title></head><body>"
-        '<aside><h2 class="boxheadline">Weather</h2><p>Sunny</p></aside>'
-        f"<article><p>{story}</p><p>{story}</p></article></body></html>"
+    page = _page(
+        "<title>Budget agreed after long debate | Courier</title>",
+        before_article='<aside><h2 class="boxheadline">Weather</h2><p>Sunny</p></aside>',
     )
     got = extract(page, "html", url="https://www.courier.example/budget")
     assert got.title == "Budget agreed after long debate"

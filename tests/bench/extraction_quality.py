@@ -167,6 +167,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "current": DEFAULT_OPTIONS,
     "fallbacks": _flipped("fast"),
     "run-on-fallbacks-flip": _flipped("fallbacks_for_run_on_text"),
+    "short-text-fallbacks-flip": _flipped("fallbacks_for_short_text"),
     "precision": _flipped("favor_precision"),
     "furniture-flip": _flipped("drop_furniture"),
     "title-flip": _flipped("headline_first"),
@@ -209,6 +210,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "h1-kicker-flip": _flipped("h1_kicker_separator"),
     "title-tag-flip": _flipped("title_tag_before_guesses"),
     "title-date-flip": _flipped("dates_from_title"),
+    "text-date-flip": _flipped("dates_from_text"),
 }
 # The metrics a choice is selected on, one at a time.
 _SELECTED_ON = ("title", "date", "authors", "body_f1")

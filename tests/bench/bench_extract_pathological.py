@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from services.ingest.extraction import extract
 from services.ingest.html_bounds import bound_html
 from tests.pathological import SHAPES

@@ -57,18 +57,25 @@ _ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPos
 _NAME_SEPARATORS = re.compile(
     r"\s*(?:,|;|&|\b(?:and|und|et|y|e|en|og|och|or)\b)\s*"  # en, de, fr, es, it, nl, no, sv
 )
+# The label of a link to an author's page ("View all posts by Jane Doe", "Zum Profil von").
+_AUTHOR_PAGE_LABEL = (
+    r"(?:view\ all\ posts\ by|all\ posts\ by|posts\ by|show\ all\ articles\ of|all\ articles\ by"
+    r"|more\ from|alle\ (?:beiträge|artikel)\ von|zum\ profil\ von)"
+)
 # "By", "Von", "Par", "Por", "Di", "Door", "Av", "Af"..., or a label with its colon ("Text:",
 # "Autor:"; without one, "Text Messages Show..." would be a byline).
 _BYLINE_WORD = (
-    r"(?:(?:by|von|par|por|di|door|av|af|written\ by|story\ by|words\ by"
+    rf"(?:(?:{_AUTHOR_PAGE_LABEL}|by|von|par|por|di|door|av|af|written\ by|story\ by|words\ by"
     r"|écrit\ par|escrito\ por|scritto\ da|geschreven\ door|skrevet\ af|skrevet\ av)\s*:?"
     r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
 )
 _BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}\s+", re.IGNORECASE)
-# Links, e-mail addresses, a comment form's label ("Name") and a month ("Sep" of "Sep 2").
+# Links, e-mail addresses, a comment form's label ("Name"), a month ("Sep" of "Sep 2") and an
+# author page's label left alone.
 _NOT_A_NAME = re.compile(
     r"^(?:https?:|www\.)|@|^\W*$|^(?:name|nom|nombre|nome|naam|navn|namn|jan|feb|mar|apr|may"
-    r"|jun|jul|aug|sept?|oct|nov|dec|mär|mai|okt|dez|déc|janv|févr|avr|juil)\.?$",
+    r"|jun|jul|aug|sept?|oct|nov|dec|mär|mai|okt|dez|déc|janv|févr|avr|juil)\.?$"
+    rf"|^{_AUTHOR_PAGE_LABEL}$",
     re.IGNORECASE,
 )
 # A page title is often "Headline | Site" (or with a single angle quote, U+203A) or

@@ -11,7 +11,7 @@ Title, date and authors are scored on the pages annotated with them:
 - title: equal once case, quote marks, dashes and spaces are set aside (the annotators
   typed what the page shows, "PEANUT BUTTER TRUFFLES" where CSS upper-cases the text);
 - date: the same day, in the zone the page gives or in UTC;
-- authors: the same set of names, case aside.
+- authors: the same set of names, case aside (a byline typed whole, "A und B", split).
 
 The baseline is trafilatura 2 alone, with `favor_precision=True` and its own metadata.
 With `--variants`, every choice of `services.ingest.webpage.HtmlOptions` is flipped in turn
@@ -76,6 +76,15 @@ def _day(text: str) -> date:
     return date(year, month, day) if month <= 12 else date(year, day, month)
 
 
+_NAME_LIST = re.compile(r"\s*(?:[,;&]|\bund\b|\band\b)\s*", re.IGNORECASE)
+
+
+def _names(names: list[str]) -> set[str]:
+    """The names, case aside: the annotators typed some bylines whole ("A und B") and some
+    names with spaces around."""
+    return {n.casefold() for name in names for n in _NAME_LIST.split(name.strip()) if n}
+
+
 def _words(text: str) -> str:
     return " ".join(text.split())
 
@@ -133,11 +142,7 @@ def score(found: Found, annotation: dict[str, Any]) -> Score:
         must_not_found=sum(must_not),
         title=same_title(found.title, annotation["title"]) if annotation.get("title") else None,
         date=_day(expected_day) in found.day if expected_day else None,
-        authors=(
-            {a.casefold() for a in found.authors} == {a.casefold() for a in expected_authors}
-            if expected_authors
-            else None
-        ),
+        authors=_names(found.authors) == _names(expected_authors) if expected_authors else None,
     )
 
 

@@ -144,6 +144,10 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         ("Name", []),
         ("Jane Doe, Apr", ["Jane Doe"]),
         ("https://www.facebook.com/someone", []),
+        # The label of a link to the author's page, before the name or left alone.
+        ("View all posts by Jane Doe", ["Jane Doe"]),
+        ("Zum Profil von Anna Schmidt", ["Anna Schmidt"]),
+        ("Jane Doe, SHOW ALL ARTICLES OF", ["Jane Doe"]),
     ],
 )
 def test_author_strings_are_split_into_names(value: str, names: list[str]) -> None:

@@ -54,13 +54,14 @@ _PUBLISHED_META = (
 )
 _ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPosting")
 # Several names in one string: "A, B and C", "A und B, dpa".
-_NAME_SEPARATORS = re.compile(
-    r"\s*(?:,|;|&|\b(?:and|und|et|y|e|en|og|och|or)\b)\s*"  # en, de, fr, es, it, nl, no, sv
-)
+# "and" in en, de, fr, es, it, nl, no, sv; the Italian "e" is not the "e." of a German
+# association's "e. V.".
+_NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\b(?:and|und|et|y|e(?!\.\s?V\.)|en|og|och|or)\b)\s*")
 # The label of a link to an author's page ("View all posts by Jane Doe", "Zum Profil von").
 _AUTHOR_PAGE_LABEL = (
-    r"(?:view\ all\ posts\ by|all\ posts\ by|posts\ by|show\ all\ articles\ of|all\ articles\ by"
-    r"|more\ from|alle\ (?:beiträge|artikel)\ von|zum\ profil\ von)"
+    r"(?:view\ all\ posts\ by|all\ posts\ by|posts?\ by|posted\ by|show\ all\ articles\ of"
+    r"|(?:all\ )?articles?\ by|more\ from|alle\ (?:beiträge|artikel)\ von|zum\ profil\ von"
+    r"|(?:ein\ )?(?:beitrag|artikel)\ von)"
 )
 # "By", "Von", "Par", "Por", "Di", "Door", "Av", "Af"..., or a label with its colon ("Text:",
 # "Autor:"; without one, "Text Messages Show..." would be a byline).
@@ -70,12 +71,12 @@ _BYLINE_WORD = (
     r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
 )
 _BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}\s+", re.IGNORECASE)
-# Links, e-mail addresses, a comment form's label ("Name"), a month ("Sep" of "Sep 2") and an
-# author page's label left alone.
+# Links, e-mail addresses, a comment form's label ("Name"), a month ("Sep" of "Sep 2"), an
+# author page's label left alone, a follow button and a CMS's placeholder ("No Author").
 _NOT_A_NAME = re.compile(
     r"^(?:https?:|www\.)|@|^\W*$|^(?:name|nom|nombre|nome|naam|navn|namn|jan|feb|mar|apr|may"
     r"|jun|jul|aug|sept?|oct|nov|dec|mär|mai|okt|dez|déc|janv|févr|avr|juil)\.?$"
-    rf"|^{_AUTHOR_PAGE_LABEL}$",
+    rf"|^{_AUTHOR_PAGE_LABEL}$|^(?:follow|folgen|no\ author|kein\ autor)$",
     re.IGNORECASE,
 )
 # A page title is often "Headline | Site" (or with a single angle quote, U+203A) or

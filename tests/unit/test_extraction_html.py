@@ -148,6 +148,12 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         ("View all posts by Jane Doe", ["Jane Doe"]),
         ("Zum Profil von Anna Schmidt", ["Anna Schmidt"]),
         ("Jane Doe, SHOW ALL ARTICLES OF", ["Jane Doe"]),
+        ("Ein Beitrag von Anna Schmidt", ["Anna Schmidt"]),
+        # A follow button and a placeholder are no names; a German association keeps its "e. V.".
+        ("Jane Doe, Follow", ["Jane Doe"]),
+        ("No Author", []),
+        ("Deutscher Caritasverband e. V.", ["Deutscher Caritasverband e. V."]),
+        ("Maria e Giovanni Rossi", ["Maria", "Giovanni Rossi"]),
     ],
 )
 def test_author_strings_are_split_into_names(value: str, names: list[str]) -> None:

@@ -72,11 +72,13 @@ _BYLINE_WORD = (
 )
 _BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}\s+", re.IGNORECASE)
 # Links, e-mail addresses, a comment form's label ("Name"), a month ("Sep" of "Sep 2"), an
-# author page's label left alone, a follow button and a CMS's placeholder ("No Author").
+# author page's label left alone, a follow button, a CMS's placeholder ("No Author") and a
+# comment's heading ("Jane Doe says", which trafilatura may take for the author).
 _NOT_A_NAME = re.compile(
     r"^(?:https?:|www\.)|@|^\W*$|^(?:name|nom|nombre|nome|naam|navn|namn|jan|feb|mar|apr|may"
     r"|jun|jul|aug|sept?|oct|nov|dec|mär|mai|okt|dez|déc|janv|févr|avr|juil)\.?$"
-    rf"|^{_AUTHOR_PAGE_LABEL}$|^(?:follow|folgen|no\ author|kein\ autor)$",
+    rf"|^{_AUTHOR_PAGE_LABEL}$|^(?:follow|folgen|no\ author|kein\ autor)$"
+    r"|\s(?:says|writes|sagt|schreibt)$",  # not "said": Edward Said
     re.IGNORECASE,
 )
 # A page title is often "Headline | Site" (or with a single angle quote, U+203A) or
@@ -390,7 +392,7 @@ class HtmlOptions:
     # A page with no date in its markup: htmldate's search of its text and URL ("Veröffentlicht
     # am 29.10.2021", ".../2019/01/01/..."), but not a 1 January it finds, most often a bare
     # year (a copyright line): dates +0/-0 on fundus-dev (every page has a structured date),
-    # +30/-0 pages on unseen sites (tests/bench/extraction_unseen.py).
+    # +32/-0 pages on unseen sites (tests/bench/extraction_unseen.py).
     dates_from_text: bool = True
     # Closing paragraphs that start with an author's name ("Jane Doe is a senior researcher
     # at...") are notes about the author: body F1 +4/-0 with the closing lead-ins below.

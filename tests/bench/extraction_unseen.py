@@ -76,6 +76,7 @@ def _day(text: str) -> date:
     return date(year, month, day) if month <= 12 else date(year, day, month)
 
 
+# Not webpage.split_names: the reference is not read with the code under test.
 _NAME_LIST = re.compile(r"\s*(?:[,;&]|\bund\b|\band\b)\s*", re.IGNORECASE)
 
 

@@ -61,7 +61,8 @@ def parse_comparison_data(source: str) -> dict[str, dict[str, Any]]:
         return items
 
     entries: dict[str, dict[str, Any]] = {}
-    assert take() == "{"
+    if take() != "{":
+        raise ValueError("data.go: no comparisonData map literal")
     while (token := take()) != "}":
         if token == ",":
             continue

@@ -83,9 +83,11 @@ _NOT_A_NAME = re.compile(
 )
 # A page title is often "Headline | Site" (or with a single angle quote, U+203A) or
 # "Headline - Site - 28.04.2023".
-_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-\u2013\u2014\u00b7\u2022:\u00bb\u203a]|::)\s+")
-# A separator with nothing after it: "Headline -" where the site's name was left empty.
-_TRAILING_SEPARATOR = re.compile(r"\s+(?:[|\-\u2013\u2014\u00b7\u2022\u00bb\u203a]|::)$")
+_SEPARATOR_MARK = r"[|\-\u2013\u2014\u00b7\u2022\u00bb\u203a]|::"
+_TITLE_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK}|:)\s+")
+# A separator with nothing after it: "Headline -" where the site's name was left empty (a
+# colon at the end is the headline's own).
+_TRAILING_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK})$")
 # A section before the headline: "Politics: Headline" as well as "Politics | Headline".
 _PREFIX_SEPARATOR = re.compile(rf"\s*:\s+|{_TITLE_SEPARATOR.pattern}")
 # A title cut short for a teaser or a social card: "The council agreed the bud…".

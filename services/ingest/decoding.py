@@ -53,10 +53,15 @@ def declared_charset(data: bytes) -> str | None:
 
 
 def _looks_binary(text: str) -> bool:
-    """Control characters or undecodable bytes (U+FFFD) beyond a trace: not text."""
-    if "\x00" in text:
-        return True
+    """Control characters (NULs among them) or undecodable bytes (U+FFFD) beyond a trace:
+    not text."""
     return len(_ODD.findall(text)) > _MAX_CONTROL_SHARE * max(len(text), 1)
+
+
+def _text(text: str) -> str:
+    # A trace of NULs in a page (a CMS's stray padding) is dropped, as browsers ignore it:
+    # no stage, and no PostgreSQL text column, takes them.
+    return text.replace("\x00", "")
 
 
 def _detect(data: bytes) -> str | None:
@@ -71,12 +76,14 @@ def _detect(data: bytes) -> str | None:
     return plausible[0].encoding
 
 
-def decode_bytes(data: bytes) -> str:
-    """Decode a file's bytes to text, or raise `UndecodableInput` for binary data."""
+def decode_bytes(data: bytes, charset: str | None = None) -> str:
+    """Decode a file's bytes to text, or raise `UndecodableInput` for binary data.
+    `charset`: the one the transport states (an HTTP header), tried before any other."""
     if not data:
         return ""
     candidates: list[str] = [enc for bom, enc in _BOMS if data.startswith(bom)][:1]
     if not candidates:
+        candidates.extend([charset] if charset else [])
         candidates.append("utf-8")  # by far the most common, and strict UTF-8 rarely lies
         if (declared := declared_charset(data)) is not None:
             candidates.append(declared)
@@ -86,10 +93,10 @@ def decode_bytes(data: bytes) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
         if not _looks_binary(text):
-            return text
+            return _text(text)
         break  # valid in a declared encoding yet full of control characters: binary
     if (detected := _detect(data)) is not None:
         text = data.decode(detected, errors="replace")
         if not _looks_binary(text):
-            return text
+            return _text(text)
     raise UndecodableInput("the input is binary data or in an unrecognised encoding")

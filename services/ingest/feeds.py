@@ -153,17 +153,11 @@ def parse_entries(content: bytes, headers: dict[str, str] | None = None) -> list
 def _page_article(entry: Entry, page: FetchResult, source: str) -> ArticleIn:
     if page.media_type not in _PAGE_TYPES:
         raise RejectedInput(f"{page.media_type} is not a web page", reason="not_a_page")
-    text: str | None = None
-    if page.charset:
-        try:
-            text = page.content.decode(page.charset)
-        except (LookupError, UnicodeDecodeError):
-            text = None  # a wrong charset header: let detection decide
-    if text is None:
-        try:
-            text = decode_bytes(page.content)
-        except UndecodableInput as exc:
-            raise RejectedInput(str(exc), reason="undecodable_page") from None
+    try:
+        # A wrong charset header fails to decode and detection decides.
+        text = decode_bytes(page.content, charset=page.charset)
+    except UndecodableInput as exc:
+        raise RejectedInput(str(exc), reason="undecodable_page") from None
     kind = "text" if page.media_type == "text/plain" else "html"
     return parse_article(
         {

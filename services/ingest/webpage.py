@@ -71,16 +71,23 @@ _BYLINE_WORD = (
     r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
 )
 _BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}\s+", re.IGNORECASE)
-# Links, e-mail addresses, a comment form's label ("Name"), a month ("Sep" of "Sep 2"), an
-# author page's label left alone, a follow button, a CMS's placeholder ("No Author") and a
-# comment's heading ("Jane Doe says", which trafilatura may take for the author).
+# Links, e-mail addresses, no letters at all ("1"), a comment form's label ("Name"), a month
+# ("Sep" of "Sep 2"), an author page's label left alone, a follow button, a CMS's
+# placeholder ("No Author"), a comment's heading ("Jane Doe says", which trafilatura may take
+# for the author) and the degrees after a name ("Jane Roe, PhD, RD").
 _NOT_A_NAME = re.compile(
-    r"^(?:https?:|www\.)|@|^\W*$|^(?:name|nom|nombre|nome|naam|navn|namn|jan|feb|mar|apr|may"
-    r"|jun|jul|aug|sept?|oct|nov|dec|mär|mai|okt|dez|déc|janv|févr|avr|juil)\.?$"
+    r"^(?:https?:|www\.)|@|^[\W\d_]*$|^(?:name|nom|nombre|nome|naam|navn|namn|jan|feb|mar|apr"
+    r"|may|jun|jul|aug|sept?|oct|nov|dec|mär|mai|okt|dez|déc|janv|févr|avr|juil)\.?$"
     rf"|^{_AUTHOR_PAGE_LABEL}$|^(?:follow|folgen|no\ author|kein\ autor)$"
-    r"|\s(?:says|writes|sagt|schreibt)$",  # not "said": Edward Said
+    r"|\s(?:says|writes|sagt|schreibt)$"  # not "said": Edward Said
+    r"|^(?:ph\.?\s?d|m\.?d|mph|msc|bsc|mba|rdn?|rn|cfa|cpa|jd|esq|dds|dvm|facs"
+    r"|lcsw|cscs|ibclc|pa-c)\.?$",
     re.IGNORECASE,
 )
+# "Martin Luther King, Jr." is one name: the comma before a generational suffix splits none.
+_GENERATION_SUFFIX = re.compile(r",\s*(?=(?:Jr|Sr|II|III|IV)\b)")
+# Quote marks around a byline ("'Jane Roe, John Doe'") belong to no name.
+_QUOTE_MARKS = "'\"\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb\u2039\u203a"
 # A page title is often "Headline | Site" (or with a single angle quote, U+203A) or
 # "Headline - Site - 28.04.2023".
 _SEPARATOR_MARK = r"[|\-\u2013\u2014\u00b7\u2022\u00bb\u203a]|::"
@@ -88,6 +95,8 @@ _TITLE_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK}|:)\s+")
 # A separator with nothing after it: "Headline -" where the site's name was left empty (a
 # colon at the end is the headline's own).
 _TRAILING_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK})$")
+# The site's name in brackets after the headline: "Headline (Example News)".
+_BRACKETED_END = re.compile(r"\s*[(\[]([^()\[\]]+)[)\]]$")
 # A section before the headline: "Politics: Headline" as well as "Politics | Headline".
 _PREFIX_SEPARATOR = re.compile(rf"\s*:\s+|{_TITLE_SEPARATOR.pattern}")
 # A title cut short for a teaser or a social card: "The council agreed the bud…".
@@ -318,6 +327,10 @@ class HtmlOptions:
     # Ahrtal-Flut</span><span>Zwei Rücktritte</span>") reads "Kicker: Headline", not the two
     # run together: titles +0/-0 (hidden +2/-0).
     h1_kicker_separator: bool = True
+    # Of several <h1>s, the one whose words the <title> or og:title repeat, not the first
+    # (a menu's "Menu" or the site's name often comes before the headline's): titles +0/-0
+    # on fundus-dev (title meta hidden too), +10/-0 on unseen sites.
+    h1_by_title_tag: bool = True
     # A line that is only a byline ("Von Nina Magoley", "By A and B") is not article text;
     # its names become the authors when the page names none: body F1 +3/-0.
     move_bylines: bool = True
@@ -1046,7 +1059,11 @@ def _text_up_to(element: HtmlElement, limit: int) -> str | None:
 def split_names(value: str) -> list[str]:
     """Split "Felix Schroeder und Joerg Soldwisch, dpa" into names; drop URLs, e-mails and
     job titles ("Jane Doe, Senior Reporter", "Redakteur Max Muster")."""
-    names = (_BYLINE_PREFIX.sub("", clean_line(n)) for n in _NAME_SEPARATORS.split(value))
+    value = _GENERATION_SUFFIX.sub(" ", value)
+    names = (
+        _BYLINE_PREFIX.sub("", clean_line(n).strip(_QUOTE_MARKS).strip())
+        for n in _NAME_SEPARATORS.split(value)
+    )
     return [
         bare
         for n in names
@@ -1138,9 +1155,9 @@ def strip_site_name(
     qualified: bool = False,
     sections: frozenset[str] = frozenset(),
 ) -> str:
-    """Reduce "Headline | Site" and "Site - Headline" to "Headline" (a date part too);
-    `qualified`: "Headline | Site News" too; "Headline | Site | Politics" when Politics is
-    one of the (squashed) `sections`."""
+    """Reduce "Headline | Site", "Headline (Site)" and "Site - Headline" to "Headline" (a
+    date part too); `qualified`: "Headline | Site News" too; "Headline | Site | Politics"
+    when Politics is one of the (squashed) `sections`."""
 
     def is_site(part: str) -> bool:
         return _is_site_part(part, site_names) or (
@@ -1148,6 +1165,16 @@ def strip_site_name(
         )
 
     title = _TRAILING_SEPARATOR.sub("", title)
+    bracketed = _BRACKETED_END.search(title)
+    in_brackets = bracketed.group(1) if bracketed else ""
+    # Only a name: "Part (3)" and "Review (2021)" keep their numbers.
+    if (
+        bracketed
+        and bracketed.start() > 0
+        and not _DATE_LIKE.match(in_brackets)
+        and is_site(in_brackets)
+    ):
+        title = title[: bracketed.start()]
     while True:
         parts = list(_TITLE_SEPARATOR.finditer(title))
         if not parts:
@@ -1250,7 +1277,7 @@ def _title(
     qualified = options.site_name_qualifiers
     sections = _sections(tree, linked)
     suffixes = sections if options.strip_section_suffixes else frozenset()
-    h1 = _first_h1(tree, options.h1_kicker_separator)
+    h1 = _first_h1(tree, options.h1_kicker_separator, options.h1_by_title_tag)
     # The headline as the publisher states it for machines first (trafilatura's own pick
     # puts og:title before it: HtmlOptions.headline_first).
     candidates = (linked.text("headline"), _meta(tree, ("og:title",)), h1)
@@ -1291,17 +1318,35 @@ def _title_tag(tree: HtmlElement) -> str | None:
     return tag.text_content() if tag is not None else None
 
 
-def _first_h1(tree: HtmlElement, kicker_separator: bool) -> str | None:
-    """The first <h1> with text (an empty one holds a logo); with `kicker_separator`,
+def _first_h1(tree: HtmlElement, kicker_separator: bool, by_title_tag: bool) -> str | None:
+    """The first <h1> with text (an empty one holds a logo); with `by_title_tag`, of several
+    the one most of whose words the <title> or og:title repeat; with `kicker_separator`,
     "Kicker: Headline" when it is made of a kicker element and a headline element with
     nothing between them."""
-    heading = next((h for h in tree.iter("h1") if h.text_content().strip()), None)
-    if heading is None:
+    headings = [h for h in tree.iter("h1") if h.text_content().strip()]
+    if not headings:
         return None
+    heading = headings[0]
+    if by_title_tag and len(headings) > 1:
+        heading = _headline_h1(tree, headings)
     parts = _h1_parts(heading) if kicker_separator else []
     if len(parts) == 2:
         return f"{parts[0]} {parts[1]}" if _ENDS_CLAUSE.search(parts[0]) else ": ".join(parts)
     return " ".join(heading.text_content().split())
+
+
+def _headline_h1(tree: HtmlElement, headings: list[HtmlElement]) -> HtmlElement:
+    """Of several <h1>s (a menu's, the site's, the headline), the one that shares the most
+    words with the page's <title> and og:title, at least half of its own; else the first."""
+    stated = " ".join(t for t in (_title_tag(tree), _meta(tree, ("og:title",))) if t)
+    stated_words = set(_WORD.findall(stated.casefold()))
+    best, best_shared = headings[0], 0
+    for heading in headings:
+        words = set(_WORD.findall(heading.text_content().casefold()))
+        shared = len(words & stated_words)
+        if shared > best_shared and 2 * shared >= len(words):
+            best, best_shared = heading, shared
+    return best
 
 
 def _h1_parts(heading: HtmlElement) -> list[str]:

@@ -38,6 +38,7 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from services.ingest.decoding import decode_bytes
 from services.ingest.extracted import Extracted
 from services.ingest.webpage import DEFAULT_OPTIONS, HtmlOptions, extract_html
 from tests.bench.extraction_quality import VARIANTS
@@ -195,7 +196,8 @@ def _versus(scores: list[Score], current: list[Score]) -> str:
 def load(corpus: Path) -> list[tuple[str, dict[str, Any], str]]:
     annotations = json.loads((corpus / "annotations.json").read_text())
     return [
-        (url, a, (corpus / "pages" / a["file"]).read_bytes().decode("utf-8", errors="replace"))
+        # As the pipeline reads an upload: declared charset, else detection (GBK, Latin-1 pages).
+        (url, a, decode_bytes((corpus / "pages" / a["file"]).read_bytes()))
         for url, a in annotations.items()
     ]
 

@@ -54,6 +54,12 @@ def test_an_html_declared_charset_is_used() -> None:
     assert "caf\u00e9 cr\u00e8me" in decode_bytes(page)
 
 
+def test_a_trace_of_nuls_in_a_page_is_dropped() -> None:
+    padded = "<img src='a.png'>\x00\x00\x00\n" * 3
+    page = f"<html><body><p>caf\u00e9</p>{padded}<p>{FRENCH * 20}</p></body></html>"
+    assert decode_bytes(page.encode()) == page.replace("\x00", "")
+
+
 def test_empty_bytes_are_empty_text() -> None:
     assert decode_bytes(b"") == ""
 

@@ -110,6 +110,10 @@ def test_an_unknown_input_format_is_a_permanent_error() -> None:
         # After a single angle quote (WordPress themes), and a separator with no site after it.
         ("Budget agreed \u203a Valley Gazette", "Budget agreed"),
         ("Budget agreed -", "Budget agreed"),
+        # The site's name in brackets; other brackets are the headline's.
+        ("Budget agreed (Valley Gazette)", "Budget agreed"),
+        ("Budget agreed (updated)", "Budget agreed (updated)"),
+        ("Budget agreed (3)", "Budget agreed (3)"),
     ],
 )
 def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> None:
@@ -159,6 +163,14 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         ("Edward Said", ["Edward Said"]),
         ("Deutscher Caritasverband e. V.", ["Deutscher Caritasverband e. V."]),
         ("Maria e Giovanni Rossi", ["Maria", "Giovanni Rossi"]),
+        # Degrees after a name are no names; a generational suffix is part of one; quote
+        # marks around a byline and a lone number are no part of any.
+        ("Grant Tinsley, PhD", ["Grant Tinsley"]),
+        ("Jane Roe, M.D., MPH", ["Jane Roe"]),
+        ("Martin Luther King, Jr.", ["Martin Luther King Jr."]),
+        ("'Jane Roe, John Doe'", ["Jane Roe", "John Doe"]),
+        ("\u201eAnna Schmidt\u201c", ["Anna Schmidt"]),
+        ("1", []),
     ],
 )
 def test_author_strings_are_split_into_names(value: str, names: list[str]) -> None:
@@ -354,6 +366,19 @@ def test_the_site_name_with_a_word_beside_it_is_stripped(title: str, expected: s
 )
 def test_the_headline_heading_is_read_with_its_kicker_apart(heading: str, expected: str) -> None:
     assert extract(_page("", before_article=heading), "html").title == expected
+
+
+@pytest.mark.parametrize(
+    "first_h1",
+    ["<h1>Menu</h1>", "<h1>Navigation und Service</h1>", "<h1>Courier</h1><h1>Sections</h1>"],
+)
+def test_of_several_h1s_the_headline_is_the_one_the_title_tag_repeats(first_h1: str) -> None:
+    page = _page(
+        "<title>Budget agreed after long debate \u2013 Courier</title>",
+        before_article=f"<header>{first_h1}</header><h1>Budget agreed after long debate</h1>",
+    )
+    got = extract(page, "html", url="https://www.courier.example/budget")
+    assert got.title == "Budget agreed after long debate"
 
 
 def test_the_title_tag_comes_before_a_box_heading_when_the_page_states_no_headline() -> None:

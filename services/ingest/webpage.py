@@ -90,8 +90,9 @@ _GENERATION_SUFFIX = re.compile(r",\s*(?=(?:Jr|Sr|II|III|IV)\b)")
 _QUOTE_MARKS = "'\"\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb\u2039\u203a"
 # A page title is often "Headline | Site" (or with a single angle quote, U+203A) or
 # "Headline - Site - 28.04.2023".
-_SEPARATOR_MARK = r"[|\-\u2013\u2014\u00b7\u2022\u00bb\u203a]|::"
-_TITLE_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK}|:)\s+")
+_SEPARATOR_MARK = r"[|\-\u2013\u2014\u00b7\u2022\u00bb\u203a\u2502]|::"
+# A pipe separates without spaces too ("Headline|Site"); a dash then joins words.
+_TITLE_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK}|:)\s+|\s*\|\s*")
 # A separator with nothing after it: "Headline -" where the site's name was left empty (a
 # colon at the end is the headline's own).
 _TRAILING_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK})$")
@@ -1210,10 +1211,17 @@ def _shared_headline(title: str, headline: str, og_title: str) -> str:
     return shorter if _squash(shorter) in _squash(longer) else title
 
 
-def _untruncated(title: str, others: list[str]) -> str:
-    """The longest of `others` that `title` is a cut of ("Headline that goes on…")."""
+def _untruncated(title: str, others: list[str], title_tag: str | None) -> str:
+    """The longest of `others` that `title` is a cut of ("Headline that goes on…"), or the
+    first of them and the <title> tag that it is cut at a quote mark of (an unescaped quote
+    ends a meta tag's attribute: 'Senator calls rival' of 'Senator calls rival "unfit"')."""
     if not _TRUNCATED.search(title):
-        return title
+        cut_at_quote = (
+            o
+            for o in [*others, title_tag or ""]
+            if title and o.startswith(title) and o[len(title) :].lstrip()[:1] in "\"'"
+        )
+        return next(cut_at_quote, title)
     stem = _squash(_TRUNCATED.sub("", title))
     longer = [o for o in others if len(_squash(o)) > len(stem) and _squash(o).startswith(stem)]
     return max(longer, key=len) if stem and longer else title
@@ -1307,7 +1315,8 @@ def _title(
             agreeing = (bare(t) for t in [*sources, twitter] if t)
             title = next((t for t in agreeing if _squash(t) == shown), title)
     if options.untruncate_titles:
-        title = _untruncated(title, others)
+        title_tag = _title_tag(tree)
+        title = _untruncated(title, others, bare(title_tag) if title_tag else None)
     if options.strip_section_prefixes:
         title = _without_section_prefix(title, sections)
     return title

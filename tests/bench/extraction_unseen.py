@@ -59,6 +59,12 @@ _SAME_MARKS = str.maketrans(
         "\u2014": "-",
         "\u2026": "...",
         "\u00a0": " ",
+        # Invisible: soft hyphens and zero-width characters the annotators copied along.
+        "\u00ad": None,
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\ufeff": None,
     }
 )
 

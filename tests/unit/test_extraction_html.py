@@ -114,6 +114,9 @@ def test_an_unknown_input_format_is_a_permanent_error() -> None:
         ("Budget agreed (Valley Gazette)", "Budget agreed"),
         ("Budget agreed (updated)", "Budget agreed (updated)"),
         ("Budget agreed (3)", "Budget agreed (3)"),
+        # A pipe without spaces, and a box-drawing bar.
+        ("Budget agreed|Valley Gazette", "Budget agreed"),
+        ("Budget agreed \u2502 Valley Gazette", "Budget agreed"),
     ],
 )
 def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> None:
@@ -269,6 +272,15 @@ def test_a_title_cut_short_gives_way_to_the_longer_title_it_was_cut_from() -> No
     )
     got = extract(page, "html", url="https://www.courier.example/budget")
     assert got.title == "Budget agreed after a long debate in the council"
+
+
+def test_a_meta_title_cut_at_an_unescaped_quote_gives_way_to_the_whole_title() -> None:
+    page = _page(
+        '<meta property="og:title" content="Senator calls rival "unfit"">'
+        '<title>Senator calls rival "unfit" | Courier</title>'
+    )
+    got = extract(page, "html", url="https://www.courier.example/senator")
+    assert got.title == 'Senator calls rival "unfit"'
 
 
 def test_a_title_ending_in_an_ellipsis_that_no_other_title_extends_is_kept() -> None:

@@ -555,6 +555,23 @@ def test_the_byline_links_to_the_authors_pages_name_them(byline: str, expected: 
     assert extract(_byline_page(byline), "html").authors == expected
 
 
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        # A blog signs with a handle or a first name: its author link's text is the slug.
+        ('By <span class="author vcard"><a href="/author/daniel">Daniel</a></span>', ["Daniel"]),
+        (
+            '<span class="author"><a href="/author/freeman1984/">freeman1984</a></span>',
+            ["freeman1984"],
+        ),
+        # Not a link without the author markup.
+        ('<span><a href="/author/freeman1984/">freeman1984</a></span>', []),
+    ],
+)
+def test_a_blogs_author_link_names_its_handle(byline: str, expected: list[str]) -> None:
+    assert extract(_byline_page(byline), "html").authors == expected
+
+
 def test_author_links_in_a_menu_are_no_byline() -> None:
     menu = '<li><a href="/author/ian-bell">Ian Bell</a></li>'
     page = _byline_page('By <a href="/author/amy-fox">Amy Fox</a>', menu)

@@ -19,7 +19,10 @@ What it reports, as markdown tables:
   interleaved query by query so both see the same machine load. `--api-code TREE` runs a
   second API from another source tree (a checkout of an earlier commit) on the same queries
   in alternating order and prints a paired table: per kind, each side's p50 and the median
-  of the per-query differences, steadier than two runs' p50s on a shared machine.
+  of the per-query differences, steadier than two runs' p50s on a shared machine. Beside each
+  query, two floors of the same API: its HTTP round trip (`GET /healthz`) and its lightest
+  search of the same words (no collapsing, facets or highlights: one request), so the table
+  shows what the API costs before any of the page's features.
 
 Synthetic articles: each takes a corpus article (`--sources` of them, spread over the corpus,
 get the real enrichment once, cached in `--enrichment-cache` outside the repository), rotates
@@ -346,6 +349,13 @@ def workload(es: Any, sources: list[CorpusArticle], count: int, rng: random.Rand
     return [one(kinds[i % len(kinds)]) for i in rng.sample(range(count), count)]
 
 
+def lean_params(query: Query) -> dict[str, Any]:
+    """The API's lightest search for the plain query's words: no collapsing, facets or
+    highlights, one request to Elasticsearch (over the API's fields, with its `_source`)."""
+    q = f'"{query.words}"' if query.phrase else query.words
+    return {"q": q, "collapse": "false", "facets": "false", "highlight": "false"}
+
+
 def plain_body(query: Query) -> dict[str, Any]:
     """The reference: the same words, a plain multi_match on title and body, 10 hits."""
     match: dict[str, Any] = {"query": query.words, "fields": ["title", "body"]}
@@ -361,14 +371,17 @@ def run_searches(
     queries: list[Query],
     warmup: int,
     highlight: bool = True,
-) -> tuple[dict[str, dict[str, list[float]]], dict[str, list[float]]]:
+) -> tuple[dict[str, dict[str, list[float]]], dict[str, list[float]], dict[str, list[float]]]:
     """Milliseconds per API (name -> base URL) and query kind, and of the plain query,
     interleaved query by query; with two APIs, in alternating order. `highlight`: False
-    sends `highlight=false` with every API query."""
+    sends `highlight=false` with every API query. Third: the floors under the first API's
+    figures, timed beside each query: its HTTP round trip (`GET /healthz`) and its
+    lightest search of the same words (`lean_params`)."""
     import httpx
 
     api_ms: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in apis}
     plain_ms: dict[str, list[float]] = defaultdict(list)
+    floors: dict[str, list[float]] = defaultdict(list)
     clients = {
         name: httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=30)
         for name, url in apis.items()
@@ -378,6 +391,11 @@ def run_searches(
         response = client.get("/v1/search", params=params)
         response.raise_for_status()
         return dict(response.json())
+
+    def timed_get(client: httpx.Client, path: str, params: dict[str, Any]) -> float:
+        began = time.perf_counter()
+        client.get(path, params=params).raise_for_status()
+        return (time.perf_counter() - began) * 1000
 
     def timed(client: httpx.Client, query: Query) -> float:
         params = dict(query.params)
@@ -399,19 +417,42 @@ def run_searches(
             began = time.perf_counter()
             es.search(index=SCALE_ALIAS, **plain_body(query))
             plain_took = (time.perf_counter() - began) * 1000
+            first = clients[next(iter(apis))]
+            http_floor = timed_get(first, "/healthz", {})
+            lean = timed_get(first, "/v1/search", lean_params(query))
             if number >= warmup:
                 for name, ms in took.items():
                     api_ms[name][query.kind].append(ms)
                 plain_ms[query.kind].append(plain_took)
+                floors["HTTP round trip to the API (`GET /healthz`)"].append(http_floor)
+                floors["the API's lightest search of the same words"].append(lean)
     finally:
         for client in clients.values():
             client.close()
-    return api_ms, plain_ms
+    return api_ms, plain_ms, floors
 
 
 def _pct(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def floors_table(
+    api_ms: dict[str, list[float]], plain_ms: dict[str, list[float]], floors: dict[str, list[float]]
+) -> str:
+    """Where the API's time goes against the plain query's, on the same queries: what the
+    HTTP hop alone costs, the API's lightest search, the full page."""
+    plain = statistics.median([v for values in plain_ms.values() for v in values])
+    rows = ["| all queries | p50 ms | / plain p50 |", "| --- | ---: | ---: |"]
+    rows.append(f"| plain `multi_match` straight to Elasticsearch | {plain:.1f} | 1.00x |")
+    for name, values in floors.items():
+        rows.append(
+            f"| {name} | {statistics.median(values):.1f} | "
+            f"{statistics.median(values) / plain:.2f}x |"
+        )
+    full = statistics.median([v for values in api_ms.values() for v in values])
+    rows.append(f"| the API's page as asked (the table above) | {full:.1f} | {full / plain:.2f}x |")
+    return "\n".join(rows)
 
 
 def search_table(api_ms: dict[str, list[float]], plain_ms: dict[str, list[float]]) -> str:
@@ -486,8 +527,11 @@ def search_bench(
         if baseline_code is not None:
             log = log_dir / "bench-scale-baseline-api.log"
             apis["baseline"] = running.enter_context(running_api(log, baseline_code, **settings))
-        api_ms, plain_ms = run_searches(es, apis, KEYS["search"], queries, warmup, highlight)
+        api_ms, plain_ms, floors = run_searches(
+            es, apis, KEYS["search"], queries, warmup, highlight
+        )
     table = search_table(api_ms["this"], plain_ms)
+    table += "\n\n" + floors_table(api_ms["this"], plain_ms, floors)
     if baseline_code is not None:
         table += f"\n\nThis code against {baseline_code}, paired:\n\n"
         table += paired_table(api_ms["this"], api_ms["baseline"])

@@ -170,9 +170,11 @@ _BYLINE_LOWER_WORDS = 5
 _LINK_MARK = "\x00"  # where an author link starts in a block's text (never in page text)
 _INLINE_TAGS = {"a", "span", "strong", "b", "em", "i", "small", "time", "font", "abbr", "cite"}
 # A job title after a byline's name, in the languages of the corpus and its neighbours; also
-# inside compounds ("Wirtschaftsredakteur", "Politikkorrespondentin").
+# inside compounds ("Wirtschaftsredakteur", "Politikkorrespondentin", "FOCUS-Online-Experte",
+# "Rechtsanwalt").
 _ROLE_NOUN = re.compile(
-    r"""\w*(?:redakteur|redakteurin|korrespondent|korrespondentin|reporter|reporterin
+    r"""[\w-]*(?:redakteur|redakteurin|korrespondent|korrespondentin|reporter|reporterin
+        |experte|expertin|anwalt|anwältin
         |journalist|journalistin|editor|correspondent|writer|producer|columnist|kolumnist
         |kolumnistin|contributor|photographer|fotograf|fotografin|redaktionsleiter
         |redaktionsleiterin|rédacteur|rédactrice|correspondant|correspondante|journaliste

@@ -137,6 +137,8 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         ("Holger Mann Leitender Wirtschaftsredakteur", ["Holger Mann"]),
         ("Jane Doe, Senior Reporter", ["Jane Doe"]),
         ("Redakteurin Anna Schmidt", ["Anna Schmidt"]),
+        ("FOCUS-Online-Experte Anna Schmidt", ["Anna Schmidt"]),
+        ("Rechtsanwalt Max Muster", ["Max Muster"]),
         ("Marie Dupont, rédactrice", ["Marie Dupont"]),
         ("Guardian staff reporter", ["Guardian staff reporter"]),  # no name in it to keep
         # "Staff" and "News" qualify a job title; alone they are part of a name or a desk.

@@ -122,7 +122,10 @@ def ours(page: str, url: str, options: HtmlOptions = DEFAULT_OPTIONS) -> Found:
     days = set()
     if got.published_at is not None:
         days = {got.published_at.date(), got.published_at.astimezone(UTC).date()}
-    return Found(got.title, f"{got.title or ''}\n{got.body}", days, got.authors)
+    # The section headings are kept apart from the paragraphs (and indexed, searchable, as
+    # `headings`): they are the article's text too, as trafilatura's own text has them.
+    text = "\n".join([got.title or "", *got.headings, got.body])
+    return Found(got.title, text, days, got.authors)
 
 
 def trafilatura_alone(page: str, url: str) -> Found:

@@ -67,6 +67,7 @@ _AUTHOR_PAGE_LABEL = (
 # "Autor:"; without one, "Text Messages Show..." would be a byline).
 _BYLINE_WORD = (
     rf"(?:(?:{_AUTHOR_PAGE_LABEL}|by|von|par|por|di|door|av|af|written\ by|story\ by|words\ by"
+    r"|text\ von|text\ by"
     r"|écrit\ par|escrito\ por|scritto\ da|geschreven\ door|skrevet\ af|skrevet\ av)\s*:?"
     r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
 )
@@ -112,13 +113,20 @@ _QUALIFIED_SITE_MAX_WORDS = 4  # "The Evening Standard", not a clause of the hea
 _SHARED_HEADLINE_MIN_WORDS = 4  # "Video" inside a headline shares nothing
 # A byline on a line of its own: a "by" word in the corpus's and neighbouring languages, then
 # capitalised names only (so "By the end of the year..." is no byline).
+# What a credits line credits besides the text: "Text: Jane Doe, Fotos: John Roe".
+_CREDITED = r"(?:fotos?|photos?|bilder|illustrations?|grafiken?|graphics?|videos?)"
+_CAPITALISED_WORD = rf"(?-i:(?!{_CREDITED}\b)[A-Z\u00c0-\u00de][\w'\u2019.\-]+)"
 _CAPITALISED_NAME = (
-    r"(?-i:[A-Z\u00c0-\u00de][\w'\u2019.\-]+"
-    r"(?:\s+(?:[A-Z\u00c0-\u00de][\w'\u2019.\-]+|van|von|de|der|den|da|di|le|la|du)){0,4})"
+    rf"(?:{_CAPITALISED_WORD}"
+    rf"(?:\s+(?:{_CAPITALISED_WORD}|van|von|de|der|den|da|di|le|la|du)){{0,4}})"
 )
+_NAMES = (
+    rf"{_CAPITALISED_NAME}(?:\s*(?:,|&|\b(?:and|und|et|y|e|en|og|och)\b)\s*{_CAPITALISED_NAME})*"
+)
+# ... and whom it may credit for the pictures after the authors ("| Fotos: dpa").
 _BYLINE = re.compile(
-    rf"^{_BYLINE_WORD}\s+({_CAPITALISED_NAME}"
-    rf"(?:\s*(?:,|&|\b(?:and|und|et|y|e|en|og|och)\b)\s*{_CAPITALISED_NAME})*)\s*$",
+    rf"^{_BYLINE_WORD}\s+({_NAMES})"
+    rf"(?:\s*[,;|/\u00b7\u2013\-]?\s*{_CREDITED}\s*(?::|von|by|de|di)\s+\S.*)?\s*$",
     re.IGNORECASE,
 )
 _BYLINE_MAX_CHARS = 100

@@ -195,6 +195,10 @@ def test_author_strings_are_split_into_names(value: str, names: list[str]) -> No
         ("Av Ola Nordmann og Kari Nordmann", ["Ola Nordmann", "Kari Nordmann"]),
         ("Text: Anna Schmidt", ["Anna Schmidt"]),
         ("Story by Tom Lee", ["Tom Lee"]),
+        # A credits line: the text's authors, not the photographer or the illustrator.
+        ("Text von Anna Schmidt Illustration von Max Muster", ["Anna Schmidt"]),
+        ("Text: Anna Schmidt, Fotos: Max Muster", ["Anna Schmidt"]),
+        ("Von Anna Schmidt | Fotos: dpa", ["Anna Schmidt"]),
     ],
 )
 def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[str]) -> None:

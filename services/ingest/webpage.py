@@ -767,6 +767,14 @@ def _people_over_site_names(names: list[str], site_names: set[str]) -> list[str]
     return others or names
 
 
+def _without_site_address(names: list[str], site_names: set[str]) -> list[str]:
+    """After the site's own name, its address: "hessenschau.de, Frankfurt, Germany" names
+    no one in Frankfurt (a person or an agency after it still counts)."""
+    if not names or not _is_site_part(names[0], site_names):
+        return names
+    return [names[0], *(n for n in names[1:] if _name_shaped(n) or n.lower() in _AGENCIES)]
+
+
 def _starts_with_site(name: str, site_names: set[str]) -> bool:
     squashed = _squash(name)
     return any(len(site) >= 3 and squashed.startswith(site) for site in site_names)
@@ -1576,7 +1584,7 @@ def extract_html(
     if in_scripts and not authors:
         authors = _script_data_authors(tree)
     if options.people_over_site_names and authors != stated:
-        authors = _people_over_site_names(authors, site_names)
+        authors = _people_over_site_names(_without_site_address(authors, site_names), site_names)
     article_body = _plain(linked.text("articleBody") or "")
     if options.article_body_fallback and article_body:
         paragraphs = _or_article_body(paragraphs, article_body)

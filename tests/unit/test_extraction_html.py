@@ -592,6 +592,9 @@ def test_author_links_in_a_menu_are_no_byline() -> None:
         ("Valley Gazette, Jane Doe", ["Jane Doe"]),  # the site's own name beside a person
         ("Jane Doe, Sep 2", ["Jane Doe"]),  # a date read as a name
         ("Valley Gazette", ["Valley Gazette"]),  # the site alone: the reference keeps it
+        # The site's address after its name names no one; a person after it does.
+        ("valleygazette.example, Frankfurt, Germany", ["valleygazette.example"]),
+        ("Valley Gazette, Jane Doe, dpa", ["Jane Doe", "dpa"]),
     ],
 )
 def test_a_byline_read_off_the_page_puts_people_before_the_sites_name(

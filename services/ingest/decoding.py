@@ -83,7 +83,8 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
         return ""
     candidates: list[str] = [enc for bom, enc in _BOMS if data.startswith(bom)][:1]
     if not candidates:
-        candidates.extend([charset] if charset else [])
+        if charset:
+            candidates.append(charset)
         candidates.append("utf-8")  # by far the most common, and strict UTF-8 rarely lies
         if (declared := declared_charset(data)) is not None:
             candidates.append(declared)

@@ -111,10 +111,10 @@ _SITE_NAME_SIMILARITY = 0.8
 _ENDS_CLAUSE = re.compile(r"[:.!?\u2026|\-\u2013\u2014]\s*$")
 _QUALIFIED_SITE_MAX_WORDS = 4  # "The Evening Standard", not a clause of the headline
 _SHARED_HEADLINE_MIN_WORDS = 4  # "Video" inside a headline shares nothing
-# A byline on a line of its own: a "by" word in the corpus's and neighbouring languages, then
-# capitalised names only (so "By the end of the year..." is no byline).
 # What a credits line credits besides the text: "Text: Jane Doe, Fotos: John Roe".
 _CREDITED = r"(?:fotos?|photos?|bilder|illustrations?|grafiken?|graphics?|videos?)"
+# A byline on a line of its own: a "by" word in the corpus's and neighbouring languages, then
+# capitalised names only (so "By the end of the year..." is no byline)...
 _CAPITALISED_WORD = rf"(?-i:(?!{_CREDITED}\b)[A-Z\u00c0-\u00de][\w'\u2019.\-]+)"
 _CAPITALISED_NAME = (
     rf"(?:{_CAPITALISED_WORD}"
@@ -384,10 +384,11 @@ class HtmlOptions:
     # Jane Doe", "<dt>Author</dt><dd>Jane Doe</dd>"), before trafilatura's reading too:
     # authors +1/-0 (hidden +1/-0).
     labelled_bylines: bool = True
-    # With no author found otherwise, a blog's rel="author" link whose text is its author
-    # page's slug ("/author/freeman1984/" showing "freeman1984", WordPress's hCard): the
-    # handle or first name the site signs with: authors +9/-0 on unseen sites, +0/-0 on
-    # fundus-dev (linked authors hidden too).
+    # With no author in the page's data, meta tags or bylines, a blog's author link whose
+    # text is its author page's slug ("/author/freeman1984/" showing "freeman1984",
+    # WordPress's hCard), before trafilatura's reading (which drops the digits): the handle
+    # or first name the site signs with. Authors +9/-0 on unseen sites, +0/-0 on fundus-dev
+    # (linked authors hidden too).
     author_page_handles: bool = True
     # With no author in JSON-LD or byline links, citation_author / dc.creator meta tags
     # ("Brazil, Rachel": last name first, one tag per author) before trafilatura's reading
@@ -1257,9 +1258,10 @@ def _shared_headline(title: str, headline: str, og_title: str) -> str:
 
 
 def _untruncated(title: str, others: list[str], title_tag: str | None) -> str:
-    """The longest of `others` that `title` is a cut of ("Headline that goes on…"), or the
-    first of them and the <title> tag that it is cut at a quote mark of (an unescaped quote
-    ends a meta tag's attribute: 'Senator calls rival' of 'Senator calls rival "unfit"')."""
+    """The longest of `others` that `title` is a cut of ("Headline that goes on…"). A title
+    without an ellipsis may be cut where an unescaped quote mark ended a meta tag's
+    attribute ('Senator calls rival' of 'Senator calls rival "unfit"'): then the first of
+    `others` and the <title> tag that goes on from it with a quote mark."""
     if not _TRUNCATED.search(title):
         cut_at_quote = (
             o

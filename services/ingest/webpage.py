@@ -1395,10 +1395,10 @@ def _headline_h1(tree: HtmlElement, headings: list[HtmlElement]) -> HtmlElement:
     """Of several <h1>s (a menu's, the site's, the headline), the one that shares the most
     words with the page's <title> and og:title, at least half of its own; else the first."""
     stated = " ".join(t for t in (_title_tag(tree), _meta(tree, ("og:title",))) if t)
-    stated_words = set(_WORD.findall(stated.casefold()))
+    stated_words = set(_WORD.findall(clean_line(stated).casefold()))  # soft hyphens gone
     best, best_shared = headings[0], 0
     for heading in headings:
-        words = set(_WORD.findall(heading.text_content().casefold()))
+        words = set(_WORD.findall(clean_line(heading.text_content()).casefold()))
         shared = len(words & stated_words)
         if shared > best_shared and 2 * shared >= len(words):
             best, best_shared = heading, shared

@@ -399,6 +399,15 @@ def test_of_several_h1s_the_headline_is_the_one_the_title_tag_repeats(first_h1: 
     assert got.title == "Budget agreed after long debate"
 
 
+def test_an_h1_with_soft_hyphens_still_matches_the_title_tag() -> None:
+    page = _page(
+        "<title>Courier - Budget agreed after long debate</title>",
+        before_article="<h1>Courier</h1><h1>Bud\u00adget agreed after long de\u00adbate</h1>",
+    )
+    got = extract(page, "html", url="https://www.courier.example/budget")
+    assert got.title == "Budget agreed after long debate"
+
+
 def test_the_title_tag_comes_before_a_box_heading_when_the_page_states_no_headline() -> None:
     page = _page(
         "<title>Budget agreed after long debate | Courier</title>",

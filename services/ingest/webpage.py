@@ -340,7 +340,7 @@ class HtmlOptions:
     h1_kicker_separator: bool = True
     # Of several <h1>s, the one whose words the <title> or og:title repeat, not the first
     # (a menu's "Menu" or the site's name often comes before the headline's): titles +0/-0
-    # on fundus-dev (title meta hidden too), +10/-0 on unseen sites.
+    # on fundus-dev (title meta hidden too), +11/-0 on unseen sites.
     h1_by_title_tag: bool = True
     # A line that is only a byline ("Von Nina Magoley", "By A and B") is not article text;
     # its names become the authors when the page names none: body F1 +3/-0.

@@ -179,6 +179,10 @@ _CHROME_WORD = re.compile(
         |(?:previous|next|older|newer)\ (?:post|article|story|entry)
         |tags?|tagged|filed\ under|posted\ in|categor(?:y|ies)|loading
         |auch\ interessant|mehr\ zum\ thema|lesen\ sie\ auch|quelle
+        |weitere\ (?:themen|artikel|beiträge|nachrichten|meldungen)|zum\ weiterlesen
+        |das\ könnte\ sie\ auch\ interessieren|ähnliche\ (?:artikel|beiträge)
+        |further\ reading|more\ stories|(?:à\ )?lire\ (?:aussi|également)
+        |sur\ le\ même\ sujet|lee\ también|te\ puede\ interesar|noticias\ relacionadas
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )

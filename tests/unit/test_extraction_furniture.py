@@ -44,6 +44,11 @@ _MORE = "Opposition members said the cuts to the library service went too far, a
         "Avec l'AFP",
         "Wie hat Ihnen dieser Artikel gefallen?",
         "Was this article helpful?",
+        # The heading of a box of other articles, in the languages of the corpus.
+        "Weitere Themen",
+        "Zum Weiterlesen:",
+        "\u00c0 lire aussi",
+        "Lee tambi\u00e9n",
     ],
 )
 def test_a_line_about_the_article_is_furniture(line: str) -> None:
@@ -65,6 +70,7 @@ def test_a_line_about_the_article_is_furniture(line: str) -> None:
         "LONDON | The prime minister said on Tuesday that talks would go on.",
         "With files from the archive, the museum rebuilt the lost wing in 2019.",
         "Was this the right call? Fans were divided after the match.",
+        "Weitere Themen der Sitzung waren der Haushalt und die Schulen.",
     ],
 )
 def test_an_article_sentence_that_looks_like_furniture_stays(line: str) -> None:

@@ -31,6 +31,9 @@ _CALL_TO_ACTION = re.compile(
         |\bprivacy\ settings\b|\bcookie\ settings\b
         |\bexit\ mobile\ version\b|\bskip\ to\ (?:main\ )?content\b|\bback\ to\ top\b
         |\bunseren?\ newsletter\b|\bjetzt\ (?:testen|abonnieren)\b
+        |\bzum\ newsletter\ anmelden\b|\bnewsletter\ (?:abonnieren|bestellen)\b
+        |\bwe\ (?:want|would\ love|'d\ love)\ to\ hear\ (?:what\ you\ think|from\ you)\b
+        |\b(?:verraten|schreiben)\ sie\ (?:uns\ )?(?:gerne\ )?in\ den\ kommentaren\b
         |\bprivatsphäre-einstellungen\b|\bexterner?\ inhalt\b
         |\b(?:may|might|can)\ earn\ (?:us\ )?(?:an?\ )?(?:small\ )?(?:affiliate\ )?commission\b
         |\berhalten\ wir\ (?:eine\ )?(?:kleine\ )?provision\b|\baffiliate[-\ ]links?\b
@@ -178,7 +181,7 @@ _CHROME_WORD = re.compile(
         |advertisement|advertising|sponsored|anzeige|werbung|teilen|kommentare?
         |(?:previous|next|older|newer)\ (?:post|article|story|entry)
         |tags?|tagged|filed\ under|posted\ in|categor(?:y|ies)|loading
-        |auch\ interessant|mehr\ zum\ thema|lesen\ sie\ auch|quelle
+        |auch\ interessant|mehr\ zum\ thema|lesen\ sie\ auch|quelle|wird\ geladen
         |weitere\ (?:themen|artikel|beiträge|nachrichten|meldungen)|zum\ weiterlesen
         |das\ könnte\ sie\ auch\ interessieren|ähnliche\ (?:artikel|beiträge)
         |further\ reading|more\ stories|(?:à\ )?lire\ (?:aussi|également)

@@ -49,6 +49,10 @@ _MORE = "Opposition members said the cuts to the library service went too far, a
         "Zum Weiterlesen:",
         "\u00c0 lire aussi",
         "Lee tambi\u00e9n",
+        "Zum Newsletter anmelden",
+        "We want to hear what you think about this article.",
+        "Verraten Sie gerne in den Kommentaren:",
+        "Wird geladen",
     ],
 )
 def test_a_line_about_the_article_is_furniture(line: str) -> None:
@@ -71,6 +75,7 @@ def test_a_line_about_the_article_is_furniture(line: str) -> None:
         "With files from the archive, the museum rebuilt the lost wing in 2019.",
         "Was this the right call? Fans were divided after the match.",
         "Weitere Themen der Sitzung waren der Haushalt und die Schulen.",
+        "In den Kommentaren unter dem Video hie\u00df es, die Polizei sei zu sp\u00e4t gekommen.",
     ],
 )
 def test_an_article_sentence_that_looks_like_furniture_stays(line: str) -> None:

@@ -387,22 +387,21 @@ def test_the_headline_heading_is_read_with_its_kicker_apart(heading: str, expect
 
 
 @pytest.mark.parametrize(
-    "first_h1",
-    ["<h1>Menu</h1>", "<h1>Navigation und Service</h1>", "<h1>Courier</h1><h1>Sections</h1>"],
+    ("first_h1", "headline"),
+    [
+        ("<h1>Menu</h1>", "Budget agreed after long debate"),
+        ("<h1>Navigation und Service</h1>", "Budget agreed after long debate"),
+        ("<h1>Courier</h1><h1>Sections</h1>", "Budget agreed after long debate"),
+        # Soft hyphens in the headline's <h1> do not split its words.
+        ("<h1>Courier</h1>", "Bud\u00adget agreed after long de\u00adbate"),
+    ],
 )
-def test_of_several_h1s_the_headline_is_the_one_the_title_tag_repeats(first_h1: str) -> None:
+def test_of_several_h1s_the_headline_is_the_one_the_title_tag_repeats(
+    first_h1: str, headline: str
+) -> None:
     page = _page(
         "<title>Budget agreed after long debate \u2013 Courier</title>",
-        before_article=f"<header>{first_h1}</header><h1>Budget agreed after long debate</h1>",
-    )
-    got = extract(page, "html", url="https://www.courier.example/budget")
-    assert got.title == "Budget agreed after long debate"
-
-
-def test_an_h1_with_soft_hyphens_still_matches_the_title_tag() -> None:
-    page = _page(
-        "<title>Courier - Budget agreed after long debate</title>",
-        before_article="<h1>Courier</h1><h1>Bud\u00adget agreed after long de\u00adbate</h1>",
+        before_article=f"<header>{first_h1}</header><h1>{headline}</h1>",
     )
     got = extract(page, "html", url="https://www.courier.example/budget")
     assert got.title == "Budget agreed after long debate"

@@ -851,17 +851,22 @@ def _labelled_byline(tree: HtmlElement) -> list[str]:
     return []
 
 
-def _author_link_name(link: HtmlElement) -> str | None:
-    """The name a link shows when it leads to that person's page in a directory of people
-    (the slug starts with the name: "/team/martin-murphycorrectiv-org/" too)."""
+def _author_page_slugs(link: HtmlElement) -> list[str]:
+    """The letters of the slugs after a directory of people in the link's path: one or two,
+    since "/journalist/123/Jon-King" puts an id between the directory and the name."""
     segments = [s for s in urlsplit(str(link.get("href"))).path.split("/") if s]
-    # "/journalist/123/Jon-King": an id may come between the directory and the name.
-    slugs = [
+    return [
         _letters(unquote(slug))
         for at, directory in enumerate(segments)
         if _AUTHOR_DIRECTORY.match(directory.lower())
         for slug in segments[at + 1 : at + 3]
     ]
+
+
+def _author_link_name(link: HtmlElement) -> str | None:
+    """The name a link shows when it leads to that person's page in a directory of people
+    (the slug starts with the name: "/team/martin-murphycorrectiv-org/" too)."""
+    slugs = _author_page_slugs(link)
     if not slugs:
         return None  # most links: the href alone rules them out, the text is never read
     name = clean_line(link.text_content())
@@ -885,12 +890,8 @@ def _author_page_handle(tree: HtmlElement) -> list[str]:
         )
         if not marked or _TEASER_BYLINE(link):
             continue
-        segments = [s for s in urlsplit(str(link.get("href"))).path.split("/") if s]
         name = clean_line(link.text_content())
-        directory, slug = segments[-2:] if len(segments) > 1 else ("", "")
-        if not _AUTHOR_DIRECTORY.match(directory.lower()) or _NOT_A_NAME.search(name):
-            continue
-        if _letters(name) and _letters(unquote(slug)) == _letters(name):
+        if _letters(name) in _author_page_slugs(link) and not _NOT_A_NAME.search(name):
             return [name]
     return []
 

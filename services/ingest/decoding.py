@@ -58,7 +58,7 @@ def _looks_binary(text: str) -> bool:
     return len(_ODD.findall(text)) > _MAX_CONTROL_SHARE * max(len(text), 1)
 
 
-def _text(text: str) -> str:
+def _without_nuls(text: str) -> str:
     # A trace of NULs in a page (a CMS's stray padding) is dropped, as browsers ignore it:
     # no stage, and no PostgreSQL text column, takes them.
     return text.replace("\x00", "")
@@ -94,10 +94,10 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
         if not _looks_binary(text):
-            return _text(text)
+            return _without_nuls(text)
         break  # valid in a declared encoding yet full of control characters: binary
     if (detected := _detect(data)) is not None:
         text = data.decode(detected, errors="replace")
         if not _looks_binary(text):
-            return _text(text)
+            return _without_nuls(text)
     raise UndecodableInput("the input is binary data or in an unrecognised encoding")

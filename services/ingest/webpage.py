@@ -1333,14 +1333,16 @@ def _title(
     qualified = options.site_name_qualifiers
     sections = _sections(tree, linked)
     suffixes = sections if options.strip_section_suffixes else frozenset()
-    h1 = _first_h1(tree, options.h1_kicker_separator, options.h1_by_title_tag)
+    title_tag, og_title = _title_tag(tree), _meta(tree, ("og:title",))
+    stated = (title_tag, og_title) if options.h1_by_title_tag else None
+    h1 = _first_h1(tree, options.h1_kicker_separator, stated)
     # The headline as the publisher states it for machines first (trafilatura's own pick
     # puts og:title before it: HtmlOptions.headline_first).
-    candidates = (linked.text("headline"), _meta(tree, ("og:title",)), h1)
+    candidates = (linked.text("headline"), og_title, h1)
     sources = [*candidates, trafilatura_title]
     guess = trafilatura_title
     if options.title_tag_before_guesses and not any(t and t.strip() for t in candidates):
-        guess = _title_tag(tree) or guess
+        guess = title_tag or guess
     if options.title_consensus:
         return _consensus_title(sources, site_names, options)
     title_source = next(
@@ -1363,7 +1365,6 @@ def _title(
             agreeing = (bare(t) for t in [*sources, twitter] if t)
             title = next((t for t in agreeing if _squash(t) == shown), title)
     if options.untruncate_titles:
-        title_tag = _title_tag(tree)
         title = _untruncated(title, others, bare(title_tag) if title_tag else None)
     if options.strip_section_prefixes:
         title = _without_section_prefix(title, sections)
@@ -1375,28 +1376,30 @@ def _title_tag(tree: HtmlElement) -> str | None:
     return tag.text_content() if tag is not None else None
 
 
-def _first_h1(tree: HtmlElement, kicker_separator: bool, by_title_tag: bool) -> str | None:
-    """The first <h1> with text (an empty one holds a logo); with `by_title_tag`, of several
-    the one most of whose words the <title> or og:title repeat; with `kicker_separator`,
-    "Kicker: Headline" when it is made of a kicker element and a headline element with
-    nothing between them."""
+def _first_h1(
+    tree: HtmlElement, kicker_separator: bool, stated: tuple[str | None, ...] | None
+) -> str | None:
+    """The first <h1> with text (an empty one holds a logo); given the page's `stated`
+    titles (<title>, og:title), of several the one most of whose words they repeat. With
+    `kicker_separator`, "Kicker: Headline" when it is made of a kicker element and a
+    headline element with nothing between them."""
     headings = [h for h in tree.iter("h1") if h.text_content().strip()]
     if not headings:
         return None
     heading = headings[0]
-    if by_title_tag and len(headings) > 1:
-        heading = _headline_h1(tree, headings)
+    if stated is not None and len(headings) > 1:
+        heading = _headline_h1(headings, stated)
     parts = _h1_parts(heading) if kicker_separator else []
     if len(parts) == 2:
         return f"{parts[0]} {parts[1]}" if _ENDS_CLAUSE.search(parts[0]) else ": ".join(parts)
     return " ".join(heading.text_content().split())
 
 
-def _headline_h1(tree: HtmlElement, headings: list[HtmlElement]) -> HtmlElement:
+def _headline_h1(headings: list[HtmlElement], stated: tuple[str | None, ...]) -> HtmlElement:
     """Of several <h1>s (a menu's, the site's, the headline), the one that shares the most
-    words with the page's <title> and og:title, at least half of its own; else the first."""
-    stated = " ".join(t for t in (_title_tag(tree), _meta(tree, ("og:title",))) if t)
-    stated_words = set(_WORD.findall(clean_line(stated).casefold()))  # soft hyphens gone
+    words with the page's `stated` titles, at least half of its own; else the first."""
+    text = " ".join(t for t in stated if t)
+    stated_words = set(_WORD.findall(clean_line(text).casefold()))  # soft hyphens gone
     best, best_shared = headings[0], 0
     for heading in headings:
         words = set(_WORD.findall(clean_line(heading.text_content()).casefold()))

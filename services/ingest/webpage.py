@@ -72,13 +72,23 @@ _BYLINE_WORD = (
     r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
 )
 _BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}\s+", re.IGNORECASE)
+# Month and weekday names, in full and short, in English, German and French.
+_MONTHS = (
+    r"(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|févr(?:ier)?|mar(?:ch|s)?|märz|apr(?:il)?"
+    r"|avr(?:il)?|may|mai|june?|juin|juni|july?|juil(?:let)?|juli|aug(?:ust)?|août|sept?(?:ember|embre)?"
+    r"|oct(?:ober|obre)?|okt(?:ober)?|nov(?:ember|embre)?|dec(?:ember)?|déc(?:embre)?|dez(?:ember)?)"
+)
+_WEEKDAYS = (
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch"
+    r"|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+)
 # Links, e-mail addresses, no letters at all ("1"), a comment form's label ("Name"), a month
 # ("Sep" of "Sep 2"), an author page's label left alone, a follow button, a CMS's
 # placeholder ("No Author"), a comment's heading ("Jane Doe says", which trafilatura may take
 # for the author) and the degrees after a name ("Jane Roe, PhD, RD").
 _NOT_A_NAME = re.compile(
-    r"^(?:https?:|www\.)|@|^[\W\d_]*$|^(?:name|nom|nombre|nome|naam|navn|namn|jan|feb|mar|apr"
-    r"|may|jun|jul|aug|sept?|oct|nov|dec|mär|mai|okt|dez|déc|janv|févr|avr|juil)\.?$"
+    r"^(?:https?:|www\.)|@|^[\W\d_]*$|^(?:name|nom|nombre|nome|naam|navn|namn"
+    rf"|{_MONTHS}|{_WEEKDAYS})\.?$"
     rf"|^{_AUTHOR_PAGE_LABEL}$|^(?:follow|folgen|no\ author|kein\ autor)$"
     r"|\s(?:says|writes|sagt|schreibt)$"  # not "said": Edward Said
     r"|^(?:ph\.?\s?d|m\.?d|mph|msc|bsc|mba|rdn?|rn|cfa|cpa|jd|esq|dds|dvm|facs"
@@ -111,11 +121,38 @@ _SITE_NAME_SIMILARITY = 0.8
 _ENDS_CLAUSE = re.compile(r"[:.!?\u2026|\-\u2013\u2014]\s*$")
 _QUALIFIED_SITE_MAX_WORDS = 4  # "The Evening Standard", not a clause of the headline
 _SHARED_HEADLINE_MIN_WORDS = 4  # "Video" inside a headline shares nothing
-# What a credits line credits besides the text: "Text: Jane Doe, Fotos: John Roe".
-_CREDITED = r"(?:fotos?|photos?|bilder|illustrations?|grafiken?|graphics?|videos?)"
+# What a credits line credits besides the text: "Text: Jane Doe, Fotos: John Roe", "Edited by".
+_CREDITED = (
+    r"(?:fotos?|photos?|bilder|illustrations?|grafiken?|graphics?|videos?|edited|editing"
+    r"|(?:medically\s+)?reviewed|fact[- ]?checked|translated|translation|übersetzung)"
+)
+# ... the same words as a credit of its own within a line of names: "Rob Ewaschuk Edited by
+# Betsy Beyer", "Medically reviewed by A - Written by B".
+_CREDIT = re.compile(
+    rf"(?:^|(?<=\s)|(?<=[,;|/\u00b7\u2013\u2014\-]))\s*({_CREDITED}|written|words|story|reporting)"
+    r"\s*(?::|\bvon\b|\bby\b)\s*",
+    re.IGNORECASE,
+)
+_TEXT_CREDITS = {"written", "words", "story", "reporting"}
+_LIST_MARKS = " ,;|/\u00b7\u2013\u2014-"
+# Where a date starts after a byline's names: "Nathan Willis March 25, 2015", "Joe Wee
+# Monday, February 12", "Jane Doe 12.03.2021", "Jane Doe Updated 3 hours ago". A month needs
+# a number after it ("Theresa May" is a name), but a few months no one is named after also
+# end one ("Nathan Willis March" of a byline whose numbers were dropped).
+_DATE_AFTER_NAMES = re.compile(
+    rf"\s+(?:(?:on|am|le|el|il|den|op)\s+)?(?:{_WEEKDAYS}\b|{_MONTHS}\.?\s*\d|\d"
+    r"|(?:updated|published|posted|aktualisiert|veröffentlicht|publié|actualizado)\b"
+    r"|(?:january|february|march|september|october|november|december|januar|februar|märz"
+    r"|oktober|dezember)\s*$)",
+    re.IGNORECASE,
+)
 # A byline on a line of its own: a "by" word in the corpus's and neighbouring languages, then
-# capitalised names only (so "By the end of the year..." is no byline)...
-_CAPITALISED_WORD = rf"(?-i:(?!{_CREDITED}\b)[A-Z\u00c0-\u00de][\w'\u2019.\-]+)"
+# capitalised names only (so "By the end of the year..." is no byline), without digits, and
+# not a credit, a weekday or a month with its day ("By Jane Doe May 3": "May" is the date)...
+_CAPITALISED_WORD = (
+    rf"(?!(?:{_CREDITED}|{_WEEKDAYS})\b|{_MONTHS}\.?\s*\d)"
+    r"(?-i:[A-Z\u00c0-\u00de](?:[^\W\d_]|['\u2019.\-])+)"
+)
 _CAPITALISED_NAME = (
     rf"(?:{_CAPITALISED_WORD}"
     rf"(?:\s+(?:{_CAPITALISED_WORD}|van|von|de|der|den|da|di|le|la|du)){{0,4}})"
@@ -124,8 +161,15 @@ _NAMES = (
     rf"{_CAPITALISED_NAME}(?:\s*(?:,|&|\b(?:and|und|et|y|e|en|og|och)\b)\s*{_CAPITALISED_NAME})*"
 )
 # ... and whom it may credit for the pictures after the authors ("| Fotos: dpa").
+# ... and the date after them ("By Nathan Willis March 25, 2015 8:02 pm"): words of a date
+# only, at least one number among them.
+_DATE_WORD = (
+    rf"(?:\d+(?:[./:\-]\d+)*\.?,?|(?:{_MONTHS}|{_WEEKDAYS})\.?,?"
+    r"|(?:am|pm|uhr|utc|gmt|[ecmp][sd]t|um|at|on|le|el|den|op)\b)"
+)
+_BYLINE_DATE = rf"(?:\s*[,|\u00b7\u2013\u2014\-]?(?=\D*\d)(?:\s+{_DATE_WORD})+)?"
 _BYLINE = re.compile(
-    rf"^{_BYLINE_WORD}\s+({_NAMES})"
+    rf"^{_BYLINE_WORD}\s+({_NAMES}){_BYLINE_DATE}"
     rf"(?:\s*[,;|/\u00b7\u2013\-]?\s*{_CREDITED}\s*(?::|von|by|de|di)\s+\S.*)?\s*$",
     re.IGNORECASE,
 )
@@ -146,6 +190,12 @@ _TEASER_BYLINE = etree.XPath(
     "boolean(ancestor::a or ancestor::article[ancestor::article]"
     " or ancestor::*[contains(@class, 'related')])"
 )
+_SUBHEADINGS = etree.XPath("//body//*[self::h2 or self::h3]")
+_MICRODATA_AUTHORS = etree.XPath(
+    "//body//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]"
+)
+_ITEM_OF = etree.XPath("ancestor::*[@itemscope][1]")  # the item a property belongs to
+_ITEM_NAME = etree.XPath(".//*[@itemprop='name'][1]")
 # An author label in an element of its own, the names beside it: "Autorin/Autor", "Author:".
 _LABEL_ELEMENTS = etree.XPath("//body//*[self::strong or self::b or self::dt or self::th]")
 _AUTHOR_LABEL = re.compile(
@@ -175,6 +225,7 @@ _AGENCIES |= {"aap", "pa", "upi", "tass", "xinhua", "kyodo", "belga", "ntb", "tt
 _BYLINE_BLOCK_LEVELS = 4
 _BYLINE_BLOCK_MAX_CHARS = 400
 _BYLINE_LOWER_WORDS = 5
+_UNSHOWN_TAGS = {"script", "style", "noscript", "template"}
 _LINK_MARK = "\x00"  # where an author link starts in a block's text (never in page text)
 _INLINE_TAGS = {"a", "span", "strong", "b", "em", "i", "small", "time", "font", "abbr", "cite"}
 # A job title after a byline's name, in the languages of the corpus and its neighbours; also
@@ -342,6 +393,16 @@ class HtmlOptions:
     # (a menu's "Menu" or the site's name often comes before the headline's): titles +0/-0
     # on fundus-dev (title meta hidden too), +11/-0 on unseen sites.
     h1_by_title_tag: bool = True
+    # With no author in the page's JSON-LD, its microdata's (itemprop="author", the same
+    # vocabulary written into the markup), before byline links and patterns, which take a
+    # teaser's or a related article's byline: authors +4/-0 on unseen sites, +0/-0 on
+    # fundus-dev (linked authors hidden too). The article's own item only: not a comment's.
+    microdata_authors: bool = True
+    # A lone <h1> that shares no word with the page's <title> and og:title names a section
+    # ("Allergies Health Center") when a heading below it repeats the <title>: that heading
+    # is the headline: titles +2/-0 on unseen sites, +0/-0 on fundus-dev (title meta
+    # hidden too).
+    headline_below_section_h1: bool = True
     # A line that is only a byline ("Von Nina Magoley", "By A and B") is not article text;
     # its names become the authors when the page names none: body F1 +3/-0.
     move_bylines: bool = True
@@ -896,6 +957,30 @@ def _author_page_handle(tree: HtmlElement) -> list[str]:
     return []
 
 
+def _microdata_authors(tree: HtmlElement) -> list[str]:
+    """The authors the page's microdata names: the elements of itemprop "author" of the
+    first article item that has any (a Person's itemprop "name" inside, else the element's
+    own text), not a teaser's, when they read as people or agencies. A comment is an item
+    of its own, of another type."""
+    names: list[str] = []
+    owner = None
+    for element in _MICRODATA_AUTHORS(tree):
+        if _TEASER_BYLINE(element) or "organization" in str(element.get("itemtype")).lower():
+            continue  # an organisation: the publisher, as a rule
+        item = next(iter(_ITEM_OF(element)), None)
+        if item is None or not _ARTICLE_TYPES.search(str(item.get("itemtype") or "")):
+            continue  # a comment's author, a review's
+        if owner is not None and item is not owner:
+            break
+        named = next(iter(_ITEM_NAME(element)), element)
+        value = named.get("content") or _text_up_to(named, _BYLINE_MAX_CHARS) or ""
+        found = split_names(_BYLINE_PREFIX.sub("", value))
+        if found and all(_name_shaped(n) or n.lower() in _AGENCIES for n in found):
+            owner = item
+            names.extend(found)
+    return names
+
+
 def _scholarly_authors(tree: HtmlElement) -> list[str]:
     """The authors of citation_author / dc.creator meta tags, which write "Last, First":
     one tag per author, "Brazil, Rachel" -> "Rachel Brazil"."""
@@ -1096,7 +1181,7 @@ def _text_up_to(element: HtmlElement, limit: int) -> str | None:
     (a hostile page's thousands of links in one block are not read once each)."""
     parts: list[str] = []
     size = 0
-    for part in element.itertext():
+    for part in _shown_text(element):
         size += max(len(part.strip()), 1)  # indentation is no text, but counts as a step
         if size > limit:
             return None
@@ -1104,10 +1189,20 @@ def _text_up_to(element: HtmlElement, limit: int) -> str | None:
     return clean_line("".join(parts))
 
 
+def _shown_text(element: HtmlElement) -> Iterator[str]:
+    """The element's text as a reader sees it: not the code of a script or style inside it
+    (a byline's e-mail obfuscator), nor comments."""
+    for node in element.iter():
+        if isinstance(node.tag, str) and node.tag not in _UNSHOWN_TAGS and node.text:
+            yield node.text
+        if node is not element and node.tail:
+            yield node.tail
+
+
 def split_names(value: str) -> list[str]:
     """Split "Felix Schroeder und Joerg Soldwisch, dpa" into names; drop URLs, e-mails and
     job titles ("Jane Doe, Senior Reporter", "Redakteur Max Muster")."""
-    value = _GENERATION_SUFFIX.sub(" ", value)
+    value = _without_date(_text_credits(_GENERATION_SUFFIX.sub(" ", value)))
     names = (
         _BYLINE_PREFIX.sub("", clean_line(n).strip(_QUOTE_MARKS).strip())
         for n in _NAME_SEPARATORS.split(value)
@@ -1118,6 +1213,26 @@ def split_names(value: str) -> list[str]:
         if n and not _NOT_A_NAME.search(n)
         if (bare := _without_role(_without_organisation(_without_dateline_place(n))))
     ]
+
+
+def _text_credits(value: str) -> str:
+    """Of a line of credits, the names it gives the text: "Rob Ewaschuk Edited by Betsy
+    Beyer" -> "Rob Ewaschuk"; "Medically reviewed by A - Written by B" -> "B"."""
+    credits = list(_CREDIT.finditer(value))
+    if not credits:
+        return value
+    kept = [value[: credits[0].start()]]
+    for credit, following in zip(credits, [*credits[1:], None], strict=True):
+        if credit.group(1).lower() in _TEXT_CREDITS:
+            kept.append(value[credit.end() : following.start() if following else None])
+    return ", ".join(bare for part in kept if (bare := part.strip(_LIST_MARKS)))
+
+
+def _without_date(value: str) -> str:
+    """A byline without the date run into it: "Nathan Willis March 25, 2015", "Joe Wee
+    Monday, February 12" -> the names."""
+    date = _DATE_AFTER_NAMES.search(value)
+    return value[: date.start()].rstrip(_LIST_MARKS) if date else value
 
 
 def _without_dateline_place(name: str) -> str:
@@ -1336,6 +1451,8 @@ def _title(
     title_tag, og_title = _title_tag(tree), _meta(tree, ("og:title",))
     stated = (title_tag, og_title) if options.h1_by_title_tag else None
     h1 = _first_h1(tree, options.h1_kicker_separator, stated)
+    if options.headline_below_section_h1 and h1:
+        h1 = _headline_below(tree, h1, [bare(t) for t in (title_tag, og_title) if t])
     # The headline as the publisher states it for machines first (trafilatura's own pick
     # puts og:title before it: HtmlOptions.headline_first).
     candidates = (linked.text("headline"), og_title, h1)
@@ -1393,6 +1510,25 @@ def _first_h1(
     if len(parts) == 2:
         return f"{parts[0]} {parts[1]}" if _ENDS_CLAUSE.search(parts[0]) else ": ".join(parts)
     return " ".join(heading.text_content().split())
+
+
+def _headline_below(tree: HtmlElement, h1: str, stated: list[str]) -> str:
+    """`h1`, unless it shares no word with the page's `stated` titles (<title>, og:title,
+    without the site's name) and an <h2> or <h3> reads as one of them: then that heading."""
+
+    def words(text: str) -> set[str]:  # not "and", "the": they say nothing of the topic
+        return {w for w in _WORD.findall(clean_line(text).casefold()) if len(w) > 3}
+
+    stated_words = words(" ".join(stated))
+    if not stated_words or stated_words & words(h1):
+        return h1
+    # A headline, not a section's name: "Aktuelles" of "Aktuelles - Site" is no better.
+    wanted = {_squash(t) for t in stated if len(t.split()) >= _SHARED_HEADLINE_MIN_WORDS}
+    for heading in _SUBHEADINGS(tree):
+        text = clean_line(heading.text_content())
+        if _squash(text) in wanted:
+            return text
+    return h1
 
 
 def _headline_h1(headings: list[HtmlElement], stated: tuple[str | None, ...]) -> HtmlElement:
@@ -1550,6 +1686,8 @@ def extract_html(
         if isinstance(again, Document) and again.body is not None:
             paragraphs, headings = _article_parts(again.body, options.drop_furniture)
     stated = linked.authors()
+    if options.microdata_authors and not stated:
+        stated = _microdata_authors(tree)
     authors = stated
     if options.author_links and _only_the_site(authors, site_names):
         authors = _author_links(tree, options.byline_block_lines) or authors

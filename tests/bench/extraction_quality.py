@@ -209,6 +209,8 @@ VARIANTS: dict[str, HtmlOptions] = {
     "site-qualifier-flip": _flipped("site_name_qualifiers"),
     "h1-kicker-flip": _flipped("h1_kicker_separator"),
     "h1-by-title-tag-flip": _flipped("h1_by_title_tag"),
+    "microdata-authors-flip": _flipped("microdata_authors"),
+    "section-h1-flip": _flipped("headline_below_section_h1"),
     "author-page-handle-flip": _flipped("author_page_handles"),
     "title-tag-flip": _flipped("title_tag_before_guesses"),
     "title-date-flip": _flipped("dates_from_title"),

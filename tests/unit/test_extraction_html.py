@@ -176,6 +176,22 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         ("'Jane Roe, John Doe'", ["Jane Roe", "John Doe"]),
         ("\u201eAnna Schmidt\u201c", ["Anna Schmidt"]),
         ("1", []),
+        # The date run into a byline is no part of a name; a month alone is no name, and
+        # "May" after a name is one without a number after it.
+        ("Nathan Willis March 25, 2015", ["Nathan Willis"]),
+        ("Nathan Willis March", ["Nathan Willis"]),  # the numbers already dropped
+        ("Joe Wee Monday, February 12, 2018", ["Joe Wee"]),
+        ("Jane Doe - Apr 16, 2015 8:02 pm UTC", ["Jane Doe"]),
+        ("Jean Dupont le 12 mars 2021", ["Jean Dupont"]),
+        ("Jane Doe, Updated 3 hours ago", ["Jane Doe"]),
+        ("February", []),
+        ("Theresa May", ["Theresa May"]),
+        ("Theresa May, 3 June 2020", ["Theresa May"]),
+        ("August Diehl", ["August Diehl"]),
+        # Credits for the editing, the review or the translation name no author of the text.
+        ("Rob Ewaschuk Edited by Betsy Beyer", ["Rob Ewaschuk"]),
+        ("Medically reviewed by Anna Roe, MD \u2014 Written by Ben Doe", ["Ben Doe"]),
+        ("Reporting by Jane Doe; Editing by John Roe", ["Jane Doe"]),
     ],
 )
 def test_author_strings_are_split_into_names(value: str, names: list[str]) -> None:
@@ -199,6 +215,9 @@ def test_author_strings_are_split_into_names(value: str, names: list[str]) -> No
         ("Text von Anna Schmidt Illustration von Max Muster", ["Anna Schmidt"]),
         ("Text: Anna Schmidt, Fotos: Max Muster", ["Anna Schmidt"]),
         ("Von Anna Schmidt | Fotos: dpa", ["Anna Schmidt"]),
+        # The date after the names.
+        ("By Nathan Willis March 25, 2015", ["Nathan Willis"]),
+        ("Von Anna Schmidt, 12. M\u00e4rz 2021, 14:05 Uhr", ["Anna Schmidt"]),
     ],
 )
 def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[str]) -> None:
@@ -227,6 +246,8 @@ def test_a_later_byline_line_signs_a_teaser_not_the_article() -> None:
         "By the end of the year, prices rose sharply.",
         "Von Montag an gilt die neue Regel.",
         "Text Messages Show Doubts",  # a label without its colon is no byline
+        "By Christmas 2020 most shops had closed.",
+        "By March 2021 the works were done.",
     ],
 )
 def test_a_sentence_that_starts_like_a_byline_stays(line: str) -> None:
@@ -407,6 +428,33 @@ def test_of_several_h1s_the_headline_is_the_one_the_title_tag_repeats(
     assert got.title == "Budget agreed after long debate"
 
 
+@pytest.mark.parametrize(
+    ("h1", "expected"),
+    [
+        # A lone <h1> naming the site's section, the headline in an <h2> the <title> repeats.
+        ("Allergies Health Center", "Babies who eat peanuts early may avoid allergy"),
+        # An <h1> sharing a word with the <title> is the headline, whatever the <h2> says.
+        ("Peanuts: new advice for babies", "Peanuts: new advice for babies"),
+    ],
+)
+def test_a_section_h1_gives_way_to_the_heading_the_title_tag_repeats(
+    h1: str, expected: str
+) -> None:
+    page = _page(
+        "<title>Babies who eat peanuts early may avoid allergy</title>",
+        before_article=f"<h1>{h1}</h1><h2>Babies who eat peanuts early may avoid allergy</h2>",
+    )
+    assert extract(page, "html").title == expected
+
+
+def test_a_lone_h1_stays_the_headline_when_the_title_tag_is_the_sites_alone() -> None:
+    page = _page(
+        "<title>Courier: news from the valley</title>",
+        before_article="<h1>Budget agreed after long debate</h1><h2>Weather</h2>",
+    )
+    assert extract(page, "html").title == "Budget agreed after long debate"
+
+
 def test_the_title_tag_comes_before_a_box_heading_when_the_page_states_no_headline() -> None:
     page = _page(
         "<title>Budget agreed after long debate | Courier</title>",
@@ -584,6 +632,48 @@ def test_the_byline_links_to_the_authors_pages_name_them(byline: str, expected: 
 )
 def test_a_blogs_author_link_names_its_handle(byline: str, expected: list[str]) -> None:
     assert extract(_byline_page(byline), "html").authors == expected
+
+
+def test_a_script_inside_a_byline_block_does_not_make_it_prose() -> None:
+    # An e-mail obfuscator's code beside the name is no text of the byline.
+    script = "<script>var kode = '" + "x" * 600 + "';</script>"
+    byline = f'By <span><a href="/authors/jane-doe">Jane Doe</a>{script}</span>'
+    teaser = '<div class="more"><div><a href="/authors/ian-bell">Ian Bell</a></div></div>'
+    page = _byline_page(byline).replace("</article>", f"</article>{teaser}")
+    assert extract(page, "html").authors == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        # Microdata's author, its name inside, before a teaser's byline further down.
+        (
+            '<li itemprop="author" itemscope itemtype="http://schema.org/Person">'
+            '<a href="/profiles/janedoe/"><span itemprop="name">Jane Doe</span></a>'
+            "<span>covers the council for the Gazette since 2015</span></li>",
+            ["Jane Doe"],
+        ),
+        # The publisher as the author names no one; nor does a comment's author.
+        (
+            '<li itemprop="author" itemscope itemtype="https://schema.org/Organization">'
+            '<span itemprop="name">Valley Gazette</span></li>',
+            ["Ian Bell"],
+        ),
+        (
+            '<li itemprop="comment" itemscope itemtype="https://schema.org/Comment">'
+            '<span itemprop="author" itemscope itemtype="https://schema.org/Person">'
+            '<span itemprop="name">Jane Doe</span></span> wrote: so true</li>',
+            ["Ian Bell"],
+        ),
+    ],
+)
+def test_microdata_authors_name_the_authors(markup: str, expected: list[str]) -> None:
+    teaser = '<div class="promo"><span class="author">by <span>Ian Bell</span></span></div>'
+    page = _byline_page(f"<ul>{markup}</ul>").replace("</article>", f"{teaser}</article>")
+    page = page.replace(
+        "<article>", '<article itemscope itemtype="https://schema.org/NewsArticle">'
+    )
+    assert extract(page, "html").authors == expected
 
 
 def test_author_links_in_a_menu_are_no_byline() -> None:

@@ -153,6 +153,9 @@ _ABOUT_THE_ARTICLE = (
 _TEASER = re.compile(
     r"""^(?:read\ (?:more|next|also)|also\ read|more|see\ also|related|watch|listen
         |lesen\ sie\ (?:auch|mehr)|mehr\ zum\ thema|auch\ interessant|zum\ artikel|weiterlesen
+        |(?:à\ )?lire\ aussi|voir\ aussi|lee\ también|lea\ también|puedes\ ver|mira\ también
+        |leggi\ anche|leia\ também|veja\ também|lees\ ook|czytaj\ (?:też|także|również)
+        |zobacz\ (?:też|także|również)
     )\s*(?::|\||\u2013|-|>>|\u00bb)""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -186,6 +189,11 @@ _CHROME_WORD = re.compile(
         |das\ könnte\ sie\ auch\ interessieren|ähnliche\ (?:artikel|beiträge)
         |further\ reading|more\ stories|(?:à\ )?lire\ (?:aussi|également)
         |sur\ le\ même\ sujet|lee\ también|te\ puede\ interesar|noticias\ relacionadas
+        |empfohlene\ (?:artikel|beiträge)|schon\ gelesen|(?:le|les)\ puede\ interesar
+        |lea\ también|mira\ también|ver\ también|puedes\ ver|leggi\ anche
+        |potrebbe\ interessarti|leia\ também|veja\ também|saiba\ mais|lees\ ook
+        |czytaj\ (?:też|także|również|więcej)|zobacz\ (?:też|także|również)
+        |dowiedz\ się\ więcej
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )

@@ -136,12 +136,13 @@ _CREDIT = re.compile(
 _TEXT_CREDITS = {"written", "words", "story", "reporting"}
 _LIST_MARKS = " ,;|/\u00b7\u2013\u2014-"
 # Where a date starts after a byline's names: "Nathan Willis March 25, 2015", "Joe Wee
-# Monday, February 12", "Jane Doe 12.03.2021", "Jane Doe Updated 3 hours ago". A month needs
-# a number after it ("Theresa May" is a name), but a few months no one is named after also
-# end one ("Nathan Willis March" of a byline whose numbers were dropped).
+# Monday, February 12", "Jane Doe 12.03.2021", "Jane Doe Updated 3 hours ago", "Jane Doe
+# Stand: 12.03.2021". A month needs a number after it ("Theresa May" is a name), but a few
+# months no one is named after also end one ("Nathan Willis March" of a byline whose
+# numbers were dropped).
 _DATE_AFTER_NAMES = re.compile(
     rf"\s+(?:(?:on|am|le|el|il|den|op)\s+)?(?:{_WEEKDAYS}\b|{_MONTHS}\.?\s*\d|\d"
-    r"|(?:updated|published|posted|aktualisiert|veröffentlicht|publié|actualizado)\b"
+    r"|(?:updated|published|posted|aktualisiert|veröffentlicht|stand|publié|actualizado)\b"
     r"|(?:january|february|march|september|october|november|december|januar|februar|märz"
     r"|oktober|dezember)\s*$)",
     re.IGNORECASE,

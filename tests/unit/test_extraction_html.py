@@ -184,6 +184,7 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         ("Jane Doe - Apr 16, 2015 8:02 pm UTC", ["Jane Doe"]),
         ("Jean Dupont le 12 mars 2021", ["Jean Dupont"]),
         ("Jane Doe, Updated 3 hours ago", ["Jane Doe"]),
+        ("Anna Schmidt Stand", ["Anna Schmidt"]),  # "Stand: 12.03.2021", as of that day
         ("February", []),
         ("Theresa May", ["Theresa May"]),
         ("Theresa May, 3 June 2020", ["Theresa May"]),

@@ -84,7 +84,7 @@ def test_a_line_about_the_article_is_furniture(line: str) -> None:
         "Was this the right call? Fans were divided after the match.",
         "Weitere Themen der Sitzung waren der Haushalt und die Schulen.",
         "Saiba mais sobre o caso do ministro que renunciou ontem em Bras\u00edlia.",
-        "Zobacz te\u017c, jak g\u0142osowali pos\u0142owie z twojego okr\u0119gu w zesz\u0142ym tygodniu.",
+        "Zobacz te\u017c, jak g\u0142osowali pos\u0142owie z twojego okr\u0119gu.",
         "In den Kommentaren unter dem Video hie\u00df es, die Polizei sei zu sp\u00e4t gekommen.",
     ],
 )

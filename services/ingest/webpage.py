@@ -103,7 +103,21 @@ _QUOTE_MARKS = "'\"\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb\u2039\u203a"
 # "Headline - Site - 28.04.2023".
 _SEPARATOR_MARK = r"[|\-\u2013\u2014\u00b7\u2022\u00bb\u203a\u2502]|::"
 # A pipe separates without spaces too ("Headline|Site"); a dash then joins words.
-_TITLE_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK}|:)\s+|\s*\|\s*")
+# Chinese, Japanese and Korean titles join the site's name without spaces ("标题-新华网",
+# "标题_腾讯网", a full-width bar or colon): no word of theirs is joined by a dash or an
+# underscore.
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff01-\uff60"
+_CJK_SEPARATOR = r"[\-_\u2013\u2014|\uff5c\uff1a]+"
+_CJK_CHANNEL = re.compile(rf"^[{_CJK}]{{1,4}}$")
+# ... and a site's name there has the shape of one when the page states it nowhere else
+# ("新华网", "中国新闻网", "朝日新聞", "조선일보": a web site, a newspaper, news, an agency).
+_CJK_SITE_NAME = re.compile(
+    rf"^[{_CJK}]{{1,8}}(?:网|網|报|報|新闻|新聞|新聞社|ニュース|通信|通讯社|电视台|電視台|신문|일보|뉴스)$"
+)
+_TITLE_SEPARATOR = re.compile(
+    rf"\s+(?:{_SEPARATOR_MARK}|:)\s+|\s*[|\uff5c]\s*"
+    rf"|(?<=[{_CJK}])\s*{_CJK_SEPARATOR}\s*|\s*{_CJK_SEPARATOR}\s*(?=[{_CJK}])"
+)
 # A separator with nothing after it: "Headline -" where the site's name was left empty (a
 # colon at the end is the headline's own).
 _TRAILING_SEPARATOR = re.compile(rf"\s+(?:{_SEPARATOR_MARK})$")
@@ -1344,13 +1358,18 @@ def strip_site_name(
         and is_site(in_brackets)
     ):
         title = title[: bracketed.start()]
+    after_site = False
     while True:
         parts = list(_TITLE_SEPARATOR.finditer(title))
         if not parts:
             return title
         last = title[parts[-1].end() :]
-        if is_site(last) or _squash(last) in sections:
+        # Between the headline and the site's name, a channel's: "标题_科技_腾讯网".
+        channel = after_site and _CJK_CHANNEL.match(last) is not None
+        site_shaped = _CJK_SITE_NAME.match(last) is not None
+        if is_site(last) or _squash(last) in sections or channel or site_shaped:
             title = title[: parts[-1].start()]
+            after_site = True
         elif is_site(title[: parts[0].start()]):
             title = title[parts[0].end() :]
         else:

@@ -117,6 +117,28 @@ def test_an_unknown_input_format_is_a_permanent_error() -> None:
         # A pipe without spaces, and a box-drawing bar.
         ("Budget agreed|Valley Gazette", "Budget agreed"),
         ("Budget agreed \u2502 Valley Gazette", "Budget agreed"),
+        # Chinese, Japanese and Korean titles join the site without spaces; a site's name
+        # there has a site's shape ("...网", "...新聞", "...일보"), and a channel may stand
+        # between it and the headline. A dash between Latin letters or inside the headline
+        # joins words.
+        (
+            "\u6b66\u6c49\u7684\u58f0\u97f3\uff01-\u65b0\u534e\u7f51",
+            "\u6b66\u6c49\u7684\u58f0\u97f3\uff01",
+        ),
+        (
+            "\u4eba\u5de5\u667a\u80fd\u8fc8\u4e0a\u65b0\u53f0\u9636_\u79d1\u6280_\u817e\u8baf\u7f51",
+            "\u4eba\u5de5\u667a\u80fd\u8fc8\u4e0a\u65b0\u53f0\u9636",
+        ),
+        (
+            "\u5cb8\u7530\u9996\u76f8\u304c\u8a2a\u7c73\uff5c\u671d\u65e5\u65b0\u805e",
+            "\u5cb8\u7530\u9996\u76f8\u304c\u8a2a\u7c73",
+        ),
+        (
+            "\ub300\ud1b5\ub839 \ubc29\ubbf8 - \uc870\uc120\uc77c\ubcf4",
+            "\ub300\ud1b5\ub839 \ubc29\ubbf8",
+        ),
+        ("\u4eac-\u6caa\u9ad8\u94c1\u5f00\u901a", "\u4eac-\u6caa\u9ad8\u94c1\u5f00\u901a"),
+        ("COVID-19\u75ab\u82d7\u63a5\u79cd", "COVID-19\u75ab\u82d7\u63a5\u79cd"),
     ],
 )
 def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> None:

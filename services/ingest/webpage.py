@@ -305,6 +305,10 @@ _SCRIPT_DATA_DEPTH = 6  # "props.pageProps.page.gtm.contentAuthor"; deeper is ot
 _SCRIPT_DATA_ITEMS = 20  # of a list: the first ones (the page's own data comes first)
 _PARENTHESISED = re.compile(r"\s*\([^()]*\)")  # "Jane Doe (jdo)": her initials
 _JSON_DECODER = json.JSONDecoder()
+_LENIENT_JSON = json.JSONDecoder(strict=False)  # raw line breaks and tabs inside strings
+_JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
+_JSON_GAP = re.compile(r"[\s;,]*")  # between values written one after the other
+_JSON_LD_VALUES = 20  # ... at most this many of them (a hostile "{} {} {}..." is not read on)
 _NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "le", "la", "du", "del", "bin"}
 _TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _LINK_LIST_SHARE = 0.5
@@ -763,11 +767,7 @@ def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page, nested graphs flattened, in document order."""
     objects: list[dict[str, Any]] = []
     for script in tree.iterfind(".//script[@type='application/ld+json']"):
-        try:
-            data = orjson.loads(script.text or "")
-        except orjson.JSONDecodeError:
-            continue  # a broken block on one page is common and harmless
-        queue = deque([data])
+        queue = deque(_json_values(script.text or ""))
         while queue:
             value = queue.popleft()
             if isinstance(value, list):
@@ -776,6 +776,32 @@ def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
                 objects.append(value)
                 queue.extend(v for k, v in value.items() if k in ("@graph", "mainEntity"))
     return objects
+
+
+def _json_values(text: str) -> list[Any]:
+    """The JSON value of a script, or the values a lenient reading recovers: wrapped in
+    CDATA or comment markers, raw line breaks inside strings, several values one after
+    the other. What stays broken is left out (common, and harmless on one page)."""
+    try:
+        return [orjson.loads(text)]
+    except orjson.JSONDecodeError:
+        pass
+    text = _JSON_WRAPPER.sub("", text)
+    values: list[Any] = []
+    position = _skip_space(text, 0)
+    while position < len(text) and len(values) < _JSON_LD_VALUES:
+        try:
+            value, position = _LENIENT_JSON.raw_decode(text, position)
+        except ValueError:
+            break
+        values.append(value)
+        position = _skip_space(text, position)
+    return values
+
+
+def _skip_space(text: str, position: int) -> int:
+    match = _JSON_GAP.match(text, position)
+    return match.end() if match else position
 
 
 @dataclass

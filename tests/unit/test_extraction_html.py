@@ -63,6 +63,27 @@ def test_a_page_without_an_article_has_no_body() -> None:
     assert extract(page, "html").body == ""
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        # A CMS's CDATA or comment markers around the JSON, a raw line break inside a string,
+        # a breadcrumb list and the article written one after the other.
+        '//<![CDATA[\n{"@type": "NewsArticle", "headline": "Budget agreed", "author": '
+        '{"@type": "Person", "name": "Jane Doe"}}\n//]]>',
+        '<!-- {"@type": "NewsArticle", "headline": "Budget agreed", "author": "Jane Doe"} -->',
+        '{"@type": "NewsArticle", "headline": "Budget\nagreed", "author": "Jane Doe"}',
+        '[{"@type": "BreadcrumbList"}][{"@type": "NewsArticle", "headline": "Budget agreed",'
+        ' "author": "Jane Doe"}]',
+    ],
+)
+def test_json_ld_a_strict_reader_refuses_is_read_leniently(block: str) -> None:
+    page = _page(
+        f'<script type="application/ld+json">{block}</script><title>Home | Courier</title>'
+    )
+    got = extract(page, "html")
+    assert (got.title, got.authors) == ("Budget agreed", ["Jane Doe"])
+
+
 def test_an_article_fragment_is_extracted_too() -> None:
     fragment = (
         "<h2>Storm Warning Issued</h2>"

@@ -245,7 +245,12 @@ _AGENCIES |= {"aap", "pa", "upi", "tass", "xinhua", "kyodo", "belga", "ntb", "tt
 _BYLINE_BLOCK_LEVELS = 4
 _BYLINE_BLOCK_MAX_CHARS = 400
 _BYLINE_LOWER_WORDS = 5
-_UNSHOWN_TAGS = {"script", "style", "noscript", "template"}
+# Elements whose text no reader sees: code, and what shows only without scripts.
+_UNSHOWN_TAGS = ("script", "style", "noscript")
+# Every text node a reader sees, at once (`_shown_text` reads them one by one, to stop early).
+_SHOWN_TEXTS = etree.XPath(
+    f".//*[not({' or '.join(f'self::{tag}' for tag in _UNSHOWN_TAGS)})]/text()"
+)
 _LINK_MARK = "\x00"  # where an author link starts in a block's text (never in page text)
 _INLINE_TAGS = {"a", "span", "strong", "b", "em", "i", "small", "time", "font", "abbr", "cite"}
 # A job title after a byline's name, in the languages of the corpus and its neighbours; also
@@ -677,8 +682,7 @@ def _with_lead(paragraphs: list[str], description: str, tree: HtmlElement) -> li
     body = tree.find(".//body")
     if body is None:
         return paragraphs
-    texts = body.xpath(".//*[not(self::script or self::style or self::noscript)]/text()")
-    shown = words in " ".join(_words(" ".join(texts)))
+    shown = words in " ".join(_words(" ".join(_SHOWN_TEXTS(body))))
     return [description, *paragraphs] if shown else paragraphs
 
 

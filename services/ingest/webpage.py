@@ -8,6 +8,7 @@ the publication time (not only the day), the canonical link and the page's langu
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import json
@@ -1495,6 +1496,7 @@ def _title(
     is trafilatura's pick: a meta title (og:title...), else the JSON-LD headline, a lone
     <h1>, the <title> tag."""
 
+    @functools.cache  # the same few titles, asked for by several rules
     def bare(title: str) -> str:
         return strip_site_name(
             clean_line(title), site_names, qualified=qualified, sections=suffixes

@@ -1025,7 +1025,7 @@ def _microdata_authors(tree: HtmlElement) -> list[str]:
             break
         named = next(iter(_ITEM_NAME(element)), element)
         value = named.get("content") or _text_up_to(named, _BYLINE_MAX_CHARS) or ""
-        found = split_names(_BYLINE_PREFIX.sub("", value))
+        found = split_names(value)  # "By Jane Doe" too
         if found and all(_name_shaped(n) or n.lower() in _AGENCIES for n in found):
             owner = item
             names.extend(found)

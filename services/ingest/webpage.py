@@ -1574,7 +1574,7 @@ def _headline_below(tree: HtmlElement, h1: str, stated: list[str]) -> str:
     without the site's name) and an <h2> or <h3> reads as one of them: then that heading."""
 
     def words(text: str) -> set[str]:  # not "and", "the": they say nothing of the topic
-        return {w for w in _WORD.findall(clean_line(text).casefold()) if len(w) > 3}
+        return {w for w in _title_words(text) if len(w) > 3}
 
     stated_words = words(" ".join(stated))
     if not stated_words or stated_words & words(h1):
@@ -1591,15 +1591,19 @@ def _headline_below(tree: HtmlElement, h1: str, stated: list[str]) -> str:
 def _headline_h1(headings: list[HtmlElement], stated: tuple[str | None, ...]) -> HtmlElement:
     """Of several <h1>s (a menu's, the site's, the headline), the one that shares the most
     words with the page's `stated` titles, at least half of its own; else the first."""
-    text = " ".join(t for t in stated if t)
-    stated_words = set(_WORD.findall(clean_line(text).casefold()))  # soft hyphens gone
+    stated_words = _title_words(" ".join(t for t in stated if t))
     best, best_shared = headings[0], 0
     for heading in headings:
-        words = set(_WORD.findall(clean_line(heading.text_content()).casefold()))
+        words = _title_words(heading.text_content())
         shared = len(words & stated_words)
         if shared > best_shared and 2 * shared >= len(words):
             best, best_shared = heading, shared
     return best
+
+
+def _title_words(text: str) -> set[str]:
+    """A title's words, case aside and soft hyphens gone (clean_line drops them)."""
+    return set(_WORD.findall(clean_line(text).casefold()))
 
 
 def _h1_parts(heading: HtmlElement) -> list[str]:

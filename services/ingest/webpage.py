@@ -152,14 +152,17 @@ _TEXT_CREDITS = {"written", "words", "story", "reporting"}
 _LIST_MARKS = " ,;|/\u00b7\u2013\u2014-"
 # Where a date starts after a byline's names: "Nathan Willis March 25, 2015", "Joe Wee
 # Monday, February 12", "Jane Doe 12.03.2021", "Jane Doe Updated 3 hours ago", "Jane Doe
-# Stand: 12.03.2021". A month needs a number after it ("Theresa May" is a name), but a few
-# months no one is named after also end one ("Nathan Willis March" of a byline whose
+# Stand: 12.03.2021". A month needs a number after it ("Theresa May" is a name), but the
+# months no one is named after also end one alone ("Nathan Willis March" of a byline whose
 # numbers were dropped).
+_UNNAMED_MONTHS = (
+    r"(?:january|february|march|september|october|november|december|januar|februar|märz"
+    r"|oktober|dezember)"
+)
 _DATE_AFTER_NAMES = re.compile(
     rf"\s+(?:(?:on|am|le|el|il|den|op)\s+)?(?:{_WEEKDAYS}\b|{_MONTHS}\.?\s*\d|\d"
     r"|(?:updated|published|posted|aktualisiert|veröffentlicht|stand|publié|actualizado)\b"
-    r"|(?:january|february|march|september|october|november|december|januar|februar|märz"
-    r"|oktober|dezember)\s*$)",
+    rf"|{_UNNAMED_MONTHS}\s*$)",
     re.IGNORECASE,
 )
 # A byline on a line of its own: a "by" word in the corpus's and neighbouring languages, then

@@ -64,6 +64,10 @@ def parse_date(value: str | date | None, *, now: datetime | None = None) -> date
         except (ValueError, OverflowError, TypeError):
             return None
     parsed = as_utc(parsed)
+    try:
+        parsed.utcoffset()
+    except ValueError:  # an offset of a day or more ("+2500"): no zone on Earth
+        return None
     if parsed > (now or datetime.now(UTC)) or parsed < _EARLIEST:
         return None
     if parsed.astimezone(UTC).date() == _EPOCH_DAY:

@@ -84,6 +84,18 @@ def test_dates_in_the_future_are_dropped() -> None:
     assert parse_date(tomorrow) is None
 
 
-@pytest.mark.parametrize("value", ["", None, "not a date", "0001-01-01", "1970-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        None,
+        "not a date",
+        "0001-01-01",
+        "1970-01-01T00:00:00Z",
+        # Offsets of a day or more, seen on a live page ("-6890"): no zone has them.
+        "2024-03-07T16:09:04-6890",
+        "Mon, 01 Jan 2020 10:00:00 +2500",
+    ],
+)
 def test_unusable_dates_are_none(value: str | None) -> None:
     assert parse_date(value) is None

@@ -98,4 +98,7 @@ def test_what_the_submitter_states_wins_over_what_extraction_found() -> None:
         "en",
         datetime(2025, 8, 1, tzinfo=UTC),
     )
+    # An offset of a day or more, as a metadata file may state it, is no date either.
+    impossible = found.with_submitted(title=None, published_at="2025-08-15T09:30+2500", language="")
+    assert impossible.published_at == datetime(2025, 8, 1, tzinfo=UTC)
     assert found.title == "Found title", "the extraction itself is left as it was"

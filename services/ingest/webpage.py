@@ -346,6 +346,9 @@ _SOURCE_LIST_MAX = 3  # paragraphs from the end
 _CAPTION_MIN_WORDS = 4  # "Foto", "Bild 1" as alt text say nothing about a paragraph
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?=$|[-_])")
 _FRAGMENT = re.compile(r"<(?:html|body)[\s>]", re.IGNORECASE)
+# libxml2 reads nothing after `</html>`; browsers read on. Some templates close the document
+# before its <body> ("</head></html><body>..."), so the end tag goes and the text stays.
+_DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -1717,6 +1720,7 @@ def extract_html(
     content: str, *, url: str | None = None, options: HtmlOptions = DEFAULT_OPTIONS
 ) -> Extracted:
     content = bound_html(content)  # before any parser: extraction time linear in the size
+    content = _DOCUMENT_END.sub("", content)
     if not _FRAGMENT.search(content[:5000]):
         content = f"<html><body><article>{content}</article></body></html>"  # a bare fragment
     tree = load_html(content)

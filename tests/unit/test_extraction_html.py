@@ -997,3 +997,12 @@ def test_a_page_with_no_date_in_its_markup_takes_the_one_its_text_states() -> No
 def test_a_bare_year_in_the_text_is_no_publication_date() -> None:
     page = _page("<title>Budget agreed</title>", "<footer>© 2019 Valley Gazette</footer>")
     assert extract(page, "html").published_at is None
+
+
+def test_a_document_closed_before_its_body_keeps_the_body() -> None:
+    # A template that writes "</head></html>" and then the <body>: browsers show the body,
+    # libxml2 would have read nothing after "</html>".
+    page = _page("<title>Budget agreed</title>").replace("</head>", "</head></html>", 1)
+    got = extract(page, "html")
+    assert got.title == "Budget agreed"
+    assert got.body.startswith("The council met on Tuesday")

@@ -17,7 +17,7 @@ import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -41,6 +41,10 @@ _DATE_PARAMS = {
     "original_date": True,
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
 }
+# A moment with its zone, as pages write it in their data and markup ("...T23:30:59-06:00").
+_ZONED_MOMENT = re.compile(
+    r"(?<![\d.])\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+-]\d{2}:?\d{2}(?![\d:])"
+)
 _PUBLISHED_META = (
     "article:published_time",
     "og:article:published_time",
@@ -68,7 +72,7 @@ _AUTHOR_PAGE_LABEL = (
 # "Autor:"; without one, "Text Messages Show..." would be a byline).
 _BYLINE_WORD = (
     rf"(?:(?:{_AUTHOR_PAGE_LABEL}|by|von|par|por|di|door|av|af|written\ by|story\ by|words\ by"
-    r"|text\ von|text\ by"
+    r"|text\ von|text\ by|geschrieben\ von|verfasst\ von|erstellt\ von"
     r"|écrit\ par|escrito\ por|scritto\ da|geschreven\ door|skrevet\ af|skrevet\ av)\s*:?"
     r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
 )
@@ -192,8 +196,13 @@ _BYLINE_DATE = (
     rf"(?:\s*[,|\u00b7\u2013\u2014\-]?(?:\s+{_DATE_NAME})*+\s+{_DATE_NUMBER}"
     rf"(?:\s+(?:{_DATE_NUMBER}|{_DATE_NAME}))*+)?"
 )
+# ... or the date first, as blog themes write it ("Posted on September 21, 2020 by Jane Doe").
+_POSTED_ON = (
+    r"(?:(?:posted|published|veröffentlicht|publié|publicado|pubblicato)"
+    rf"(?:\s+(?:{_DATE_NAME}|{_DATE_NUMBER}))++\s+)?"
+)
 _BYLINE = re.compile(
-    rf"^{_BYLINE_WORD}\s+({_NAMES}){_BYLINE_DATE}"
+    rf"^{_POSTED_ON}{_BYLINE_WORD}\s+({_NAMES}){_BYLINE_DATE}"
     rf"(?:\s*[,;|/\u00b7\u2013\-]?\s*{_CREDITED}\s*(?::|von|by|de|di)\s+\S.*)?\s*$",
     re.IGNORECASE,
 )
@@ -204,8 +213,11 @@ _ORGANISATION_AFTER_NAME = re.compile(r"\s+(?:The|for|For|für)\s+(?=\w)")
 _REPORTED_IN = re.compile(
     r"\s+in\s+[A-Z\u00c0-\u00de][\w'\u2019.\-]*(?:\s+[A-Z\u00c0-\u00de][\w'\u2019.\-]*){0,2}$"
 )
+# (The class in other languages too: "auteurs", "autor", "autore". <address>: HTML's element
+# for the contact details of an article's author.)
 _BYLINE_ELEMENTS = etree.XPath(
     "//body//*[contains(@class, 'author') or contains(@class, 'byline')"
+    " or contains(@class, 'auteur') or contains(@class, 'autor') or self::address"
     " or @itemprop='author' or @rel='author']"
 )
 # A byline inside a link, an article card within the article or a box of related articles
@@ -518,6 +530,10 @@ class HtmlOptions:
     # 28.04.2023") when no structured date exists, before htmldate's guess from the text
     # (which takes the first date it sees, often a teaser's): dates +1/-0.
     dates_from_title: bool = True
+    # A publication moment stated in UTC ("2023-11-09T05:30:59Z") is given in the zone the page
+    # writes the same moment in elsewhere ("2023-11-08T23:30:59-06:00"), so its day is the one
+    # its readers see: dates +4/-0 on unseen sites, +0/-0 on fundus-dev.
+    page_zone: bool = True
     # A page with no date in its markup: htmldate's search of its text and URL ("Veröffentlicht
     # am 29.10.2021", ".../2019/01/01/..."), but not a 1 January it finds, most often a bare
     # year (a copyright line): dates +0/-0 on fundus-dev (every page has a structured date),
@@ -1640,10 +1656,15 @@ def _date_in_title(tree: HtmlElement) -> str | None:
 
 
 def _published_at(
-    tree: HtmlElement, linked: _LinkedData, fallback: str | None, options: HtmlOptions
+    tree: HtmlElement,
+    page: str,
+    linked: _LinkedData,
+    fallback: str | None,
+    options: HtmlOptions,
 ) -> datetime | None:
     """The first parseable of: JSON-LD, meta tags, microdata, a date part of the title,
-    htmldate's finding (from the text too: HtmlOptions.dates_from_text)."""
+    htmldate's finding (from the text too: HtmlOptions.dates_from_text). A stated moment in
+    UTC takes the page's own zone when the page writes it so too (HtmlOptions.page_zone)."""
     microdata = next(
         (
             el.get("datetime") or el.get("content")
@@ -1652,18 +1673,38 @@ def _published_at(
         ),
         None,
     )
-    for value in (
+    stated = (
         linked.article.get("datePublished"),
         _meta(tree, _PUBLISHED_META),
         microdata,
         _date_in_title(tree) if options.dates_from_title else None,
-    ):
+    )
+    for value in stated:
         if isinstance(value, str) and (parsed := parse_date(value)) is not None:
-            return parsed
+            return _as_the_page_dates_it(parsed, page, stated) if options.page_zone else parsed
     found = parse_date(fallback) if fallback else None
     if found is not None and options.dates_from_text and _first_of_year(found):
         return None  # a year alone, read as its first day
     return found
+
+
+def _as_the_page_dates_it(moment: datetime, page: str, stated: Iterable[object]) -> datetime:
+    """A moment stated in UTC, in the zone the page writes the same moment in elsewhere: a
+    story of 23:30 in Minnesota is dated the 8th by its readers, the 9th in UTC."""
+    if moment.utcoffset() != timedelta(0):
+        return moment
+    stated_moments = (parse_date(v) for v in stated if isinstance(v, str))
+    for local in itertools.chain(stated_moments, map(_iso_moment, _ZONED_MOMENT.finditer(page))):
+        if local is not None and local.utcoffset() and local == moment:
+            return local
+    return moment
+
+
+def _iso_moment(match: re.Match[str]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(match.group(0))
+    except ValueError:  # "2023-13-45T..." or an offset of a day or more
+        return None
 
 
 def _first_of_year(moment: datetime) -> bool:
@@ -1820,7 +1861,7 @@ def extract_html(
         body=join_paragraphs(paragraphs),
         headings=headings,
         authors=_dedupe_names(authors),
-        published_at=_published_at(tree, linked, document.date, options),
+        published_at=_published_at(tree, content, linked, document.date, options),
         site_name=site_name,
         canonical_url=canonical_url,
         description=description,

@@ -215,6 +215,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "title-tag-flip": _flipped("title_tag_before_guesses"),
     "title-date-flip": _flipped("dates_from_title"),
     "text-date-flip": _flipped("dates_from_text"),
+    "page-zone-flip": _flipped("page_zone"),
 }
 # The metrics a choice is selected on, one at a time.
 _SELECTED_ON = ("title", "date", "authors", "body_f1")

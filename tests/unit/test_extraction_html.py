@@ -262,6 +262,7 @@ def test_author_strings_are_split_into_names(value: str, names: list[str]) -> No
         # The date after the names.
         ("By Nathan Willis March 25, 2015", ["Nathan Willis"]),
         ("Von Anna Schmidt, 12. M\u00e4rz 2021, 14:05 Uhr", ["Anna Schmidt"]),
+        ("Geschrieben von Anna Schmidt", ["Anna Schmidt"]),
     ],
 )
 def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[str]) -> None:
@@ -1006,3 +1007,51 @@ def test_a_document_closed_before_its_body_keeps_the_body() -> None:
     got = extract(page, "html")
     assert got.title == "Budget agreed"
     assert got.body.startswith("The council met on Tuesday")
+
+
+def test_a_moment_stated_in_utc_takes_the_zone_the_page_writes_it_in() -> None:
+    # The story went up at 23:30 in Minnesota: its readers' day is the 8th, not UTC's 9th.
+    linked = '{"@type": "NewsArticle", "datePublished": "2023-11-09T05:30:59Z"}'
+    page = _page(
+        f'<title>Budget agreed</title><script type="application/ld+json">{linked}</script>',
+        '<time datetime="2023-11-09T06:21:49-06:00">Updated</time>'  # another moment
+        '<time datetime="2023-11-08T23:30:59-06:00">November 8, 2023</time>',
+    )
+    got = extract(page, "html").published_at
+    assert got == datetime(2023, 11, 9, 5, 30, 59, tzinfo=UTC)  # the same moment
+    assert got is not None
+    assert (got.date(), got.utcoffset()) == (datetime(2023, 11, 8).date(), timedelta(hours=-6))
+
+
+def test_a_moment_in_utc_stays_so_when_the_page_writes_no_other_zone_for_it() -> None:
+    linked = '{"@type": "NewsArticle", "datePublished": "2023-11-09T05:30:59Z"}'
+    page = _page(
+        f'<title>Budget agreed</title><script type="application/ld+json">{linked}</script>',
+        '<time datetime="2023-11-08T23:00:00-06:00">Earlier</time>',
+    )
+    got = extract(page, "html").published_at
+    assert got is not None
+    assert (got, got.utcoffset()) == (datetime(2023, 11, 9, 5, 30, 59, tzinfo=UTC), timedelta(0))
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        '<address>By <a href="/people/jd">Jane Doe</a></address>',  # HTML's author contact
+        '<div class="dates_auteurs">par <span class="auteurs">Jane Doe</span>, 21 juin 2018</div>',
+        '<p class="artikel-autor">Von Jane Doe</p>',
+        # The date before the names, as blog themes write it.
+        '<div class="page-meta--author">Posted on September 21, 2020 by Jane Doe</div>',
+        '<div class="post-author">Ver\u00f6ffentlicht am 3. M\u00e4rz 2021 von Jane Doe</div>',
+    ],
+)
+def test_a_byline_element_in_any_language_names_the_author(byline: str) -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (  # the page's data names only the site
+        '<html><head><meta property="og:site_name" content="Valley Gazette">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "author": '
+        '{"@type": "Organization", "name": "Valley Gazette"}}</script></head>'
+        f"<body><article><h1>Budget agreed</h1>{byline}<p>{story}</p><p>{story}</p>"
+        "</article></body></html>"
+    )
+    assert extract(page, "html").authors == ["Jane Doe"]

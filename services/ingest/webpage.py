@@ -176,9 +176,11 @@ _CAPITALISED_WORD = (
     rf"(?!(?:{_CREDITED}|{_WEEKDAYS})\b|{_MONTHS}\.?\s*\d)"
     r"(?-i:[A-Z\u00c0-\u00de](?:[^\W\d_]|['\u2019.\-])+)"
 )
+# ("Par Kab Niang Le 12 mai": "Le" starts the date, not a particle of the name.)
+_DATE_START = r"(?:on|am|le|el|il|den|op)\s+\d"
 _CAPITALISED_NAME = (
     rf"(?:{_CAPITALISED_WORD}"
-    rf"(?:\s+(?:{_CAPITALISED_WORD}|van|von|de|der|den|da|di|le|la|du)){{0,4}})"
+    rf"(?:\s+(?!{_DATE_START})(?:{_CAPITALISED_WORD}|van|von|de|der|den|da|di|le|la|du)){{0,4}})"
 )
 _NAMES = (
     rf"{_CAPITALISED_NAME}(?:\s*(?:,|&|\b(?:and|und|et|y|e|en|og|och)\b)\s*{_CAPITALISED_NAME})*"
@@ -207,6 +209,19 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE_MAX_CHARS = 100
+# Where a byline's text can start: a text node that begins with a "by" word (or the date of
+# "Posted on ... by"), so the page's elements are not read whole one by one; not the label
+# of a link to an author's page or a section ("More from The Sun").
+_BYLINE_START = re.compile(
+    rf"^\s*(?!{_AUTHOR_PAGE_LABEL}\b){_POSTED_ON}{_BYLINE_WORD}(?:\s|$)", re.IGNORECASE
+)
+# A text node's element and those above it that may hold the rest of the byline's text.
+_BYLINE_START_LEVELS = 3
+# The text below the headline, where an article's byline sits, up to this many characters.
+_BELOW_HEADLINE = etree.XPath(
+    "(//body//h1)[1]/following::text()[not(parent::script or parent::style or parent::noscript)]"
+)
+_BELOW_HEADLINE_CHARS = 2000
 _ORGANISATION_AFTER_NAME = re.compile(r"\s+(?:The|for|For|für)\s+(?=\w)")
 # "... in Valencia", "... in New York": the place of a byline's dateline, one to three
 # capitalised words at its end.
@@ -480,6 +495,12 @@ class HtmlOptions:
     # ("von Jane Roe" on a related article's card): authors +0/-0 (hidden +0/-0: a wrong
     # name becomes none).
     no_teaser_authors: bool = True
+    # ... and when no byline element reads as one, the first short element below the headline
+    # that reads as a byline whole, whatever its class ('<em>Von Leonora Holling</em>', '<a>Par
+    # Matthieu Hy</a>'), naming people or agencies, not a teaser's: authors +8/-0 on unseen
+    # sites; on fundus-dev +0/-1, the page whose reference counts its dateline's place
+    # ("Nairobi") among the authors, which drop_byline_places rejects by design.
+    bylines_anywhere: bool = True
     # When the page's JSON-LD names no person but the publisher (or nobody), the byline's
     # links to its authors' own pages ("/autoren/jane-doe/") name them, before trafilatura's
     # meta and byline reading: authors +1/-0 (+10/-0 with JSON-LD authors hidden, the bench's
@@ -938,6 +959,35 @@ def _byline_in_markup(
         names = split_names(text) if agencies_alone else []
         if names and all(n.lower() in _AGENCIES for n in names):
             return names
+    return []
+
+
+def _byline_anywhere(tree: HtmlElement, without_places: bool = True) -> list[str]:
+    """The names of people (or agencies) in the first short element below the headline,
+    whatever its class, whose text reads as a byline whole ("Von Leonora Holling", "Par
+    Matthieu Hy"); not a teaser's."""
+    read = 0
+    for text in _BELOW_HEADLINE(tree):
+        read += len(text.strip())
+        if read > _BELOW_HEADLINE_CHARS:
+            break
+        if not _BYLINE_START.match(text):
+            continue
+        element = text.getparent()
+        if text.is_tail:
+            element = element.getparent()
+        for _ in range(_BYLINE_START_LEVELS):
+            if element is None or _TEASER_BYLINE(element):
+                break
+            line = _text_up_to(element, _BYLINE_MAX_CHARS)
+            if line is None:
+                break
+            if match := _BYLINE.match(line):
+                names = split_names(match.group(1))
+                names = _without_places(names) if without_places else names
+                people = all(_name_shaped(n) or n.lower() in _AGENCIES for n in names)
+                return names if names and people else []
+            element = element.getparent()
     return []
 
 
@@ -1806,12 +1856,15 @@ def extract_html(
         authors = _scholarly_authors(tree)
 
     def byline_in_markup() -> list[str]:
-        return _byline_in_markup(
+        in_elements = _byline_in_markup(
             tree,
             options.skip_teaser_bylines,
             options.drop_byline_places,
             options.agency_bylines_in_markup,
         )
+        if in_elements or not options.bylines_anywhere:
+            return in_elements
+        return _byline_anywhere(tree, options.drop_byline_places)
 
     in_markup = options.bylines_in_markup
     if in_markup and options.markup_bylines_first and _only_the_site(authors, site_names):

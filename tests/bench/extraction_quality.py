@@ -216,6 +216,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "title-date-flip": _flipped("dates_from_title"),
     "text-date-flip": _flipped("dates_from_text"),
     "page-zone-flip": _flipped("page_zone"),
+    "bylines-anywhere-flip": _flipped("bylines_anywhere"),
 }
 # The metrics a choice is selected on, one at a time.
 _SELECTED_ON = ("title", "date", "authors", "body_f1")

@@ -263,6 +263,7 @@ def test_author_strings_are_split_into_names(value: str, names: list[str]) -> No
         ("By Nathan Willis March 25, 2015", ["Nathan Willis"]),
         ("Von Anna Schmidt, 12. M\u00e4rz 2021, 14:05 Uhr", ["Anna Schmidt"]),
         ("Geschrieben von Anna Schmidt", ["Anna Schmidt"]),
+        ("Par Kab Niang le 12 mai 2022", ["Kab Niang"]),  # "le" starts the date
     ],
 )
 def test_a_byline_line_leaves_the_body_for_the_authors(line: str, names: list[str]) -> None:
@@ -1055,3 +1056,43 @@ def test_a_byline_element_in_any_language_names_the_author(byline: str) -> None:
         "</article></body></html>"
     )
     assert extract(page, "html").authors == ["Jane Doe"]
+
+
+def _site_only_page(below_headline: str) -> str:
+    """An article whose data names only the site as its author."""
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    return (
+        '<html><head><meta property="og:site_name" content="Valley Gazette">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "author": '
+        '{"@type": "Organization", "name": "Valley Gazette"}}</script></head>'
+        f"<body><header><a href='/more'>More from Valley Gazette</a></header><article>"
+        f"<h1>Budget agreed</h1>{below_headline}<p>{story}</p><p>{story}</p>"
+        "</article></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "<p><em>Von Leonora Holling</em></p>",
+        '<div class="meta"><a href="/people/jd">Par Jane Doe</a> | 12 mai 2022</div>',
+        "<span class='hero__meta-label'>by <b>Jane Doe</b></span>",
+    ],
+)
+def test_a_byline_of_any_class_below_the_headline_names_the_author(byline: str) -> None:
+    expected = ["Leonora Holling"] if "Leonora" in byline else ["Jane Doe"]
+    assert extract(_site_only_page(byline), "html").authors == expected
+
+
+@pytest.mark.parametrize(
+    "not_a_byline",
+    [
+        "<p><em>Von Sitte und Moral</em></p>",  # words, not a person's names
+        "<p><a href='/author/jd'>More from Jane Doe</a></p>",  # a link to her other articles
+        "<aside class='related'><p>Von Jane Doe</p></aside>",  # a teaser's
+    ],
+)
+def test_a_byline_shaped_text_that_names_no_person_of_the_article_is_no_author(
+    not_a_byline: str,
+) -> None:
+    assert extract(_site_only_page(not_a_byline), "html").authors in ([], ["Valley Gazette"])

@@ -89,12 +89,13 @@ _WEEKDAYS = (
 )
 # Links, e-mail addresses, no letters at all ("1"), a comment form's label ("Name"), a month
 # ("Sep" of "Sep 2"), an author page's label left alone, a follow button, a CMS's
-# placeholder ("No Author"), a comment's heading ("Jane Doe says", which trafilatura may take
-# for the author) and the degrees after a name ("Jane Roe, PhD, RD").
+# placeholder ("No Author") or account ("admin"), a comment's heading ("Jane Doe says",
+# which trafilatura may take for the author) and the degrees after a name ("Jane Roe, PhD").
 _NOT_A_NAME = re.compile(
     r"^(?:https?:|www\.)|@|^[\W\d_]*$|^(?:name|nom|nombre|nome|naam|navn|namn"
     rf"|{_MONTHS}|{_WEEKDAYS})\.?$"
     rf"|^{_AUTHOR_PAGE_LABEL}$|^(?:follow|folgen|no\ author|kein\ autor)$"
+    r"|^(?:wordpress|site|web)?[\s_-]?(?:admin|administrator|webmaster)$"
     r"|\s(?:says|writes|sagt|schreibt)$"  # not "said": Edward Said
     r"|^(?:ph\.?\s?d|m\.?d|mph|msc|bsc|mba|rdn?|rn|cfa|cpa|jd|esq|dds|dvm|facs"
     r"|lcsw|cscs|ibclc|pa-c)\.?$",

@@ -207,6 +207,9 @@ def test_the_site_name_is_stripped_from_titles(title: str, expected: str) -> Non
         # A follow button and a placeholder are no names; a German association keeps its "e. V.".
         ("Jane Doe, Follow", ["Jane Doe"]),
         ("No Author", []),
+        ("admin", []),  # a CMS's account
+        ("wordpressadmin", []),
+        ("Site Admin", []),
         ("Jane Doe says", []),  # a comment's heading: a reader, not the author
         ("Edward Said", ["Edward Said"]),
         ("Deutscher Caritasverband e. V.", ["Deutscher Caritasverband e. V."]),

@@ -43,7 +43,7 @@ _DATE_PARAMS = {
 }
 # A moment with its zone, as pages write it in their data and markup ("...T23:30:59-06:00").
 _ZONED_MOMENT = re.compile(
-    r"(?<![\d.])\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+-]\d{2}:?\d{2}(?![\d:])"
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+-]\d{2}:?\d{2}(?![\d:])"
 )
 _PUBLISHED_META = (
     "article:published_time",
@@ -219,8 +219,11 @@ _BYLINE_START = re.compile(
 # A text node's element and those above it that may hold the rest of the byline's text.
 _BYLINE_START_LEVELS = 3
 # The text below the headline, where an article's byline sits, up to this many characters.
+# (The first text nodes only: an XPath answer is built whole before it is read.)
+_BELOW_HEADLINE_NODES = 400
 _BELOW_HEADLINE = etree.XPath(
     "(//body//h1)[1]/following::text()[not(parent::script or parent::style or parent::noscript)]"
+    f"[position() <= {_BELOW_HEADLINE_NODES}]"
 )
 _BELOW_HEADLINE_CHARS = 2000
 _ORGANISATION_AFTER_NAME = re.compile(r"\s+(?:The|for|For|für)\s+(?=\w)")
@@ -1745,16 +1748,29 @@ def _as_the_page_dates_it(moment: datetime, page: str, stated: Iterable[object])
     if moment.utcoffset() != timedelta(0):
         return moment
     stated_moments = (parse_date(v) for v in stated if isinstance(v, str))
-    for local in itertools.chain(stated_moments, map(_iso_moment, _ZONED_MOMENT.finditer(page))):
+    for local in itertools.chain(stated_moments, _moments_written_around(page, moment)):
         if local is not None and local.utcoffset() and local == moment:
             return local
     return moment
 
 
-def _iso_moment(match: re.Match[str]) -> datetime | None:
+def _moments_written_around(page: str, moment: datetime) -> Iterator[datetime | None]:
+    """The zoned moments the page writes on the moment's day or the days beside it: found by
+    their day's text ("2023-11-08T"), not by reading the whole page with a pattern."""
+    for days in (-1, 0, 1):
+        day = f"{(moment + timedelta(days=days)).date().isoformat()}T"
+        at = page.find(day)
+        while at != -1:
+            written = _ZONED_MOMENT.match(page, at)
+            if written is not None and not page[at - 1 : at].isdigit():
+                yield _iso_moment(written.group(0))
+            at = page.find(day, at + 1)
+
+
+def _iso_moment(text: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(match.group(0))
-    except ValueError:  # "2023-13-45T..." or an offset of a day or more
+        return datetime.fromisoformat(text)
+    except ValueError:  # an offset of a day or more
         return None
 
 

@@ -76,7 +76,9 @@ _BYLINE_WORD = (
     r"|écrit\ par|escrito\ por|scritto\ da|geschreven\ door|skrevet\ af|skrevet\ av)\s*:?"
     r"|(?:text|texte|autor|autorin|author|auteur|autore)\s*:)"
 )
-_BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}\s+", re.IGNORECASE)
+# (After a colon, the name may follow with no space: "Von:Jane Doe".)
+_AFTER_BYLINE_WORD = r"(?:\s+|(?<=:))"
+_BYLINE_PREFIX = re.compile(rf"^{_BYLINE_WORD}{_AFTER_BYLINE_WORD}", re.IGNORECASE)
 # Month and weekday names, in full and short, in English, German and French.
 _MONTHS = (
     r"(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|févr(?:ier)?|mar(?:ch|s)?|märz|apr(?:il)?"
@@ -205,7 +207,7 @@ _POSTED_ON = (
     rf"(?:\s+(?:{_DATE_NAME}|{_DATE_NUMBER}))++\s+)?"
 )
 _BYLINE = re.compile(
-    rf"^{_POSTED_ON}{_BYLINE_WORD}\s+({_NAMES}){_BYLINE_DATE}"
+    rf"^{_POSTED_ON}{_BYLINE_WORD}{_AFTER_BYLINE_WORD}({_NAMES}){_BYLINE_DATE}"
     rf"(?:\s*[,;|/\u00b7\u2013\-]?\s*{_CREDITED}\s*(?::|von|by|de|di)\s+\S.*)?\s*$",
     re.IGNORECASE,
 )
@@ -214,7 +216,7 @@ _BYLINE_MAX_CHARS = 100
 # "Posted on ... by"), so the page's elements are not read whole one by one; not the label
 # of a link to an author's page or a section ("More from The Sun").
 _BYLINE_START = re.compile(
-    rf"^\s*(?!{_AUTHOR_PAGE_LABEL}\b){_POSTED_ON}{_BYLINE_WORD}(?:\s|$)", re.IGNORECASE
+    rf"^\s*(?!{_AUTHOR_PAGE_LABEL}\b){_POSTED_ON}{_BYLINE_WORD}(?:\s|$|(?<=:))", re.IGNORECASE
 )
 # A text node's element and those above it that may hold the rest of the byline's text.
 _BYLINE_START_LEVELS = 3

@@ -266,6 +266,7 @@ def test_author_strings_are_split_into_names(value: str, names: list[str]) -> No
         ("By Nathan Willis March 25, 2015", ["Nathan Willis"]),
         ("Von Anna Schmidt, 12. M\u00e4rz 2021, 14:05 Uhr", ["Anna Schmidt"]),
         ("Geschrieben von Anna Schmidt", ["Anna Schmidt"]),
+        ("Von:Anna Schmidt", ["Anna Schmidt"]),  # no space after the colon
         ("Par Kab Niang le 12 mai 2022", ["Kab Niang"]),  # "le" starts the date
     ],
 )

@@ -251,6 +251,12 @@ _SUBHEADINGS = etree.XPath("//body//*[self::h2 or self::h3]")
 _MICRODATA_AUTHORS = etree.XPath(
     "//body//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]"
 )
+# The formatted name of an author's hCard, not of a comment's author.
+_VCARD_AUTHOR_NAMES = etree.XPath(
+    "//body//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')]"
+    "[ancestor-or-self::*[contains(@class, 'vcard')][contains(@class, 'author')]]"
+    "[not(ancestor-or-self::*[contains(@class, 'comment')])]"
+)
 _ITEM_OF = etree.XPath("ancestor::*[@itemscope][1]")  # the item a property belongs to
 _ITEM_NAME = etree.XPath(".//*[@itemprop='name'][1]")
 # An author label in an element of its own, the names beside it: "Autorin/Autor", "Author:".
@@ -467,6 +473,11 @@ class HtmlOptions:
     # teaser's or a related article's byline: authors +4/-0 on unseen sites, +0/-0 on
     # fundus-dev (linked authors hidden too). The article's own item only: not a comment's.
     microdata_authors: bool = True
+    # ... else its hCard: the "fn" (formatted name) of the post's author card ('<span
+    # class="author vcard"><a class="url fn n">marc</a></span>', WordPress and its themes'
+    # markup), not a comment's, as written (a blog's nickname too): authors +4/-0 on unseen
+    # sites, +0/-0 on fundus-dev (linked authors hidden too).
+    vcard_authors: bool = True
     # A lone <h1> that shares no word with the page's <title> and og:title names a section
     # ("Allergies Health Center") when a heading below it repeats the <title>: that heading
     # is the headline: titles +2/-0 on unseen sites, +0/-0 on fundus-dev (title meta
@@ -1108,6 +1119,17 @@ def _microdata_authors(tree: HtmlElement) -> list[str]:
             owner = item
             names.extend(found)
     return names
+
+
+def _vcard_authors(tree: HtmlElement) -> list[str]:
+    """The names of the first author's hCard that is not a teaser's ("fn" inside "author
+    vcard"): people, agencies or a blog's nickname, as the page writes them."""
+    for element in _VCARD_AUTHOR_NAMES(tree):
+        if _TEASER_BYLINE(element):
+            continue
+        if names := split_names(_text_up_to(element, _BYLINE_MAX_CHARS) or ""):
+            return names
+    return []
 
 
 def _scholarly_authors(tree: HtmlElement) -> list[str]:
@@ -1866,6 +1888,8 @@ def extract_html(
     stated = linked.authors()
     if options.microdata_authors and not stated:
         stated = _microdata_authors(tree)
+    if options.vcard_authors and not stated:
+        stated = _vcard_authors(tree)
     authors = stated
     if options.author_links and _only_the_site(authors, site_names):
         authors = _author_links(tree, options.byline_block_lines) or authors

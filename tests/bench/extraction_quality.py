@@ -217,6 +217,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "text-date-flip": _flipped("dates_from_text"),
     "page-zone-flip": _flipped("page_zone"),
     "bylines-anywhere-flip": _flipped("bylines_anywhere"),
+    "vcard-authors-flip": _flipped("vcard_authors"),
 }
 # The metrics a choice is selected on, one at a time.
 _SELECTED_ON = ("title", "date", "authors", "body_f1")

@@ -1100,3 +1100,28 @@ def test_a_byline_shaped_text_that_names_no_person_of_the_article_is_no_author(
     not_a_byline: str,
 ) -> None:
     assert extract(_site_only_page(not_a_byline), "html").authors in ([], ["Valley Gazette"])
+
+
+def test_the_posts_hcard_names_its_author_as_written_not_a_commenters() -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        "<html><body><article><h1>Budget agreed</h1>"
+        '<div class="entry-meta"><span class="byline"><span class="author vcard">'
+        '<a class="url fn n" href="/author/murdelta/">marc</a></span></span></div>'
+        f"<p>{story}</p><p>{story}</p></article>"
+        '<ol class="comments"><li class="comment"><div class="comment-author vcard">'
+        '<cite class="fn">Jane Reader</cite> says:</div><p>Nice.</p></li></ol>'
+        "</body></html>"
+    )
+    assert extract(page, "html").authors == ["marc"]
+
+
+def test_a_commenters_hcard_alone_names_no_author() -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        f"<html><body><article><h1>Budget agreed</h1><p>{story}</p><p>{story}</p></article>"
+        '<ol class="comments"><li class="comment"><div class="comment-author vcard">'
+        '<cite class="fn">Jane Reader</cite> says:</div><p>Nice.</p></li></ol>'
+        "</body></html>"
+    )
+    assert extract(page, "html").authors == []

@@ -35,6 +35,11 @@ default figure says little about the rules a site without JSON-LD authors relies
 does the same for titles: the JSON-LD headline and the og:title / twitter:title tags removed,
 the <title> tag (with its site name and section) and the <h1> left, as on a site that has
 no social or search markup.
+
+    .venv/bin/python tests/bench/extraction_quality.py CORPUS --hide-date-meta [--variants ...]
+
+and for dates: the JSON-LD datePublished, the publication-date meta tags and microdata
+removed, the page's text and <time> elements left (every fundus-dev page states its date).
 """
 
 from __future__ import annotations
@@ -218,6 +223,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "page-zone-flip": _flipped("page_zone"),
     "bylines-anywhere-flip": _flipped("bylines_anywhere"),
     "vcard-authors-flip": _flipped("vcard_authors"),
+    "date-below-headline-flip": _flipped("date_below_headline"),
 }
 # The metrics a choice is selected on, one at a time.
 _SELECTED_ON = ("title", "date", "authors", "body_f1")
@@ -231,10 +237,20 @@ _JSON_LD = re.compile(
 _HIDDEN_KEYS = {
     "authors": ("author", "creator"),
     "titles": ("headline", "alternativeHeadline"),
+    "dates": ("datePublished", "dateCreated", "uploadDate"),
 }
 _TITLE_META = re.compile(
     r"<meta\b[^>]*\b(?:property|name)\s*=\s*[\"']?(?:og|twitter):title\b[^>]*>", re.IGNORECASE
 )
+# The meta tags and microdata a page states its publication date in (the page's text and its
+# <time> elements stay: what a reader sees).
+_DATE_META = re.compile(
+    r"<meta\b[^>]*\b(?:property|name|itemprop)\s*=\s*[\"']?(?:article:published_time"
+    r"|og:article:published_time|datepublished|date|dc\.date|dc\.date\.issued|dcterms\.date"
+    r"|parsely-pub-date|sailthru\.date|pubdate)[\"'\s>][^>]*>",
+    re.IGNORECASE,
+)
+_DATE_ITEMPROP = re.compile(r"\bitemprop\s*=\s*[\"']?datePublished\b[\"']?", re.IGNORECASE)
 
 
 def _without_keys(value: Any, keys: tuple[str, ...]) -> Any:
@@ -248,7 +264,8 @@ def _without_keys(value: Any, keys: tuple[str, ...]) -> Any:
 def hide_metadata(page_html: str, hidden: frozenset[str]) -> str:
     """The page as a site without some machine-readable metadata publishes it, the rest
     unchanged: "authors" drops JSON-LD author/creator, "titles" the JSON-LD headline and the
-    og:title / twitter:title tags. What the rules read off the page itself is worth there."""
+    og:title / twitter:title tags, "dates" the JSON-LD, meta tag and microdata publication
+    dates. What the rules read off the page itself is worth there."""
     keys = tuple(k for what in sorted(hidden) for k in _HIDDEN_KEYS[what])
     if not keys:
         return page_html
@@ -261,7 +278,11 @@ def hide_metadata(page_html: str, hidden: frozenset[str]) -> str:
         return match.group(1) + json.dumps(_without_keys(data, keys)) + match.group(3)
 
     page_html = _JSON_LD.sub(rewrite, page_html)
-    return _TITLE_META.sub("", page_html) if "titles" in hidden else page_html
+    if "titles" in hidden:
+        page_html = _TITLE_META.sub("", page_html)
+    if "dates" in hidden:
+        page_html = _DATE_ITEMPROP.sub("", _DATE_META.sub("", page_html))
+    return page_html
 
 
 def score_page(
@@ -467,10 +488,19 @@ def main() -> int:
         action="store_true",
         help="drop the JSON-LD headline and og:title/twitter:title first (<title>, <h1> left)",
     )
+    parser.add_argument(
+        "--hide-date-meta",
+        action="store_true",
+        help="drop the JSON-LD, meta tag and microdata publication dates first (text left)",
+    )
     args = parser.parse_args()
     hidden = frozenset(
         what
-        for what, flag in (("authors", args.hide_linked_authors), ("titles", args.hide_title_meta))
+        for what, flag in (
+            ("authors", args.hide_linked_authors),
+            ("titles", args.hide_title_meta),
+            ("dates", args.hide_date_meta),
+        )
         if flag
     )
     if args.plain_text:

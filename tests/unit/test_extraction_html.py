@@ -1125,3 +1125,16 @@ def test_a_commenters_hcard_alone_names_no_author() -> None:
         "</body></html>"
     )
     assert extract(page, "html").authors == []
+
+
+def test_a_page_without_a_date_in_its_data_is_dated_by_the_date_below_its_headline() -> None:
+    story = "The council met on Tuesday and agreed the budget after a long debate. " * 3
+    page = (
+        "<html><head><title>Budget agreed</title></head><body>"
+        '<div class="news-list"><p>Roads reopen <span class="date">12.02.2020</span></p></div>'
+        "<article><h1>Budget agreed</h1><p>05.02.2020 - Redaktion: Jane Doe</p>"
+        f"<p>{story}</p><p>{story}</p></article></body></html>"
+    )
+    got = extract(page, "html").published_at
+    assert got is not None
+    assert got.date() == datetime(2020, 2, 5).date()

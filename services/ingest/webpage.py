@@ -995,11 +995,7 @@ def _byline_anywhere(tree: HtmlElement, without_places: bool = True) -> list[str
     """The names of people (or agencies) in the first short element below the headline,
     whatever its class, whose text reads as a byline whole ("Von Leonora Holling", "Par
     Matthieu Hy"); not a teaser's."""
-    read = 0
-    for text in _BELOW_HEADLINE(tree):
-        read += len(text.strip())
-        if read > _BELOW_HEADLINE_CHARS:
-            break
+    for text in _texts_below_headline(tree):
         if not _BYLINE_START.match(text):
             continue
         element = text.getparent()
@@ -1018,6 +1014,17 @@ def _byline_anywhere(tree: HtmlElement, without_places: bool = True) -> list[str
                 return names if names and people else []
             element = element.getparent()
     return []
+
+
+def _texts_below_headline(tree: HtmlElement) -> Iterator[Any]:
+    """The shown text nodes below the page's first <h1> (lxml's strings, which know their
+    element), up to _BELOW_HEADLINE_CHARS of text: where a byline and a date line sit."""
+    read = 0
+    for text in _BELOW_HEADLINE(tree):
+        read += len(text.strip())
+        if read > _BELOW_HEADLINE_CHARS:
+            return
+        yield text
 
 
 def _not_only_teasers(names: list[str], tree: HtmlElement) -> list[str]:
@@ -1785,12 +1792,8 @@ def _date_below_headline(tree: HtmlElement) -> datetime | None:
     """The first date written below the headline, where pages show when they were published
     ("05.02.2020 - Redaktion: ...", "19. November 2021"): a short text that htmldate reads
     as a whole date, in any of its languages and formats."""
-    read = 0
-    for text in _BELOW_HEADLINE(tree):
+    for text in _texts_below_headline(tree):
         line = text.strip()
-        read += len(line)
-        if read > _BELOW_HEADLINE_CHARS:
-            break
         if _DATE_TEXT_MIN_CHARS <= len(line) <= _DATE_TEXT_MAX_CHARS and (
             day := try_date_expr(line, "%Y-%m-%d", False, _EARLIEST_DAY, datetime.now())
         ):

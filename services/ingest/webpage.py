@@ -46,7 +46,8 @@ _DATE_PARAMS = {
 _ZONED_MOMENT = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+-]\d{2}:?\d{2}(?![\d:])"
 )
-_PUBLISHED_META = (
+# (Public: the extraction bench hides them to score the dates a page shows.)
+PUBLISHED_META = (
     "article:published_time",
     "og:article:published_time",
     "datepublished",
@@ -1773,7 +1774,7 @@ def _published_at(
     )
     stated = (
         linked.article.get("datePublished"),
-        _meta(tree, _PUBLISHED_META),
+        _meta(tree, PUBLISHED_META),
         microdata,
         _date_in_title(tree) if options.dates_from_title else None,
     )

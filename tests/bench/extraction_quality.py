@@ -63,7 +63,7 @@ from typing import Any
 
 from services.ingest.extracted import Extracted
 from services.ingest.extraction import extract
-from services.ingest.webpage import DEFAULT_OPTIONS, HtmlOptions, extract_html
+from services.ingest.webpage import DEFAULT_OPTIONS, PUBLISHED_META, HtmlOptions, extract_html
 
 _PAGE = re.compile(r"^(?P<publisher>.+)_\d{4}_\d{2}_\d{2}\.html\.gz$")
 _WORDS = re.compile(r"\w+")
@@ -245,9 +245,8 @@ _TITLE_META = re.compile(
 # The meta tags and microdata a page states its publication date in (the page's text and its
 # <time> elements stay: what a reader sees).
 _DATE_META = re.compile(
-    r"<meta\b[^>]*\b(?:property|name|itemprop)\s*=\s*[\"']?(?:article:published_time"
-    r"|og:article:published_time|datepublished|date|dc\.date|dc\.date\.issued|dcterms\.date"
-    r"|parsely-pub-date|sailthru\.date|pubdate)[\"'\s>][^>]*>",
+    r"<meta\b[^>]*\b(?:property|name|itemprop)\s*=\s*[\"']?"
+    rf"(?:{'|'.join(map(re.escape, PUBLISHED_META))})[\"'\s>][^>]*>",
     re.IGNORECASE,
 )
 _DATE_ITEMPROP = re.compile(r"\bitemprop\s*=\s*[\"']?datePublished\b[\"']?", re.IGNORECASE)

@@ -419,6 +419,10 @@ class HtmlOptions:
     # extraction_unseen.py) +20/-8 pages, snippet F1 0.898 -> 0.904, where `fast=False` on
     # every page gets 0.906 for 11% more CPU on all of them.
     fallbacks_for_short_text: bool = True
+    # Tables are the article's text: a data table row by row, cells apart ("1947 | Repeat
+    # Performance"), and a layout table (an old site's article inside a cell) paragraph by
+    # paragraph; without them trafilatura drops every table, and the article with a layout one.
+    tables: bool = True
     # trafilatura's precision mode off: body F1 +16/-5, titles, dates and authors +1/-0 each.
     favor_precision: bool = False
     # Our share-bar / teaser / sign-up / credits / time-stamp line filter (boilerplate.py),
@@ -618,19 +622,38 @@ class HtmlOptions:
 
 
 DEFAULT_OPTIONS = HtmlOptions()
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_BLOCK_TAGS = frozenset({"p", "head", "list", "table", "quote", "div"})
 
 
 def _text_of(element: etree._Element) -> str:
-    """An element's text with <lb/> as a line break."""
+    """An element's text, <lb/> and each paragraph inside it ("<item><p>...", as blogs write
+    their lists) on lines of their own; without the headings inside it, and an item without
+    the list inside it (`_blocks` walks every item of a list, nested ones too)."""
+    left_out = ("head", "list") if element.tag == "item" else ("head",)
     parts: list[str] = []
-    for node in element.iter():
+
+    def add(node: etree._Element) -> None:
         if node.tag == "lb":
             parts.append("\n")
-        elif node is element or node.tag not in ("p", "head", "list"):
+        elif node is element or node.tag not in left_out:
+            line = node is not element and node.tag == "p"
+            parts.append("\n" if line else "")
             parts.append(node.text or "")
+            for child in node:
+                add(child)
+            parts.append("\n" if line else "")
         if node is not element:
             parts.append(node.tail or "")
-    return "\n".join(clean_line(line) for line in "".join(parts).split("\n")).strip()
+
+    add(element)
+    return _lines("".join(parts))
+
+
+def _lines(text: str) -> str:
+    """`text` line by line clean, two paragraphs in a row one blank line apart."""
+    lines = "\n".join(clean_line(line) for line in text.split("\n")).strip()
+    return _BLANK_RUNS.sub("\n\n", lines)
 
 
 def _drop_link_lists(tree: HtmlElement) -> None:
@@ -648,10 +671,11 @@ def _link_share(element: HtmlElement) -> float:
     return linked / total if total else 0.0
 
 
-def _blocks(body: etree._Element) -> list[tuple[str, str]]:
-    """("p" or "head", text) for each block of trafilatura's output, in document order."""
+def _blocks(elements: Iterable[etree._Element]) -> list[tuple[str, str]]:
+    """("p" or "head", text) for each block of trafilatura's output (an element's children),
+    in document order."""
     blocks: list[tuple[str, str]] = []
-    for element in body:
+    for element in elements:
         tag = element.tag
         if tag == "head":
             blocks.append(("head", clean_line("".join(element.itertext()))))
@@ -660,9 +684,43 @@ def _blocks(body: etree._Element) -> list[tuple[str, str]]:
             blocks.append(("p", "\n".join(i for i in items if i)))
         elif tag in ("quote", "div", "section") and len(element):
             blocks.extend(_blocks(element))
-        elif tag not in ("table", "graphic"):
+        elif tag == "table":
+            blocks.extend(_table_blocks(element))
+        elif tag != "graphic":
             blocks.append(("p", _text_of(element)))
     return [(kind, text) for kind, text in blocks if text]
+
+
+def _table_blocks(table: etree._Element) -> list[tuple[str, str]]:
+    """A data table as one block, a row a line with its cells apart ("1947 | Repeat
+    Performance"); a layout table, whose cells hold paragraphs, block by block."""
+    rows = table.findall("row")
+    cells = [cell for row in rows for cell in row.findall("cell")]  # a table inside: _blocks
+    if any(child.tag in _BLOCK_TAGS for cell in cells for child in cell):
+        return [block for cell in cells for block in _cell_blocks(cell)]
+    lines = (" | ".join(filter(None, map(_cell_line, row.findall("cell")))) for row in rows)
+    return [("p", "\n".join(line for line in lines if line))]
+
+
+def _cell_line(cell: etree._Element) -> str:
+    return " ".join(_text_of(cell).split())
+
+
+def _cell_blocks(cell: etree._Element) -> list[tuple[str, str]]:
+    """A layout table's cell block by block, the text between its blocks a paragraph of its
+    own ("Intro<p>First</p>Between<p>Second</p>")."""
+    blocks: list[tuple[str, str]] = []
+    run = [cell.text or ""]
+    for child in cell:
+        if child.tag in _BLOCK_TAGS:
+            blocks.append(("p", _lines("".join(run))))
+            blocks.extend(_blocks([child]))
+            run = []
+        else:
+            run.append("\n" if child.tag == "lb" else _text_of(child))
+        run.append(child.tail or "")
+    blocks.append(("p", _lines("".join(run))))
+    return blocks
 
 
 def _article_parts(
@@ -1879,7 +1937,7 @@ def _trafilatura(
         favor_precision=options.favor_precision,
         with_metadata=with_metadata,
         include_comments=False,
-        include_tables=False,
+        include_tables=options.tables,
         date_extraction_params={**_DATE_PARAMS, "extensive_search": options.dates_from_text},
     )
 

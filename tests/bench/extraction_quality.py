@@ -224,6 +224,7 @@ VARIANTS: dict[str, HtmlOptions] = {
     "bylines-anywhere-flip": _flipped("bylines_anywhere"),
     "vcard-authors-flip": _flipped("vcard_authors"),
     "date-below-headline-flip": _flipped("date_below_headline"),
+    "tables-flip": _flipped("tables"),
 }
 # The metrics a choice is selected on, one at a time.
 _SELECTED_ON = ("title", "date", "authors", "body_f1")

@@ -1138,3 +1138,58 @@ def test_a_page_without_a_date_in_its_data_is_dated_by_the_date_below_its_headli
     got = extract(page, "html").published_at
     assert got is not None
     assert got.date() == datetime(2020, 2, 5).date()
+
+
+_LEAD = (
+    "The harbour authority published its yearly figures on Monday, and the port handled more"
+    " containers than in any year since it opened, despite two storms in the winter months."
+)
+
+
+def _article_page(article: str) -> str:
+    return (
+        "<html><head><title>Port figures</title></head><body><nav><a href='/'>Home</a>"
+        f"<a href='/news'>News</a></nav><article><h1>Port figures</h1><p>{_LEAD}</p>{article}"
+        "</article><footer>All rights reserved</footer></body></html>"
+    )
+
+
+def test_a_list_whose_items_are_paragraphs_keeps_their_text() -> None:
+    items = [
+        "Container traffic grew by a tenth, most of it from the new eastern terminal's cranes.",
+        "Passenger ferries carried fewer people, as the northern route was closed for repairs.",
+    ]
+    nested = "Two of the cranes were delivered late, after the supplier's own yard had flooded."
+    page = _article_page(
+        f"<ol><li><p>{items[0]}</p></li><li><p>{items[1]}</p>"
+        f"<ul><li><p>{nested}</p></li><li><p>{nested.replace('Two', 'Three')}</p></li></ul>"
+        "</li></ol>"
+    )
+    body = extract(page, "html").body
+    for text in [*items, nested]:
+        assert body.count(text) == 1  # a nested list's item once, not again in its parent's
+
+
+def test_a_data_table_in_the_article_is_read_row_by_row_with_its_cells_apart() -> None:
+    rows = [("Terminal", "Containers"), ("East", "412,000"), ("West", "288,500")]
+    table = "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
+    got = extract(_article_page(f"<table>{table}</table><p>{_LEAD}</p>"), "html")
+    assert "Terminal | Containers\nEast | 412,000\nWest | 288,500" in got.body
+    without = replace(webpage.DEFAULT_OPTIONS, tables=False)
+    page = _article_page(f"<table>{table}</table><p>{_LEAD}</p>")
+    assert "412,000" not in webpage.extract_html(page, options=without).body
+
+
+def test_an_article_laid_out_in_a_table_is_read_paragraph_by_paragraph() -> None:
+    paragraphs = [
+        _LEAD,
+        "Most of the growth came from the eastern terminal, whose three new cranes started work"
+        " in the spring and now load a ship in half the time the old ones needed.",
+        "The authority expects another record next year, when the deepened channel lets the"
+        " largest container ships call at the port without waiting for the tide.",
+    ]
+    page = (  # as sites were built before CSS: the page a table, paragraphs apart by <br>s
+        "<html><head><title>Port figures</title></head><body><table><tr><td>"
+        f"<b>Port figures</b><br><br>{'<br><br>'.join(paragraphs)}</td></tr></table></body></html>"
+    )
+    assert extract(page, "html").body.split("\n\n")[-3:] == paragraphs

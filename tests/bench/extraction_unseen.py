@@ -3,6 +3,9 @@
     .venv/bin/python tests/bench/fetch_unseen_corpus.py /tmp/unseen-corpus   # once
     .venv/bin/python tests/bench/extraction_unseen.py /tmp/unseen-corpus [-v] [--variants ...]
 
+    .venv/bin/python tests/bench/fetch_unseen_corpus.py /tmp/readability-corpus --set readability
+    .venv/bin/python tests/bench/extraction_unseen.py /tmp/readability-corpus [-v] [--variants ...]
+
 The corpus (see fetch_unseen_corpus.py) annotates each page by hand with snippets the
 article's text must contain and snippets it must not. Body precision, recall and F1 are
 counted over all snippets of all pages, the way trafilatura's own evaluation counts them:
@@ -12,6 +15,10 @@ Title, date and authors are scored on the pages annotated with them:
   typed what the page shows, "PEANUT BUTTER TRUFFLES" where CSS upper-cases the text);
 - date: the same day, in the zone the page gives or in UTC;
 - authors: the same set of names, case aside (a byline typed whole, "A und B", split).
+
+A page annotated with the article's whole text instead (`body`, the Readability set) is
+scored by token F1: the words of its headings and body against the reference's, as a
+multiset, case aside; `text_f1` is the mean over those pages (`-` where a set has none).
 
 The baseline is trafilatura 2 alone, with `favor_precision=True` and its own metadata.
 With `--variants`, every choice of `services.ingest.webpage.HtmlOptions` is flipped in turn
@@ -41,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from services.ingest.decoding import decode_bytes
 from services.ingest.extracted import Extracted
 from services.ingest.webpage import DEFAULT_OPTIONS, HtmlOptions, extract_html
-from tests.bench.extraction_quality import VARIANTS
+from tests.bench.extraction_quality import VARIANTS, token_f1
 
 _SAME_MARKS = str.maketrans(
     {
@@ -103,6 +110,7 @@ class Found:
 
     title: str | None
     text: str  # title and body, as the snippets are looked for
+    article: str  # headings and body, as a whole text reference has them
     day: set[date]  # the publication day in the page's zone and in UTC
     authors: list[str]
 
@@ -115,30 +123,31 @@ class Score:
     title: bool | None  # None: the page has no annotation of it
     date: bool | None
     authors: bool | None
+    text_f1: float | None  # token F1 against the whole text, where the page has it
 
 
-def ours(page: str, url: str, options: HtmlOptions = DEFAULT_OPTIONS) -> Found:
+def ours(page: str, url: str | None, options: HtmlOptions = DEFAULT_OPTIONS) -> Found:
     got: Extracted = extract_html(page, url=url, options=options)
     days = set()
     if got.published_at is not None:
         days = {got.published_at.date(), got.published_at.astimezone(UTC).date()}
     # The section headings are kept apart from the paragraphs (and indexed, searchable, as
     # `headings`): they are the article's text too, as trafilatura's own text has them.
-    text = "\n".join([got.title or "", *got.headings, got.body])
-    return Found(got.title, text, days, got.authors)
+    article = "\n".join([*got.headings, got.body])
+    return Found(got.title, f"{got.title or ''}\n{article}", article, days, got.authors)
 
 
-def trafilatura_alone(page: str, url: str) -> Found:
+def trafilatura_alone(page: str, url: str | None) -> Found:
     document = trafilatura.bare_extraction(
         page, url=url, favor_precision=True, with_metadata=True, include_comments=False
     )
     if document is None:
-        return Found(None, "", set(), [])
+        return Found(None, "", "", set(), [])
     fields = document if isinstance(document, dict) else document.as_dict()
     title, text = fields.get("title"), fields.get("text") or ""
     days = {date.fromisoformat(fields["date"][:10])} if fields.get("date") else set()
     authors = [a.strip() for a in (fields.get("author") or "").split(";") if a.strip()]
-    return Found(title, f"{title or ''}\n{text}", days, authors)
+    return Found(title, f"{title or ''}\n{text}", text, days, authors)
 
 
 def score(found: Found, annotation: dict[str, Any]) -> Score:
@@ -154,31 +163,35 @@ def score(found: Found, annotation: dict[str, Any]) -> Score:
         title=same_title(found.title, annotation["title"]) if annotation.get("title") else None,
         date=_day(expected_day) in found.day if expected_day else None,
         authors=_names(found.authors) == _names(expected_authors) if expected_authors else None,
+        text_f1=token_f1(found.article, annotation["body"]) if "body" in annotation else None,
     )
 
 
-def summary(scores: list[Score]) -> dict[str, float]:
+def summary(scores: list[Score]) -> dict[str, float | None]:
     found = sum(s.must_found for s in scores)
     missed = sum(s.must_missed for s in scores)
     wrong = sum(s.must_not_found for s in scores)
     precision = found / (found + wrong) if found + wrong else 0.0
     recall = found / (found + missed) if found + missed else 0.0
-    figures = {
+    figures: dict[str, float | None] = {
         "precision": precision,
         "recall": recall,
         "body_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
     }
-    for metric in ("title", "date", "authors"):
+    if not found + missed + wrong:
+        figures = dict.fromkeys(figures)  # a set without snippets
+    for metric in ("title", "date", "authors", "text_f1"):
         marks = [v for s in scores if (v := getattr(s, metric)) is not None]
-        figures[metric] = sum(marks) / len(marks) if marks else 0.0
+        figures[metric] = sum(marks) / len(marks) if marks else None
     return figures
 
 
-_COLUMNS = ("precision", "recall", "body_f1", "title", "date", "authors")
+_COLUMNS = ("precision", "recall", "body_f1", "title", "date", "authors", "text_f1")
 
 
-def _row(name: str, figures: dict[str, float]) -> str:
-    return f"{name:<32}" + "".join(f"{figures[c]:>10.3f}" for c in _COLUMNS)
+def _row(name: str, figures: dict[str, float | None]) -> str:
+    cells = (f"{v:>10.3f}" if (v := figures[c]) is not None else f"{'-':>10}" for c in _COLUMNS)
+    return f"{name:<32}" + "".join(cells)
 
 
 def _page_metric(s: Score, metric: str) -> float | None:
@@ -188,17 +201,21 @@ def _page_metric(s: Score, metric: str) -> float | None:
     return None if value is None else float(value)
 
 
+_TEXT_F1_STEP = 0.005  # a page's text F1 moved by less is neither helped nor hurt
+
+
 def _versus(scores: list[Score], current: list[Score]) -> str:
     """Pages helped and hurt against the current choice, per metric."""
     cells = []
-    for metric in ("body", "title", "date", "authors"):
+    for metric in ("body", "title", "date", "authors", "text_f1"):
+        step = _TEXT_F1_STEP if metric == "text_f1" else 0.0
         diffs = [
             (a or 0.0) - (b or 0.0)
             for s, c in zip(scores, current, strict=True)
             if (a := _page_metric(s, metric)) is not None
             and (b := _page_metric(c, metric)) is not None
         ]
-        cells.append(f"{metric} +{sum(d > 0 for d in diffs)}-{sum(d < 0 for d in diffs)}")
+        cells.append(f"{metric} +{sum(d > step for d in diffs)}-{sum(d < -step for d in diffs)}")
     return "  ".join(cells)
 
 
@@ -212,12 +229,16 @@ def load(corpus: Path) -> list[tuple[str, dict[str, Any], str]]:
 
 
 def _run(
-    pages: list[tuple[str, dict[str, Any], str]], extractor: Callable[[str, str], Found]
+    pages: list[tuple[str, dict[str, Any], str]], extractor: Callable[[str, str | None], Found]
 ) -> tuple[list[Score], list[Found], float]:
     started = time.process_time()
-    found = [extractor(page, url) for url, _, page in pages]
+    # The Readability set is keyed by its cases' names: those pages come without an address.
+    found = [extractor(page, key if key.startswith("http") else None) for key, _, page in pages]
     cpu = time.process_time() - started
     return [score(f, a) for f, (_, a, _) in zip(found, pages, strict=True)], found, cpu
+
+
+_TEXT_F1_EXPLAINED = 0.95  # -v shows the pages whose text F1 is below
 
 
 def _explain(url: str, annotation: dict[str, Any], found: Found, s: Score) -> None:
@@ -229,6 +250,8 @@ def _explain(url: str, annotation: dict[str, Any], found: Found, s: Score) -> No
         out.write(f"  date     got {sorted(found.day)} exp {annotation['date']}\n")
     if s.authors is False:
         out.write(f"  authors  got {found.authors} exp {annotation['authors']}\n")
+    if s.text_f1 is not None and s.text_f1 < _TEXT_F1_EXPLAINED:
+        out.write(f"  text     F1 {s.text_f1:.3f}\n")
     text = _words(found.text)
     for snippet in annotation.get("with") or []:
         if _words(snippet) not in text:
@@ -251,7 +274,12 @@ def main() -> int:
     baseline, _, baseline_cpu = _run(pages, trafilatura_alone)
     if args.verbose:
         for (url, annotation, _), f, s in zip(pages, found, current, strict=True):
-            if s.must_missed or s.must_not_found or False in (s.title, s.date, s.authors):
+            if (
+                s.must_missed
+                or s.must_not_found
+                or False in (s.title, s.date, s.authors)
+                or (s.text_f1 is not None and s.text_f1 < _TEXT_F1_EXPLAINED)
+            ):
                 _explain(url, annotation, f, s)
     header = f"{len(pages)} pages".ljust(32) + "".join(f"{c:>10}" for c in _COLUMNS)
     lines = [

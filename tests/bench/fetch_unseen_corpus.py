@@ -9,6 +9,19 @@ article's text must contain and snippets it must not (navigation, comments, teas
 most with the title, the publication day and the authors. The module's zip comes from the Go
 module proxy (a package registry, reachable where PyPI is), is read into DEST and never into
 the repo. DEST ends up holding `pages/` and `annotations.json` (URL -> annotation).
+
+    .venv/bin/python tests/bench/fetch_unseen_corpus.py /tmp/readability-corpus --set readability
+
+fetches a second set the same way, from other publishers: the test pages of Mozilla's
+Readability as go-readability's module carries them. Of its ~130 cases, the ~95 that are
+snapshots of real sites (news from the New York Times, the Washington Post, the Guardian, the
+BBC, Le Monde, Folha, La Nación, Aktuálně, heise, Yahoo Japan, QQ and others; blogs,
+documentation, Wikipedia), not its unit cases of a few elements (pages under 20,000 bytes).
+Each annotation, keyed by the case's name, holds the article's text as Readability's expected
+output has it (`body`: a reference for body token F1, which Readability's own reading
+decided) and, where its metadata states one, the publication day. Its titles and bylines are
+Readability's guesses rather than annotations ("| Eleanor Ainge Roy" left in a title, "BBC
+News" as a byline) and are left out.
 """
 
 from __future__ import annotations
@@ -22,6 +35,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
+
+import lxml.html
 
 MODULE_ZIP = "https://proxy.golang.org/github.com/markusmobius/go-trafilatura/@v/v1.12.2.zip"
 _ROOT = "github.com/markusmobius/go-trafilatura@v1.12.2/"
@@ -100,10 +115,67 @@ def fetch(dest: Path, url: str = MODULE_ZIP) -> int:
     return 0
 
 
+READABILITY_ZIP = "https://proxy.golang.org/codeberg.org/readeck/go-readability/v2/@v/v2.1.3.zip"
+_READABILITY_PAGES = "codeberg.org/readeck/go-readability/v2@v2.1.3/test-pages/"
+_REAL_SITE_BYTES = 20_000  # the unit cases are pages of a few elements, 0.2-4 KB
+# Elements that end a line of the expected text: "...</p><p>Next" is two words, not one.
+_LINE_ENDS = frozenset(
+    {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr"}
+    | {"table", "br", "blockquote", "pre", "figcaption", "section", "article", "header"}
+    | {"footer", "dd", "dt"}
+)
+
+
+def expected_text(expected_html: str) -> str:
+    """The text of Readability's expected output, a line per block element."""
+    root = lxml.html.fromstring(expected_html)
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag in _LINE_ENDS:
+            element.tail = "\n" + (element.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def fetch_readability(dest: Path, url: str = READABILITY_ZIP) -> int:
+    with urllib.request.urlopen(url, timeout=300) as response:
+        archive = zipfile.ZipFile(io.BytesIO(response.read()))
+    pages = dest / "pages"
+    pages.mkdir(parents=True, exist_ok=True)
+    cases = sorted(
+        name[len(_READABILITY_PAGES) :].split("/")[0]
+        for name in archive.namelist()
+        if name.startswith(_READABILITY_PAGES) and name.endswith("/source.html")
+    )
+    annotations: dict[str, dict[str, Any]] = {}
+    for case in cases:
+        folder = _READABILITY_PAGES + case
+        source = archive.read(f"{folder}/source.html")
+        if len(source) < _REAL_SITE_BYTES:
+            continue
+        (pages / f"{case}.html").write_bytes(source)
+        expected = archive.read(f"{folder}/expected.html").decode("utf-8")
+        metadata = json.loads(archive.read(f"{folder}/expected-metadata.json"))
+        annotation: dict[str, Any] = {"file": f"{case}.html", "body": expected_text(expected)}
+        if metadata.get("publishedTime"):
+            annotation["date"] = metadata["publishedTime"][:10]
+        annotations[case] = annotation
+    (dest / "annotations.json").write_text(json.dumps(annotations, ensure_ascii=False, indent=1))
+    sys.stdout.write(f"{len(annotations)} real-site pages of {len(cases)} cases in {dest}\n")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dest", type=Path, help="where to put pages/ and annotations.json")
-    return fetch(parser.parse_args().dest)
+    parser.add_argument(
+        "--set",
+        choices=("trafilatura", "readability"),
+        default="trafilatura",
+        help="trafilatura's evaluation set (snippets, titles, dates, authors) or Readability's"
+        " test pages (the article's text, dates)",
+    )
+    args = parser.parse_args()
+    return fetch_readability(args.dest) if args.set == "readability" else fetch(args.dest)
 
 
 if __name__ == "__main__":

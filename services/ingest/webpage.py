@@ -623,7 +623,7 @@ class HtmlOptions:
 
 DEFAULT_OPTIONS = HtmlOptions()
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_BLOCK_TAGS = frozenset({"p", "head", "list", "table", "quote", "div"})
+_BLOCK_TAGS = frozenset({"p", "head", "list", "table", "quote", "div", "section"})
 
 
 def _text_of(element: etree._Element) -> str:
@@ -682,8 +682,8 @@ def _blocks(elements: Iterable[etree._Element]) -> list[tuple[str, str]]:
         elif tag == "list":
             items = (_text_of(item) for item in element.iter("item"))
             blocks.append(("p", "\n".join(i for i in items if i)))
-        elif tag in ("quote", "div", "section") and len(element):
-            blocks.extend(_blocks(element))
+        elif tag in ("quote", "div", "section"):
+            blocks.extend(_container_blocks(element))
         elif tag == "table":
             blocks.extend(_table_blocks(element))
         elif tag != "graphic":
@@ -697,7 +697,7 @@ def _table_blocks(table: etree._Element) -> list[tuple[str, str]]:
     rows = table.findall("row")
     cells = [cell for row in rows for cell in row.findall("cell")]  # a table inside: _blocks
     if any(child.tag in _BLOCK_TAGS for cell in cells for child in cell):
-        return [block for cell in cells for block in _cell_blocks(cell)]
+        return [block for cell in cells for block in _container_blocks(cell)]
     lines = (" | ".join(filter(None, map(_cell_line, row.findall("cell")))) for row in rows)
     return [("p", "\n".join(line for line in lines if line))]
 
@@ -706,12 +706,15 @@ def _cell_line(cell: etree._Element) -> str:
     return " ".join(_text_of(cell).split())
 
 
-def _cell_blocks(cell: etree._Element) -> list[tuple[str, str]]:
-    """A layout table's cell block by block, the text between its blocks a paragraph of its
-    own ("Intro<p>First</p>Between<p>Second</p>")."""
+def _container_blocks(container: etree._Element) -> list[tuple[str, str]]:
+    """A quote, a division or a layout table's cell: one paragraph when it holds text alone
+    ("a <hi>word</hi> or two"), else block by block, the text between its blocks a paragraph
+    of its own ("Intro<p>First</p>Between<p>Second</p>")."""
+    if not any(child.tag in _BLOCK_TAGS for child in container):
+        return [("p", _text_of(container))]
     blocks: list[tuple[str, str]] = []
-    run = [cell.text or ""]
-    for child in cell:
+    run = [container.text or ""]
+    for child in container:
         if child.tag in _BLOCK_TAGS:
             blocks.append(("p", _lines("".join(run))))
             blocks.extend(_blocks([child]))

@@ -1193,3 +1193,9 @@ def test_an_article_laid_out_in_a_table_is_read_paragraph_by_paragraph() -> None
         f"<b>Port figures</b><br><br>{'<br><br>'.join(paragraphs)}</td></tr></table></body></html>"
     )
     assert extract(page, "html").body.split("\n\n")[-3:] == paragraphs
+
+
+def test_a_quotation_in_lines_keeps_every_line() -> None:
+    lines = ["We will not close the northern route again,", "whatever the weather brings."]
+    page = _article_page(f"<blockquote>{'<br>'.join(lines)}</blockquote><p>{_LEAD}</p>")
+    assert "\n".join(lines) in extract(page, "html").body

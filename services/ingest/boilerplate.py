@@ -99,7 +99,15 @@ _DATE = (
     r"(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
     r"|\d{1,2}\.?\s+[^\W\d]{3,9}\.?\s+\d{4}|[^\W\d]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
 )
+_TIME = r"(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\.\d{2}\s*uhr)"
 _ABOUT_THE_ARTICLE = (
+    (  # a time stamp alone: "30. Januar 2024", "Tuesday, 13.05.2026, 06:00 Uhr", "19:49"
+        re.compile(
+            rf"^(?:[^\W\d]{{2,10}}\.?,?\s+)?(?:{_DATE}|{_TIME})(?:\s*[,|\u2013-]?\s*{_TIME})?$",
+            re.IGNORECASE,
+        ),
+        8,
+    ),
     (  # staff credits
         re.compile(
             r"""^[\u2014\u2013-]?\s*(?:redaktion|mitarbeit|übersetzung|schlussredaktion|faktencheck

@@ -623,7 +623,7 @@ class HtmlOptions:
 
 DEFAULT_OPTIONS = HtmlOptions()
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_BLOCK_TAGS = frozenset({"p", "head", "list", "table", "quote", "div", "section"})
+_BLOCK_TAGS = frozenset({"p", "head", "list", "table", "quote", "div", "section", "code"})
 
 
 def _text_of(element: etree._Element) -> str:
@@ -707,9 +707,9 @@ def _cell_line(cell: etree._Element) -> str:
 
 
 def _container_blocks(container: etree._Element) -> list[tuple[str, str]]:
-    """A quote, a division or a layout table's cell: one paragraph when it holds text alone
-    ("a <hi>word</hi> or two"), else block by block, the text between its blocks a paragraph
-    of its own ("Intro<p>First</p>Between<p>Second</p>")."""
+    """The article, a quote, a division or a layout table's cell: one paragraph when it holds
+    text alone ("a <hi>word</hi> or two"), else block by block, the text between its blocks
+    a paragraph of its own ("<head>1. Harris</head>Harris is known for...<p>First</p>")."""
     if not any(child.tag in _BLOCK_TAGS for child in container):
         return [("p", _text_of(container))]
     blocks: list[tuple[str, str]] = []
@@ -723,7 +723,7 @@ def _container_blocks(container: etree._Element) -> list[tuple[str, str]]:
             run.append("\n" if child.tag == "lb" else _text_of(child))
         run.append(child.tail or "")
     blocks.append(("p", _lines("".join(run))))
-    return blocks
+    return [(kind, text) for kind, text in blocks if text]
 
 
 def _article_parts(
@@ -735,7 +735,7 @@ def _article_parts(
     (already the title), and the trailing paragraphs after the article's last one are
     checked with the looser "after the article" furniture rule.
     """
-    blocks = _blocks(body)
+    blocks = _container_blocks(body)
     first = next((i for i, (kind, _) in enumerate(blocks) if kind == "p"), len(blocks))
     blocks = blocks[first:]
     if not drop_furniture:

@@ -61,6 +61,13 @@ _MORE = "Opposition members said the cuts to the library service went too far, a
         "We want to hear what you think about this article.",
         "Verraten Sie gerne in den Kommentaren:",
         "Wird geladen",
+        # A time stamp alone, as a line of the page around the article.
+        "30. Januar 2024",
+        "Dienstag, 13.05.2026, 06:00 Uhr",
+        "Mon, Jan 13, 2024 10:30 am",
+        "2024-01-30",
+        "19:49",
+        "3:59 PM",
     ],
 )
 def test_a_line_about_the_article_is_furniture(line: str) -> None:
@@ -72,6 +79,9 @@ def test_a_line_about_the_article_is_furniture(line: str) -> None:
     [
         "The study, first published in Nature, found a link between sleep and memory.",
         "Updated figures show 3 million people were affected.",
+        "The hearing is set for 30. Januar 2024 in Berlin.",
+        "1989",
+        "Band 14",
         "Published in 2019, the report found widespread abuse.",
         "Agents earn a commission of five percent on each sale.",
         "He declined to comment on this story.",

@@ -1199,3 +1199,14 @@ def test_a_quotation_in_lines_keeps_every_line() -> None:
     lines = ["We will not close the northern route again,", "whatever the weather brings."]
     page = _article_page(f"<blockquote>{'<br>'.join(lines)}</blockquote><p>{_LEAD}</p>")
     assert "\n".join(lines) in extract(page, "html").body
+
+
+def test_text_after_a_heading_outside_any_paragraph_is_the_sections_text() -> None:
+    section = (
+        "Harris is known for his lively performances and a long career on television, from"
+        " his first role as a teenage doctor to a sitcom that ran for nine seasons."
+    )
+    page = _article_page(f"<h2>1. Neil Patrick Harris</h2>{section}<p>{_LEAD}</p>")
+    got = extract(page, "html")
+    assert got.headings == ["1. Neil Patrick Harris"]
+    assert section in got.body.split("\n\n")
